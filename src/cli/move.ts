@@ -1,0 +1,41 @@
+/**
+ * move asks the manager to move a server and follows the workflow step by step with a
+ * progress bar until it is done, rolled back or failed.
+ */
+import cliProgress from 'cli-progress';
+import { stepsFor } from '../core/dispatch/move.js';
+import type { MoveRecord } from '../core/model/records.js';
+import type { Client } from './client.js';
+
+/** followMove polls a move until it ends, calling onStep as it advances. */
+export async function followMove(client: Client, id: string, onStep: (m: MoveRecord) => void, timeoutMs = 180_000): Promise<MoveRecord> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { move } = await client.call<{ move: MoveRecord }>('GET', `/v1/moves/${id}`);
+    onStep(move);
+    if (move.status !== 'running') return move;
+    if (Date.now() > deadline) throw new Error(`move ${id} is still running after ${timeoutMs / 1000} s; see hostfleet status`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** move requests a move and, unless noWait, follows it to its end. */
+export async function move(client: Client, server: string, opts: { to: string; reason?: string; force?: boolean; wait?: boolean; json?: boolean }): Promise<number> {
+  const t0 = Date.now();
+  const { move: m } = await client.call<{ move: MoveRecord }>('POST', '/v1/moves', { server, to: opts.to, reason: opts.reason ?? 'requested from the command line', force: opts.force ?? false });
+  if (opts.wait === false) {
+    console.log(opts.json ? JSON.stringify(m) : `move ${m.id} started: ${server} → ${opts.to}`);
+    return 0;
+  }
+  const steps = stepsFor(m.fromGroup, m.toGroup);
+  const bar = opts.json || !process.stderr.isTTY ? null : new cliProgress.SingleBar({ format: `${server} → ${opts.to} [{bar}] {value}/{total} {step}`, stream: process.stderr }, cliProgress.Presets.shades_classic);
+  bar?.start(steps.length, 0, { step: m.step });
+  const fin = await followMove(client, m.id, (cur) => bar?.update(Math.max(steps.indexOf(cur.step as (typeof steps)[number]), 0), { step: cur.step }));
+  bar?.update(steps.length, { step: fin.status });
+  bar?.stop();
+  const ms = Date.now() - t0;
+  if (opts.json) console.log(JSON.stringify({ ...fin, ms }));
+  else if (fin.status === 'done') console.log(`${server} now serves ${opts.to} (${ms} ms, move ${fin.id})`);
+  else console.log(`move ${fin.id} ${fin.status} at step ${fin.step}: ${fin.error?.message ?? 'no error recorded'}`);
+  return fin.status === 'done' ? 0 : 1;
+}

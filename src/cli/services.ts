@@ -1,0 +1,63 @@
+/**
+ * services are the commands that run one hostfleet process each — `manager`, `edge`, `bmc` —
+ * as `hostfleet up` starts them, or as an operator runs them on real machines. Each stops
+ * cleanly on SIGTERM/SIGINT and when the `up` that started it goes away.
+ */
+import pino from 'pino';
+import type { Command } from 'commander';
+import { runService } from '../services/shared/process.js';
+import { runManager } from '../services/manager/main.js';
+import { startEdge } from '../services/edge/edge.js';
+import { edgeOptionsFromEnv } from '../services/edge/main.js';
+import { startBmcEmulator } from '../services/bmc/emulator.js';
+
+const int = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number, got ${JSON.stringify(v)}`);
+  return n;
+};
+
+/** registerServiceCommands adds manager, edge and bmc to the program. */
+export function registerServiceCommands(program: Command): void {
+  program
+    .command('manager')
+    .description("run a site's manager (API, boot service, dispatcher)")
+    .option('-c, --config <file>', 'configuration file (YAML or JSON); HOSTFLEET_* variables override it', process.env.HOSTFLEET_CONFIG)
+    .action(async (o: { config?: string }) => {
+      await runManager(o.config);
+    });
+
+  program
+    .command('edge')
+    .description('run the built-in edge (reverse proxy and admin API); configured by HOSTFLEET_EDGE_* variables')
+    .action(async () => {
+      const logger = pino({ level: process.env.HOSTFLEET_EDGE_LOG_LEVEL ?? 'info', base: { service: 'edge' } });
+      await runService('edge', async () => {
+        const e = await startEdge({ ...edgeOptionsFromEnv(process.env), logger });
+        logger.info({ url: e.url, adminUrl: e.adminUrl }, 'edge listening');
+        return e;
+      });
+    });
+
+  program
+    .command('bmc')
+    .description('run the Redfish BMC emulator for an embedded fleet of machines')
+    .requiredOption('--machines-dir <dir>', 'where the machines keep their state and scratch space')
+    .requiredOption('--volumes-root <dir>', 'root of the local volume driver (machines mount their export from it)')
+    .option('--machines <n>', 'number of machines', int('machines'), 12)
+    .option('--host <host>', 'address of the Redfish service', '127.0.0.1')
+    .option('--port <port>', 'port of the Redfish service (0 = any free port)', int('port'), 8000)
+    .option('--data-port-base <port>', 'machine i serves its workload on this port + i (0 = any free ports)', int('data-port-base'), 9100)
+    .option('--boot-delay-ms <ms>', 'simulated power-on self test', int('boot-delay-ms'), 150)
+    .action(async (o: { machinesDir: string; volumesRoot: string; machines: number; host: string; port: number; dataPortBase: number; bootDelayMs: number }) => {
+      const username = process.env.HOSTFLEET_BMC_USER ?? 'admin';
+      const password = process.env.HOSTFLEET_BMC_PASSWORD;
+      if (!password) throw new Error('set HOSTFLEET_BMC_PASSWORD: the emulator serves Redfish only with a password');
+      const logger = pino({ level: process.env.HOSTFLEET_BMC_LOG_LEVEL ?? 'info', base: { service: 'bmc' } });
+      await runService('bmc', async () => {
+        const b = await startBmcEmulator({ host: o.host, port: o.port, machines: o.machines, username, password, dataDir: o.machinesDir, dataPortBase: o.dataPortBase, bootDelayMs: o.bootDelayMs, volumesRoot: o.volumesRoot, logger });
+        logger.info({ url: b.url, machines: b.machines.length }, 'BMC emulator listening');
+        return b;
+      });
+    });
+}

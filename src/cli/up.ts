@@ -1,0 +1,235 @@
+/**
+ * up runs one embedded site in one command: the BMC emulator with its machines, the built-in
+ * edge, the manager on PGlite, the demo customers and a steady load. Its state lives in the
+ * data directory, so a second `up` finds the site again. Ctrl-C stops every process it started.
+ */
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import YAML from 'yaml';
+import { newSecret } from '../drivers/clock/index.js';
+import { redfishBmc } from '../drivers/bmc/index.js';
+import { localVolumes } from '../drivers/volumes/index.js';
+import { emptyStats, percentile } from '../services/load/steady.js';
+import { buildScenario, runScenarioForever } from '../services/load/scenario.js';
+import type { LoadStats } from '../services/load/steady.js';
+import { ApiError, Client, readUpState } from './client.js';
+import type { UpState } from './client.js';
+import { DEMO_CUSTOMERS, fillDemoGroups, seedDemo } from './demo.js';
+import { Supervisor } from './supervisor.js';
+import { ensureWebBuilt } from '../../web/build.js';
+
+/** UpOptions are the flags of `hostfleet up`. */
+export interface UpOptions {
+  readonly dataDir: string;
+  readonly machines: number;
+  readonly port?: number;
+  readonly edgePort?: number;
+  /** portsFrom places every port of the site from this one up (manager, edge, edge admin, BMC, bus; machines from +10). */
+  readonly portsFrom?: number;
+  readonly load: boolean;
+  readonly loadRate: number;
+  /** exitAfterMs stops the site by itself after this long (for scripted checks). */
+  readonly exitAfterMs?: number;
+}
+
+/** DEMO_SPIKE_RPS is the demo spike's peak: above what the first customer's two servers carry at their SLA target. */
+const DEMO_SPIKE_RPS = 240;
+
+const DEFAULT_PORTS: UpState['ports'] = { manager: 7070, edge: 8080, edgeAdmin: 8081, bmc: 8000, dataBase: 9100, bus: 7071 };
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** portsFrom lays the site's ports out from base up. */
+function portsFrom(base: number): UpState['ports'] {
+  return { manager: base, edge: base + 1, edgeAdmin: base + 2, bmc: base + 3, bus: base + 4, dataBase: base + 10 };
+}
+
+/** ensureState reads the site's state, or creates it (secrets and ports) on the first run. */
+export function ensureState(dataDir: string, opts: Pick<UpOptions, 'port' | 'edgePort' | 'portsFrom'>): UpState {
+  // Traversable but not listable: machines' workloads (running as their customers' uids) reach
+  // their scratch space and volume exports below it; everything secret inside is owner-only.
+  mkdirSync(dataDir, { recursive: true, mode: 0o711 });
+  chmodSync(dataDir, 0o711);
+  const old = readUpState(dataDir);
+  const st: UpState = {
+    version: 1,
+    operatorToken: old?.operatorToken ?? `hf_${newSecret(32)}`,
+    bmcUser: old?.bmcUser ?? 'admin',
+    bmcPassword: old?.bmcPassword ?? newSecret(18),
+    edgeToken: old?.edgeToken ?? newSecret(24),
+    busToken: old?.busToken ?? newSecret(24),
+    ports: {
+      ...DEFAULT_PORTS,
+      ...(old?.ports ?? {}),
+      ...(opts.portsFrom !== undefined ? portsFrom(opts.portsFrom) : {}),
+      ...(opts.port !== undefined ? { manager: opts.port } : {}),
+      ...(opts.edgePort !== undefined ? { edge: opts.edgePort } : {}),
+    },
+  };
+  const f = join(dataDir, 'up.json');
+  writeFileSync(f, JSON.stringify(st, null, 2), { mode: 0o600 });
+  chmodSync(f, 0o600);
+  writeFileSync(join(dataDir, 'operator-token'), st.operatorToken + '\n', { mode: 0o600 });
+  return st;
+}
+
+/**
+ * ensureConsoleUser gives a new site an operator user "admin" for the console, with a random
+ * password kept in the data directory (mode 0600), and says how to log in.
+ */
+async function ensureConsoleUser(client: Client, dataDir: string): Promise<string> {
+  const file = join(dataDir, 'console-password');
+  if (!existsSync(file)) {
+    const password = newSecret(15);
+    try {
+      await client.call('POST', '/v1/users', { name: 'admin', password, role: 'operator' });
+      writeFileSync(file, password + '\n', { mode: 0o600 });
+    } catch (e) {
+      if (!(e instanceof ApiError && e.code === 'E_CONFLICT')) throw e;
+    }
+  }
+  return existsSync(file) ? `log in as admin, password in ${file}` : 'log in as a user from `hostfleet user add NAME --role operator`';
+}
+
+/** up starts the embedded site and returns when it has been stopped. */
+export async function up(opts: UpOptions): Promise<void> {
+  const dataDir = opts.dataDir;
+  const first = !existsSync(join(dataDir, 'up.json'));
+  const st = ensureState(dataDir, opts);
+  const logDir = join(dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true, mode: 0o700 });
+  const volumesRoot = join(dataDir, 'volumes');
+  mkdirSync(volumesRoot, { recursive: true, mode: 0o711 });
+
+  const wanted: [string, number][] = [['manager', st.ports.manager], ['edge', st.ports.edge], ['edge admin', st.ports.edgeAdmin], ['BMC', st.ports.bmc], ['management bus', st.ports.bus]];
+  for (const [what, port] of wanted) {
+    if (!(await portFree(port))) throw new Error(`port ${port} for the ${what} is in use (is another hostfleet up running?). Stop it, or choose other ports with --ports-from / --port / --edge-port, or edit ${join(dataDir, 'up.json')}`);
+  }
+
+  let stopping = false;
+  const sup = new Supervisor(logDir, (name, code) => {
+    if (!stopping) {
+      console.error(`\n${name} exited unexpectedly (code ${code}); see ${join(logDir, name + '.log')}. Stopping the site.`);
+      void shutdown(1);
+    }
+  });
+  const abort = new AbortController();
+  let loadDone: Promise<LoadStats> | null = null;
+  let ticker: NodeJS.Timeout | undefined;
+  let resolveDone: (code: number) => void = () => undefined;
+  const done = new Promise<number>((r) => (resolveDone = r));
+  async function shutdown(code: number) {
+    if (stopping) return;
+    stopping = true;
+    if (ticker) clearInterval(ticker);
+    process.stderr.write('\nstopping hostfleet …\n');
+    abort.abort();
+    await loadDone?.catch(() => undefined);
+    await sup.stop();
+    process.stderr.write('all hostfleet processes stopped; the site is kept in ' + dataDir + '\n');
+    resolveDone(code);
+  }
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  const steps = ['BMC emulator', 'edge', 'manager', 'customers', 'servers', 'load'];
+  const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'hostfleet up [{bar}] {value}/{total} {what}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  let k = 0;
+  const step = (what: string) => {
+    k++;
+    if (bar) bar.update(k, { what });
+    else process.stderr.write(`hostfleet up: ${what}\n`);
+  };
+  bar?.start(steps.length, 0, { what: first ? 'creating a new site in ' + dataDir : 'starting the site in ' + dataDir });
+
+  try {
+    const bmcUrl = `http://127.0.0.1:${st.ports.bmc}`;
+    await sup.start('bmc', ['bmc', '--machines-dir', join(dataDir, 'machines'), '--volumes-root', volumesRoot, '--machines', String(opts.machines), '--port', String(st.ports.bmc), '--data-port-base', String(st.ports.dataBase)], {
+      HOSTFLEET_BMC_USER: st.bmcUser,
+      HOSTFLEET_BMC_PASSWORD: st.bmcPassword,
+    });
+    step('BMC emulator ready');
+    await sup.start('edge', ['edge'], {
+      HOSTFLEET_EDGE_HOST: '127.0.0.1',
+      HOSTFLEET_EDGE_PORT: String(st.ports.edge),
+      HOSTFLEET_EDGE_ADMIN_HOST: '127.0.0.1',
+      HOSTFLEET_EDGE_ADMIN_PORT: String(st.ports.edgeAdmin),
+      HOSTFLEET_EDGE_TOKEN: st.edgeToken,
+      HOSTFLEET_EDGE_STATE_FILE: join(dataDir, 'edge-state.json'),
+    });
+    step('edge ready');
+    const cfgFile = join(dataDir, 'manager.yaml');
+    writeFileSync(cfgFile, YAML.stringify({
+      site: { id: 'local', name: 'Embedded site', timeZone: 'UTC' },
+      dataDir,
+      listen: { host: '127.0.0.1', port: st.ports.manager },
+      bmcs: [{ url: bmcUrl, username: st.bmcUser, password: st.bmcPassword, auth: 'session' }],
+      edge: { kind: 'builtin', adminUrl: `http://127.0.0.1:${st.ports.edgeAdmin}`, token: st.edgeToken, publicUrl: `http://127.0.0.1:${st.ports.edge}` },
+      volumes: { kind: 'local', root: volumesRoot },
+      bus: { kind: 'loopback', host: '127.0.0.1', port: st.ports.bus, token: st.busToken },
+      operatorToken: st.operatorToken,
+    }), { mode: 0o600 });
+    await ensureWebBuilt();
+    await sup.start('manager', ['manager', '--config', cfgFile], {});
+    step('manager ready');
+
+    const client = new Client(`http://127.0.0.1:${st.ports.manager}`, st.operatorToken);
+    const bmc = redfishBmc({ url: bmcUrl, username: st.bmcUser, password: st.bmcPassword, auth: 'basic' });
+    await seedDemo(client, bmc, bmcUrl, localVolumes(volumesRoot), () => undefined);
+    const consoleLogin = await ensureConsoleUser(client, dataDir);
+    await bmc.close();
+    step('customers ready');
+    await fillDemoGroups(client, () => undefined);
+    step('servers in their groups');
+
+    const edgeUrl = `http://127.0.0.1:${st.ports.edge}`;
+    const stats: LoadStats = emptyStats();
+    if (opts.load) {
+      // The default scenario: every customer at the demo rate, and every two minutes a spike on
+      // the first one large enough that its agents ask for servers (idle groups release theirs),
+      // so a new user sees servers move within a minute.
+      const customers = DEMO_CUSTOMERS.map((c) => ({ group: `${c.id}-web`, domain: c.domains[0] as string }));
+      const build = () => buildScenario('spike', { customers, baseRps: opts.loadRate, durationMs: 120_000, factor: Math.max(4, DEMO_SPIKE_RPS / opts.loadRate), paths: ['/app/hello', '/app/hello', '/'] }, '.');
+      loadDone = runScenarioForever({ edgeUrl, signal: abort.signal, stats, build });
+    }
+    step(opts.load ? 'load running' : 'no load');
+    bar?.stop();
+
+    console.log(`
+hostfleet is up (${dataDir})
+  manager API   http://127.0.0.1:${st.ports.manager}   (OpenAPI at /openapi.json; token in ${join(dataDir, 'operator-token')})
+  console       http://127.0.0.1:${st.ports.manager}/   (${consoleLogin})
+  edge          ${edgeUrl}
+  Redfish BMCs  ${bmcUrl}/redfish/v1   (${opts.machines} machines)
+  logs          ${logDir}
+
+Try:
+${DEMO_CUSTOMERS.map((c) => `  curl -H 'Host: ${c.domains[0]}' ${edgeUrl}/`).join('\n')}
+  hostfleet status
+  hostfleet move <server> --to <group>      (e.g. a server of acme-web --to globex-web)
+  hostfleet explain                         (why the decision loop moved servers: every 2 minutes acme.test spikes)
+  hostfleet load spike|ramp|diurnal|failure (replay another load scenario)
+
+Ctrl-C stops everything.`);
+    if (opts.load) {
+      ticker = setInterval(() => {
+        process.stderr.write(`load: ${stats.sent} requests, ${stats.failed} failed, p95 ${percentile(stats.latenciesMs.slice(-2000), 95).toFixed(0)} ms\n`);
+      }, 15_000);
+      ticker.unref();
+    }
+    if (opts.exitAfterMs !== undefined) setTimeout(() => void shutdown(0), opts.exitAfterMs).unref();
+  } catch (e) {
+    bar?.stop();
+    console.error(`hostfleet up failed: ${(e as Error).message}`);
+    await shutdown(1);
+  }
+  process.exitCode = await done;
+}

@@ -1,0 +1,23 @@
+/**
+ * agent is the pure core of the local decision software (the seed's Figure 15): probes' specs,
+ * the aggregator (B_k), the predictor (Holt-Winters + M/M/c), the Mamdani FIS with its rule
+ * language and .fis format, the request hysteresis and the decision surface. The agent service
+ * and the simulator both call these same functions.
+ */
+export * from './probes.js';
+export * from './ringWindow.js';
+export * from './aggregator.js';
+export * from './membership.js';
+export * from './defuzz.js';
+export * from './fisSpec.js';
+export * from './fisEngine.js';
+export * from './rules.js';
+export * from './fisFormat.js';
+export * from './defaultFis.js';
+export * from './decide.js';
+export * from './holtWinters.js';
+export * from './erlang.js';
+export * from './predictor.js';
+export * from './fisInputs.js';
+export * from './surface.js';
+export * from './decisionStep.js';

@@ -1,0 +1,2 @@
+/** dispatch is the move workflow as a pure state machine. */
+export * from './move.js';

@@ -1,0 +1,2 @@
+// CSS files are bundled by esbuild; importing one has no value in TypeScript.
+declare module '*.css';

@@ -1,0 +1,52 @@
+/**
+ * main starts the console: it asks the manager who is logged in, shows the login page when
+ * nobody is, and otherwise the operator's, reseller's or customer's view over one live stream.
+ */
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, call } from './api.js';
+import type { User } from './api.js';
+import { useLive } from './live.js';
+import { Customer } from './views/Customer.js';
+import { Login } from './views/Login.js';
+import { Operator } from './views/Operator.js';
+import { Reseller } from './views/Reseller.js';
+import './styles.css';
+
+function Shell(props: { user: User; onLogout: () => void }) {
+  const live = useLive();
+  const [site, setSite] = useState('');
+  useEffect(() => {
+    if (props.user.role === 'operator') void call<{ sites: { id: string; name: string }[] }>('GET', '/v1/sites').then((r) => setSite(r.sites.map((s) => s.name).join(', ')));
+  }, []);
+  return (
+    <div class="shell">
+      <header class="top">
+        <div class="brand"><span class="logo">H</span> hostfleet</div>
+        <span class="top-sub">{props.user.role === 'operator' ? `operator console${site ? ` · ${site}` : ''}` : props.user.role === 'reseller' ? 'reseller panel' : 'control panel'}</span>
+        <span class="spacer" />
+        <span class={`live ${live.connected ? 'on' : ''}`} data-testid="live">{live.connected ? 'live' : 'reconnecting…'}</span>
+        <span class="who" data-testid="who">{props.user.name} <span class="muted">({props.user.role}{props.user.accountId ? ` · ${props.user.accountId}` : ''})</span></span>
+        <button class="ghost" onClick={() => void call('DELETE', '/v1/session').finally(props.onLogout)}>Log out</button>
+      </header>
+      <main class="main">
+        {props.user.role === 'operator' ? <Operator live={live} site={site} /> : props.user.role === 'reseller' ? <Reseller live={live} user={props.user} /> : <Customer live={live} user={props.user} />}
+      </main>
+    </div>
+  );
+}
+
+function App() {
+  const [user, setUser] = useState<User | null | undefined>(undefined);
+  useEffect(() => {
+    call<{ user: User }>('GET', '/v1/session').then((r) => setUser(r.user)).catch((e: unknown) => {
+      if (e instanceof ApiError && e.status === 401) setUser(null);
+      else setUser(null);
+    });
+  }, []);
+  if (user === undefined) return null;
+  if (user === null) return <Login onLogin={setUser} />;
+  return <Shell user={user} onLogout={() => setUser(null)} />;
+}
+
+render(<App />, document.getElementById('app') as HTMLElement);
