@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { startTestSite } from '../support/site.js';
+import { redfishBmc } from '../../src/drivers/bmc/index.js';
 import type { TestSite } from '../support/site.js';
 import { runSteadyLoad } from '../../src/services/load/steady.js';
 import { checkServerInvariants } from '../../src/core/model/server.js';
@@ -117,6 +118,40 @@ describe('embedded site', () => {
       const back = await site.moveAndWait(src.id, 'bravo-web');
       assert.equal(back.status, 'done');
     }
+  });
+
+  test('a machine that used up its one-time boot pointer while the manager was down gets a fresh pointer', async () => {
+    const src = (await allServers(site)).find((s) => s.groupId === 'bravo-web' && s.state === 'active');
+    assert.ok(src, 'a bravo server to move');
+    const machine = site.bmc.machines[Number(src.id.slice(4)) - 1];
+    assert.ok(machine);
+    // Stop the manager once the pointer is set but before the reset: step switch-volume.
+    const { move } = await site.client.call<{ move: MoveRecord }>('POST', '/v1/moves', { server: src.id, to: 'alpha-web', reason: 'pointer used up' });
+    let step = move.step;
+    for (const deadline = Date.now() + 20_000; step !== 'switch-volume' && step !== 'reset' && Date.now() < deadline;) {
+      step = (await site.client.call<{ move: MoveRecord }>('GET', `/v1/moves/${move.id}`)).move.step;
+    }
+    await site.killManager();
+    // Someone power-cycles the machine meanwhile: its boot consumes the Once override, cannot
+    // fetch the personality from the stopped manager, and leaves the machine Critical.
+    const bmc = redfishBmc({ url: site.bmc.url, username: 'admin', password: site.bmcPassword, auth: 'basic' });
+    try {
+      await bmc.reset(machine.id, 'ForceRestart');
+      let sys = await bmc.getSystem(machine.id);
+      for (const deadline = Date.now() + 20_000; sys.health !== 'Critical' && Date.now() < deadline; sys = await bmc.getSystem(machine.id)) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(sys.health, 'Critical');
+      assert.equal(sys.boot.enabled, 'Disabled');
+    } finally {
+      await bmc.close();
+    }
+    await site.startManager();
+    const fin = await (await import('../../src/cli/move.js')).followMove(site.client, move.id, () => undefined, 60_000);
+    assert.equal(fin.status, 'done', JSON.stringify(fin.error));
+    const { events } = await site.client.call<{ events: { step: string; outcome: string; detail: Record<string, unknown> | null }[] }>('GET', `/v1/moves/${move.id}`);
+    assert.ok(events.some((e) => e.step === 'reset' && e.outcome === 'done' && e.detail?.['pointerReissued'] === true), JSON.stringify(events));
+    assert.equal((await allServers(site)).find((s) => s.id === src.id)?.groupId, 'alpha-web');
+    const back = await site.moveAndWait(src.id, 'bravo-web');
+    assert.equal(back.status, 'done');
   });
 
   test('a server returned to the pool is switched off, its export removed, and its group keeps serving', async () => {

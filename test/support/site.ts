@@ -46,6 +46,8 @@ export function freePort(): Promise<number> {
 export interface TestSite {
   readonly dir: string;
   readonly bmc: BmcEmulator;
+  /** bmcPassword is the emulated BMCs' password for the user admin. */
+  readonly bmcPassword: string;
   edge: RunningEdge;
   readonly managerUrl: string;
   readonly token: string;
@@ -107,7 +109,7 @@ export async function startTestSite(opts: { machines: number; managerProcess?: b
   let proc: ChildProcess | null = null;
 
   const site: TestSite = {
-    dir, bmc, edge, managerUrl, token, client, volumes, manager: null,
+    dir, bmc, bmcPassword, edge, managerUrl, token, client, volumes, manager: null,
     async startManager() {
       if (opts.managerProcess) {
         const p = spawn(process.execPath, [BIN, 'manager', '--config', cfgFile], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });

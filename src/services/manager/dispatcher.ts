@@ -9,7 +9,7 @@ import { request as httpRequest } from 'undici';
 import { HostfleetError, isHostfleetError } from '../../core/errors.js';
 import { firstStep, moveKindFor, nextStep, onStepFailure, positionAfter, rollbackPosition, stepsFor } from '../../core/dispatch/move.js';
 import type { MoveKind, MoveStep } from '../../core/dispatch/move.js';
-import type { MoveRecord } from '../../core/model/records.js';
+import type { AccountRecord, GroupRecord, MoveRecord } from '../../core/model/records.js';
 import type { Sql, Store } from '../../drivers/store/index.js';
 import * as db from '../../drivers/store/resources.js';
 import type { StoredServer } from '../../drivers/store/resources.js';
@@ -277,9 +277,7 @@ export class Dispatcher {
         return {};
       case 'set-boot-pointer': {
         const { group, account } = await target();
-        const personality = personalityFor(server, group, account);
-        const { uri, tokenHash } = await this.d.boot.issue(this.d.store, server, personality);
-        await bmc.setBootPointer(server.systemId, uri, 'Once');
+        const tokenHash = await this.pointAt(bmc, server, group, account);
         return { bootTokenHash: tokenHash, detail: { personality: { account: account.id, group: group.id } } };
       }
       case 'switch-volume': {
@@ -297,9 +295,17 @@ export class Dispatcher {
         // pointer, so resetting again would only cost a boot.
         if (move.bootTokenHash !== null && (await db.bootPointerUsed(this.d.store, move.bootTokenHash))) return { skipped: true };
         const sys = await bmc.getSystem(server.systemId);
+        let reissued: string | undefined;
+        if (sys.boot.enabled === 'Disabled' || sys.boot.target !== 'UefiHttp' || sys.boot.httpBootUri === null) {
+          // The one-time pointer is gone without having been fetched: a boot consumed it while
+          // the manager was away (the fetch failed), or someone cleared it. Resetting now would
+          // boot nothing, so the machine gets a fresh pointer first.
+          const { group, account } = await target();
+          reissued = await this.pointAt(bmc, server, group, account);
+        }
         const type = sys.powerState === 'Off' ? 'On' : 'ForceRestart';
         await bmc.reset(server.systemId, type);
-        return { detail: { resetType: type } };
+        return { ...(reissued ? { bootTokenHash: reissued } : {}), detail: { resetType: type, ...(reissued ? { pointerReissued: true } : {}) } };
       }
       case 'wait-healthy': {
         const { group } = await target();
@@ -323,6 +329,13 @@ export class Dispatcher {
       case 'done':
         return {};
     }
+  }
+
+  /** pointAt issues a one-time boot pointer to the group's personality, sets it on the BMC, and returns its token hash. */
+  private async pointAt(bmc: BmcDriver, server: StoredServer, group: GroupRecord, account: AccountRecord): Promise<string> {
+    const { uri, tokenHash } = await this.d.boot.issue(this.d.store, server, personalityFor(server, group, account));
+    await bmc.setBootPointer(server.systemId, uri, 'Once');
+    return tokenHash;
   }
 
   /** warmTarget is the group (and its account) a warm-up boots the server for: its warmFor. */
