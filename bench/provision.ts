@@ -1,11 +1,13 @@
 // `npm run bench -- provision [accounts=200] [concurrency=20]`: order-to-live against the real
-// daemons. A manager (PGlite) and four service servers — BIND, nginx, Postfix+Dovecot and
-// Pure-FTPd, one service each as 004 prefers, each with its own provisioning agent — and a
+// daemons. A manager in its own process (PGlite, or PostgreSQL when BENCH_DATABASE_URL is set;
+// it hosts the management bus hub, as on an embedded site) and four service servers — BIND,
+// nginx, Postfix+Dovecot and Pure-FTPd, one service each as 004 prefers, each with its own
+// provisioning agent, here in the bench's process with the load — and a
 // second BIND standing for the domains' current name servers, where each customer publishes
 // the TXT challenge. Each account's clock runs from POST /v1/orders through publishing the
 // challenge, verification, payment (argon2id hashing, assignment, the account transaction) to
 // every one of its services reported live by its server (applied, checked by the real tool,
-// reloaded). p50_verify_to_live_ms is the same clock started when the customer asks for
+// reloaded; the clock stops when the manager has recorded the last report). p50_verify_to_live_ms is the same clock started when the customer asks for
 // verification, i.e. without the customer's own DNS publishing the challenge. `concurrency`
 // customers order at once; agents batch the nudges that arrive together into one check and
 // one reload per service. At the end a sample of sites is fetched
@@ -15,11 +17,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pino from 'pino';
+import pg from 'pg';
 import { request } from 'undici';
-import { startManager } from '../src/services/manager/manager.js';
-import type { Manager } from '../src/services/manager/manager.js';
-import { loadManagerConfig } from '../src/services/manager/config.js';
+import { Supervisor } from '../src/cli/supervisor.js';
+import { openBus } from '../src/drivers/bus/index.js';
+import type { Bus } from '../src/drivers/bus/index.js';
 import { bindDriver, mailDriver, nginxDriver, pureFtpdDriver, run } from '../src/drivers/services/index.js';
 import type { HeldEntry, ServiceDriver } from '../src/drivers/services/index.js';
 import { startProvisioner } from '../src/services/provisioner/agent.js';
@@ -52,14 +54,19 @@ for (const k of ['ext', 'dns', 'web', 'smtp', 'imap', 'ftp', 'pasv']) port[k] = 
 const vol = join(dir, 'volumes');
 await mkdir(vol, { recursive: true });
 
-let manager: Manager | undefined;
+let managerUrl = '';
+let stopping = false;
+const supervisor = new Supervisor(dir, (name, code) => {
+  if (!stopping) process.stderr.write(`${name} exited (code ${code}); see ${join(dir, `${name}.log`)}\n`);
+});
+let bus: Bus | undefined;
 const agents: Provisioner[] = [];
 const daemons: ServiceDriver[] = [];
 let failedAccounts = 0;
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Json }> {
-  const r = await request((manager as Manager).url + path, { method: method as 'GET', headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), headersTimeout: 60_000, bodyTimeout: 60_000 });
+  const r = await request(managerUrl + path, { method: method as 'GET', headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), headersTimeout: 60_000, bodyTimeout: 60_000 });
   const text = await r.body.text();
   return { status: r.statusCode, json: (text ? JSON.parse(text) : {}) as Json };
 }
@@ -92,13 +99,56 @@ try {
   });
 
   const cfgFile = join(dir, 'manager.json');
+  const busPort = await freePort();
+  const busToken = 't'.repeat(32);
+  const databaseUrl = process.env.BENCH_DATABASE_URL;
   await writeFile(cfgFile, JSON.stringify({
-    site: { id: 'benchprov' }, dataDir: join(dir, 'data'), listen: { host: '127.0.0.1', port: 0 }, operatorToken: TOKEN,
+    site: { id: 'benchprov' }, dataDir: join(dir, 'data'), listen: { host: '127.0.0.1', port: await freePort() }, operatorToken: TOKEN,
+    ...(databaseUrl ? { databaseUrl, databaseSchema: `bench_prov_${process.pid}` } : {}),
     edge: { kind: 'builtin', adminUrl: 'http://127.0.0.1:9', token: 'x'.repeat(20) }, volumes: { kind: 'local', root: join(dir, 'fleet-volumes') },
+    bus: { kind: 'loopback', host: '127.0.0.1', port: busPort, token: busToken },
     provisioning: { resolvers: [`127.0.0.1:${port.ext}`], renudgeMs: 1000, verifyAttempts: 100 }, log: { level: 'error' },
   }));
-  manager = await startManager(loadManagerConfig(cfgFile, {}), { log: pino({ level: 'fatal' }) });
+    // BENCH_MANAGER_NODE_ARGS (such as "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the manager.
+  managerUrl = (await supervisor.start('manager', ['manager', '--config', cfgFile], {}, 90_000, (process.env.BENCH_MANAGER_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''))).url ?? '';
+  if (!managerUrl) throw new Error('the manager reported no URL');
+  bus = await openBus({ url: `hfbus://127.0.0.1:${busPort}`, token: busToken, name: 'bench-provisioners' });
   const op = { authorization: `Bearer ${TOKEN}` };
+
+  // Live = every service of the account reported done by its server and recorded by the manager
+  // (the agent hears back once the report is stored). The bench's accounts change nothing after
+  // payment, so the first done put of each service is the desired version.
+  const wanted = new Map<string, { left: Set<string>; done: () => void }>();
+  const early = new Map<string, Set<string>>(); // reports that beat the payment's answer
+  const onReported = (results: readonly { kind: string; account: string; service: string; action: string }[]) => {
+    for (const r of results) {
+      if (r.kind !== 'done' || r.action !== 'put') continue;
+      const w = wanted.get(r.account);
+      if (!w) {
+        let e = early.get(r.account);
+        if (!e) early.set(r.account, (e = new Set()));
+        e.add(r.service);
+        continue;
+      }
+      w.left.delete(r.service);
+      if (w.left.size === 0) {
+        wanted.delete(r.account);
+        w.done();
+      }
+    }
+  };
+  const live = (accountId: string, services: readonly string[], timeoutMs: number) => Promise.race([
+    new Promise<boolean>((r) => {
+      const left = new Set(services.filter((x) => !early.get(accountId)?.has(x)));
+      early.delete(accountId);
+      if (left.size === 0) r(true);
+      else wanted.set(accountId, { left, done: () => r(true) });
+    }),
+    sleep(timeoutMs).then(() => {
+      wanted.delete(accountId);
+      return false;
+    }),
+  ]);
 
   const servers: { id: string; service: ServiceKind; driver: ServiceDriver }[] = [
     { id: 'svc-dns', service: 'dns', driver: bindDriver({ base: join(dir, 'dns'), listen: `127.0.0.1:${port.dns}`, primary: 'ns1.hostfleet.test', hostmaster: 'hostmaster.hostfleet.test' }) },
@@ -125,39 +175,8 @@ try {
     await s.driver.start();
     const r = await api('PUT', `/v1/provisioning/servers/${s.id}`, { id: s.id, services: [s.service], capacity: accounts + 10, address: '127.0.0.1' }, op);
     if (r.status !== 200) throw new Error(`could not register ${s.id}: ${JSON.stringify(r.json)}`);
-    agents.push(await startProvisioner({ siteId: 'benchprov', serverId: s.id, managerUrl: manager.url, bus: manager.ctx.bus, drivers: [s.driver], stateDir: dir, batchMs: 20 }));
+    agents.push(await startProvisioner({ siteId: 'benchprov', serverId: s.id, managerUrl, bus, drivers: [s.driver], stateDir: dir, batchMs: 20, onReported }));
   }
-
-  // Live = every service of the account held by its server at the desired version (what GET /v1/provisioning/accounts/:id calls live).
-  const liveWaiters = new Map<string, () => void>();
-  let polling = true;
-  const poller = (async () => {
-    while (polling) {
-      if (liveWaiters.size > 0) {
-        // Only the accounts waited for: a query over every account, 50 times a second, took the
-        // manager's (single) thread from the work it measures.
-        const rows = await manager.ctx.store.query<{ account_id: string }>(`SELECT s.account_id FROM prov_services s
-          LEFT JOIN prov_held h ON h.server_id = s.server_id AND h.account_id = s.account_id AND h.service = s.service
-          WHERE s.account_id = ANY($1::text[])
-          GROUP BY s.account_id HAVING bool_and(h.version IS NOT NULL AND h.version = s.version)`, [[...liveWaiters.keys()]]);
-        for (const r of rows.rows) {
-          const w = liveWaiters.get(r.account_id);
-          if (w) {
-            liveWaiters.delete(r.account_id);
-            w();
-          }
-        }
-      }
-      await sleep(20);
-    }
-  })();
-  const live = (accountId: string, timeoutMs: number) => Promise.race([
-    new Promise<boolean>((r) => liveWaiters.set(accountId, () => r(true))),
-    sleep(timeoutMs).then(() => {
-      liveWaiters.delete(accountId);
-      return false;
-    }),
-  ]);
 
   const card = { number: '4242424242424242', expMonth: 12, expYear: 2099, cvc: '123', holder: 'Bench Customer' };
   const times: number[] = [];
@@ -194,7 +213,7 @@ try {
     t = mark('pay', t);
     if (p.status !== 201) throw new Error(`pay ${i}: ${JSON.stringify(p.json)}`);
     const id = p.json.account.id as string;
-    if (!(await live(id, 60_000))) {
+    if (!(await live(id, (p.json.services as { service: string }[]).map((x) => x.service), 60_000))) {
       failedAccounts++;
       return;
     }
@@ -214,8 +233,6 @@ try {
     }
   }));
   const wallS = (performance.now() - start) / 1000;
-  polling = false;
-  await poller;
 
   // The sample: nginx serves the site's own file for its host name, BIND answers its zone.
   let sampleOk = 0;
@@ -226,8 +243,10 @@ try {
     const r = await request(`http://127.0.0.1:${port.web}/`, { headers: { host: a.domain } });
     const body = await r.body.text();
     const dig = await run('dig', ['+short', '-p', String(port.dns), '@127.0.0.1', `www.${a.domain}`, 'A']);
-    if (r.statusCode === 200 && body === `site ${a.id}\n` && dig.output === '127.0.0.1') sampleOk++;
-    else process.stderr.write(`sample ${a.id} ${a.domain}: HTTP ${r.statusCode} ${JSON.stringify(body.slice(0, 80))}, dig ${JSON.stringify(dig.output)}\n`);
+    const acct = await api('GET', `/v1/provisioning/accounts/${a.id}`, undefined, op);
+    const allLive = acct.status === 200 && (acct.json.services as { live: boolean }[]).every((x) => x.live);
+    if (r.statusCode === 200 && body === `site ${a.id}\n` && dig.output === '127.0.0.1' && allLive) sampleOk++;
+    else process.stderr.write(`sample ${a.id} ${a.domain}: HTTP ${r.statusCode} ${JSON.stringify(body.slice(0, 80))}, dig ${JSON.stringify(dig.output)}, manager calls it live: ${allLive}\n`);
   }
   process.stderr.write(`phase medians (ms): ${Object.entries(phases).map(([k, v]) => `${k} ${Math.round(percentile(v, 50))}`).join(', ')}\n`);
   process.stderr.write(`apply medians (ms): ${Object.entries(applyMs).map(([k, v]) => `${k} ${Math.round(percentile(v, 50))}×${v.length}`).join(', ')}\n`);
@@ -239,7 +258,15 @@ try {
   if (failedAccounts > 0 || sampleOk !== sample.length) process.exitCode = 1;
 } finally {
   for (const a of agents) await a.close().catch(() => undefined);
-  await manager?.close().catch(() => undefined);
+  await bus?.close().catch(() => undefined);
+  stopping = true;
+  await supervisor.stop();
+  if (process.env.BENCH_DATABASE_URL) {
+    const c = new pg.Client({ connectionString: process.env.BENCH_DATABASE_URL });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS bench_prov_${process.pid} CASCADE`);
+    await c.end();
+  }
   for (const d of daemons) await d.close().catch(() => undefined);
   await rm(dir, { recursive: true, force: true });
 }

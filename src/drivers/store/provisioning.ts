@@ -115,8 +115,13 @@ export async function nextUid(sql: Sql): Promise<number> {
 
 /** nextVersion takes the next spec version (one sequence for all, so versions only grow: zone serials). */
 export async function nextVersion(sql: Sql): Promise<number> {
-  const r = await sql.query<Row>("SELECT nextval('prov_version_seq') AS v");
-  return Number(r.rows[0]?.v);
+  return (await nextVersions(sql, 1))[0] as number;
+}
+
+/** nextVersions draws n versions at once, in ascending order. */
+export async function nextVersions(sql: Sql, n: number): Promise<number[]> {
+  const r = await sql.query<Row>("SELECT nextval('prov_version_seq') AS v FROM generate_series(1, $1::int)", [n]);
+  return r.rows.map((x) => Number(x.v)).sort((a, b) => a - b);
 }
 
 /** insertAccount stores a hosting account. */
@@ -183,31 +188,66 @@ export async function servicesOfAccount(sql: Sql, accountId: string, lock = fals
   return r.rows.map(serviceOf);
 }
 
-/** desiredOfServer returns what a server should hold: the enabled services assigned to it. */
-export async function desiredOfServer(sql: Sql, serverId: string): Promise<DesiredService[]> {
-  const r = await sql.query<Row>('SELECT * FROM prov_services WHERE server_id = $1 AND enabled', [serverId]);
+/** desiredOfServer returns what a server should hold: the enabled services assigned to it (only those of accounts, when given). */
+export async function desiredOfServer(sql: Sql, serverId: string, accounts?: readonly string[]): Promise<DesiredService[]> {
+  const r = accounts === undefined
+    ? await sql.query<Row>('SELECT * FROM prov_services WHERE server_id = $1 AND enabled', [serverId])
+    : await sql.query<Row>('SELECT * FROM prov_services WHERE server_id = $1 AND enabled AND account_id = ANY($2::text[])', [serverId, [...accounts]]);
   return r.rows.map(serviceOf).map((s) => ({ account: s.accountId, service: s.service, version: s.version, spec: s.spec }));
 }
 
-/** heldOfServer returns what a server last reported holding. */
-export async function heldOfServer(sql: Sql, serverId: string): Promise<HeldService[]> {
-  const r = await sql.query<Row>('SELECT account_id, service, version FROM prov_held WHERE server_id = $1', [serverId]);
+/** heldOfServer returns what a server last reported holding (only for accounts, when given). */
+export async function heldOfServer(sql: Sql, serverId: string, accounts?: readonly string[]): Promise<HeldService[]> {
+  const r = accounts === undefined
+    ? await sql.query<Row>('SELECT account_id, service, version FROM prov_held WHERE server_id = $1', [serverId])
+    : await sql.query<Row>('SELECT account_id, service, version FROM prov_held WHERE server_id = $1 AND account_id = ANY($2::text[])', [serverId, [...accounts]]);
   return r.rows.map((x) => ({ account: String(x.account_id), service: String(x.service) as ServiceKind, version: Number(x.version) }));
 }
 
-/** setHeld records that a server holds an account service at a version (null: holds it no more). */
-export async function setHeld(sql: Sql, serverId: string, accountId: string, service: ServiceKind, version: number | null): Promise<void> {
-  if (version === null) await sql.query('DELETE FROM prov_held WHERE server_id = $1 AND account_id = $2 AND service = $3', [serverId, accountId, service]);
-  else await sql.query(`INSERT INTO prov_held (server_id, account_id, service, version) VALUES ($1, $2, $3, $4)
-    ON CONFLICT (server_id, account_id, service) DO UPDATE SET version = EXCLUDED.version, updated_at = now()`, [serverId, accountId, service, version]);
+/** HeldChange is one account service a server now holds at a version, or (version null) holds no more. */
+export interface HeldChange {
+  readonly accountId: string;
+  readonly service: ServiceKind;
+  readonly version: number | null;
 }
 
-/** recordTask logs a task handed out (attempt counted) or its outcome. */
-export async function recordTask(sql: Sql, t: { serverId: string; accountId: string; service: ServiceKind; action: 'put' | 'remove'; version: number; state: 'sent' | 'done' | 'failed'; error?: string | null }): Promise<void> {
-  await sql.query(`INSERT INTO prov_tasks (server_id, account_id, service, action, version, state, attempts, error) VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6 = 'sent' THEN 1 ELSE 0 END, $7)
+/** setHeld records what a server now holds, in one statement per kind of change however many there are. */
+export async function setHeld(sql: Sql, serverId: string, changes: readonly HeldChange[]): Promise<void> {
+  const last = new Map(changes.map((c) => [`${c.accountId}/${c.service}`, c]));
+  const gone = [...last.values()].filter((c) => c.version === null);
+  const held = [...last.values()].filter((c) => c.version !== null);
+  if (gone.length > 0) {
+    await sql.query(`DELETE FROM prov_held h USING unnest($2::text[], $3::text[]) AS g(account_id, service)
+      WHERE h.server_id = $1 AND h.account_id = g.account_id AND h.service = g.service`, [serverId, gone.map((c) => c.accountId), gone.map((c) => c.service)]);
+  }
+  if (held.length > 0) {
+    await sql.query(`INSERT INTO prov_held (server_id, account_id, service, version)
+      SELECT $1, a, s, v FROM unnest($2::text[], $3::text[], $4::bigint[]) AS x(a, s, v)
+      ON CONFLICT (server_id, account_id, service) DO UPDATE SET version = EXCLUDED.version, updated_at = now()`, [serverId, held.map((c) => c.accountId), held.map((c) => c.service), held.map((c) => c.version)]);
+  }
+}
+
+/** TaskRecord is a task handed out (state sent) or its outcome. */
+export interface TaskRecord {
+  readonly accountId: string;
+  readonly service: ServiceKind;
+  readonly action: 'put' | 'remove';
+  readonly version: number;
+  readonly state: 'sent' | 'done' | 'failed';
+  readonly error?: string | null;
+}
+
+/** recordTasks logs tasks handed out to a server (each attempt counted) or their outcomes, in one statement. */
+export async function recordTasks(sql: Sql, serverId: string, tasks: readonly TaskRecord[]): Promise<void> {
+  const rows = [...new Map(tasks.map((t) => [`${t.accountId}/${t.service}`, t])).values()];
+  if (rows.length === 0) return;
+  await sql.query(`INSERT INTO prov_tasks (server_id, account_id, service, action, version, state, attempts, error)
+      SELECT $1, a, s, act, v, st, CASE WHEN st = 'sent' THEN 1 ELSE 0 END, e
+      FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[]) AS x(a, s, act, v, st, e)
     ON CONFLICT (server_id, account_id, service) DO UPDATE SET action = EXCLUDED.action, state = EXCLUDED.state, error = EXCLUDED.error, updated_at = now(),
       attempts = CASE WHEN EXCLUDED.state <> 'sent' THEN prov_tasks.attempts WHEN prov_tasks.version = EXCLUDED.version AND prov_tasks.action = EXCLUDED.action THEN prov_tasks.attempts + 1 ELSE 1 END,
-      version = EXCLUDED.version`, [t.serverId, t.accountId, t.service, t.action, t.version, t.state, t.error ?? null]);
+      version = EXCLUDED.version`,
+  [serverId, rows.map((t) => t.accountId), rows.map((t) => t.service), rows.map((t) => t.action), rows.map((t) => t.version), rows.map((t) => t.state), rows.map((t) => t.error ?? null)]);
 }
 
 /** TaskRow is one task's last known state. */

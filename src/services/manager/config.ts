@@ -105,7 +105,7 @@ export const ManagerConfigSchema = Type.Object({
     nameservers: Type.Array(Type.String({ pattern: '^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$', description: 'a DNS name' }), { default: ['ns1.hostfleet.test'], description: 'NS records of every provisioned zone' }),
     verifyAttempts: Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'failed TXT checks after which an order goes to the operator review queue' }),
     tokenTtlMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 60_000, description: 'lifetime of the signed nudge token a service server uses to fetch its tasks' }),
-    renudgeMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 2000, description: 'interval at which service servers still out of step are nudged again (the retry of failed tasks)' }),
+    renudgeMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 2000, description: 'interval at which service servers still out of step are nudged again (the retry of failed tasks); one nudged for an account less than this long ago is left to finish' }),
     payments: Type.Literal('test', { default: 'test', description: 'payment gateway: test (accepts only the documented test card numbers)' }),
   }, { default: {} }),
   placement: Type.Object({

@@ -6,6 +6,7 @@
  * service for the whole batch — and reports what was done and what failed. It never acts on
  * another server's behalf and never takes orders except through a valid token.
  */
+import { createPublicKey } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -29,6 +30,8 @@ export interface ProvisionerOptions {
   readonly log?: Logger | undefined;
   /** batchMs gathers nudges arriving within this window into one fetch (default 20). */
   readonly batchMs?: number | undefined;
+  /** onReported hears each batch's results once the manager has recorded them. */
+  readonly onReported?: ((results: readonly TaskResult[]) => void) | undefined;
 }
 
 /** Provisioner is a running agent. */
@@ -44,7 +47,7 @@ export interface Provisioner {
 export async function startProvisioner(o: ProvisionerOptions): Promise<Provisioner> {
   const base = o.managerUrl.replace(/\/+$/, '');
   const keyRes = await request(`${base}/v1/provisioning/key`);
-  const publicKey = ((await keyRes.body.json()) as { publicKey: string }).publicKey;
+  const publicKey = createPublicKey(((await keyRes.body.json()) as { publicKey: string }).publicKey);
   const drivers = new Map<ServiceKind, ServiceDriver>(o.drivers.map((d) => [d.service, d]));
   const statePath = join(o.stateDir, `held-${o.serverId}.json`);
   const held = new Map<ServiceKind, Map<string, HeldEntry>>(SERVICE_KINDS.map((k) => [k, new Map()]));
@@ -106,6 +109,7 @@ export async function startProvisioner(o: ProvisionerOptions): Promise<Provision
     stats.tasks += results.length;
     stats.failed += results.filter((r) => r.kind === 'failed').length;
     await post('reports', { tokens, results });
+    o.onReported?.(results);
   }
 
   const kick = () => {

@@ -8,7 +8,8 @@
  * an account and all its services are written in one transaction after the payment is
  * authorised, and the authorisation is released if that transaction fails.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { hash } from '@node-rs/argon2';
@@ -58,13 +59,19 @@ const ServerBody = Type.Object({
 export function createProvisioning(deps: ProvisioningDeps = {}): ManagerComponent & { gateway(): PaymentGateway } {
   let gateway: PaymentGateway | undefined = deps.gateway;
   let resolver: TxtResolver | undefined = deps.resolver;
-  let key: { privatePem: string; publicPem: string } | undefined;
+  // The nudge key pair, parsed once: parsing PEM on every nudge and every agent call cost more
+  // than the signatures themselves.
+  let key: { privateKey: KeyObject; publicKey: KeyObject; publicPem: string } | undefined;
   let authn: Authenticator | undefined;
   const gw = () => (gateway ??= testGateway());
 
+  // When each server was last nudged for each account, so the re-nudge loop leaves alone the
+  // work that is still within its first renudgeMs (a batch in flight) instead of doubling it.
+  const nudgedAt = new Map<string, number>();
   async function nudge(ctx: ManagerContext, serverId: string, accountId: string): Promise<void> {
     if (!key) return;
-    const token = signToken(key.privatePem, { server: serverId, account: accountId, exp: ctx.clock.now().getTime() + ctx.cfg.provisioning.tokenTtlMs });
+    nudgedAt.set(`${serverId}/${accountId}`, ctx.clock.now().getTime());
+    const token = signToken(key.privateKey, { server: serverId, account: accountId, exp: ctx.clock.now().getTime() + ctx.cfg.provisioning.tokenTtlMs });
     await ctx.bus.publish(subjects.nudge(ctx.siteId, serverId), { token }).catch((e: unknown) => ctx.log.warn({ err: e, server: serverId }, 'could not nudge'));
   }
   const nudgeAll = async (ctx: ManagerContext, services: readonly { serverId: string; accountId: string }[]) => {
@@ -118,7 +125,8 @@ export function createProvisioning(deps: ProvisioningDeps = {}): ManagerComponen
     async routes(app: FastifyInstance, ctx: ManagerContext) {
       resolver ??= dnsResolver(ctx.cfg.provisioning.resolvers);
       const auth = (authn = new Authenticator(ctx.store));
-      key = await db.signingKey(ctx.store, newSigningKey);
+      const pair = await db.signingKey(ctx.store, newSigningKey);
+      key = { privateKey: createPrivateKey(pair.privatePem), publicKey: createPublicKey(pair.publicPem), publicPem: pair.publicPem };
       const pub = { config: { public: true } };
 
       app.get('/v1/provisioning/key', { ...pub, schema: { tags: ['provisioning'] } }, async () => ({ algorithm: 'ed25519', publicKey: key?.publicPem }));
@@ -232,11 +240,12 @@ export function createProvisioning(deps: ProvisioningDeps = {}): ManagerComponen
             await insertUser(tx, { id: newId(), name: accountId, passwordHash, role: 'customer', accountId });
             const token = await issueApiToken(tx, { role: 'customer', accountId, name: `${accountId} (order ${o.id})` });
             const out: { service: ServiceKind; serverId: string }[] = [];
-            for (const service of o.services) {
+            const versions = await db.nextVersions(tx, o.services.length);
+            for (const [i, service] of o.services.entries()) {
               const spec = specs.value[service];
               const serverId = a.servers[service];
               if (!spec || !serverId) continue;
-              await db.putService(tx, { accountId, service, serverId, enabled: true, spec, version: await db.nextVersion(tx) });
+              await db.putService(tx, { accountId, service, serverId, enabled: true, spec, version: versions[i] as number });
               out.push({ service, serverId });
             }
             await db.updateOrder(tx, o.id, { state: 'completed', paymentRef: pay.reference, accountId });
@@ -265,7 +274,7 @@ export function createProvisioning(deps: ProvisioningDeps = {}): ManagerComponen
         const services = await db.servicesOfAccount(ctx.store, a.id);
         const tasks = await db.tasksOfAccount(ctx.store, a.id);
         const held = new Map<string, number>();
-        for (const s of services) for (const h of await db.heldOfServer(ctx.store, s.serverId)) if (h.account === a.id) held.set(h.service, h.version);
+        for (const s of services) for (const h of await db.heldOfServer(ctx.store, s.serverId, [a.id])) if (h.service === s.service) held.set(h.service, h.version);
         const { passwordHash: _p, ...acct } = a;
         return { account: acct, services: services.map((s) => ({ service: s.service, serverId: s.serverId, enabled: s.enabled, version: s.version, heldVersion: held.get(s.service) ?? null, live: s.enabled ? held.get(s.service) === s.version : !held.has(s.service) })), tasks };
       });
@@ -338,7 +347,7 @@ export function createProvisioning(deps: ProvisioningDeps = {}): ManagerComponen
         if (!Array.isArray(tokens) || tokens.length === 0 || tokens.length > 1000) throw new HostfleetError('E_UNAUTHENTICATED', 'send the nudge tokens as {"tokens": [...]}');
         const accounts = new Set<string>();
         for (const t of tokens) {
-          const v = verifyToken((key as { publicPem: string }).publicPem, t, server, ctx.clock.now().getTime());
+          const v = verifyToken((key as { publicKey: KeyObject }).publicKey, t, server, ctx.clock.now().getTime());
           if (!v.ok) throw new HostfleetError('E_UNAUTHENTICATED', `a nudge token was refused (${v.reason}); wait for the next nudge`);
           accounts.add(v.claims.account);
         }
@@ -346,22 +355,21 @@ export function createProvisioning(deps: ProvisioningDeps = {}): ManagerComponen
       };
       app.post('/v1/provisioning/agent/:server/tasks', { ...pub, schema: { tags: ['provisioning'] } }, async (req) => {
         const { server, accounts } = claimsOf(req);
-        const desired = await db.desiredOfServer(ctx.store, server);
-        const held = await db.heldOfServer(ctx.store, server);
+        // Only the accounts the tokens name: the tasks of a batch, not the whole server's state.
+        const desired = await db.desiredOfServer(ctx.store, server, [...accounts]);
+        const held = await db.heldOfServer(ctx.store, server, [...accounts]);
         const tasks = reconcile(desired, held, accounts);
-        for (const t of tasks) await db.recordTask(ctx.store, { serverId: server, accountId: t.account, service: t.service, action: t.kind, version: t.version, state: 'sent' });
+        await db.recordTasks(ctx.store, server, tasks.map((t) => ({ accountId: t.account, service: t.service, action: t.kind, version: t.version, state: 'sent' as const })));
         return { tasks };
       });
       app.post('/v1/provisioning/agent/:server/reports', { ...pub, schema: { tags: ['provisioning'] } }, async (req) => {
         const { server, accounts } = claimsOf(req);
         const results = (req.body as { results?: TaskResult[] }).results ?? [];
         if (!Array.isArray(results) || results.length > 10_000) throw invalid([{ field: 'body.results', problem: 'must be a list of task results' }]);
+        const mine = results.filter((r) => accounts.has(r.account) && (SERVICE_KINDS as readonly string[]).includes(r.service) && Number.isInteger(r.version) && (r.action === 'put' || r.action === 'remove'));
         await ctx.store.transaction(async (tx) => {
-          for (const r of results) {
-            if (!accounts.has(r.account) || !(SERVICE_KINDS as readonly string[]).includes(r.service) || !Number.isInteger(r.version)) continue;
-            if (r.kind === 'done') await db.setHeld(tx, server, r.account, r.service, r.action === 'put' ? r.version : null);
-            await db.recordTask(tx, { serverId: server, accountId: r.account, service: r.service, action: r.action, version: r.version, state: r.kind === 'done' ? 'done' : 'failed', error: r.kind === 'failed' ? String(r.error).slice(0, 2000) : null });
-          }
+          await db.setHeld(tx, server, mine.filter((r) => r.kind === 'done').map((r) => ({ accountId: r.account, service: r.service, version: r.action === 'put' ? r.version : null })));
+          await db.recordTasks(tx, server, mine.map((r) => ({ accountId: r.account, service: r.service, action: r.action, version: r.version, state: r.kind === 'done' ? 'done' as const : 'failed' as const, error: r.kind === 'failed' ? String(r.error).slice(0, 2000) : null })));
         });
         return { recorded: results.length };
       });
@@ -371,7 +379,12 @@ export function createProvisioning(deps: ProvisioningDeps = {}): ManagerComponen
       const timer = setInterval(() => {
         if (busy || !ctx.isLeader()) return;
         busy = true;
-        db.serversOutOfStep(ctx.store).then((rows) => nudgeAll(ctx, rows)).catch((e: unknown) => ctx.log.warn({ err: e }, 'provisioning re-nudge failed')).finally(() => {
+        db.serversOutOfStep(ctx.store).then((rows) => {
+          const now = ctx.clock.now().getTime();
+          const out = new Set(rows.map((r) => `${r.serverId}/${r.accountId}`));
+          for (const k of nudgedAt.keys()) if (!out.has(k)) nudgedAt.delete(k);
+          return nudgeAll(ctx, rows.filter((r) => now - (nudgedAt.get(`${r.serverId}/${r.accountId}`) ?? -Infinity) >= ctx.cfg.provisioning.renudgeMs));
+        }).catch((e: unknown) => ctx.log.warn({ err: e }, 'provisioning re-nudge failed')).finally(() => {
           busy = false;
         });
       }, ctx.cfg.provisioning.renudgeMs);
