@@ -11,6 +11,7 @@ export const ERROR_CATALOGUE = {
   E_NOT_FOUND: { status: 404, title: 'No such resource' },
   E_CONFLICT: { status: 409, title: 'Conflicts with the current state' },
   E_PAYMENT_DECLINED: { status: 402, title: 'The payment was declined' },
+  E_RATE_LIMITED: { status: 429, title: 'Too many attempts' },
   E_ILLEGAL_TRANSITION: { status: 409, title: 'Illegal server state transition' },
   E_MOVE_IN_PROGRESS: { status: 409, title: 'A move of this server is already in flight' },
   E_BOOT_POINTER_INVALID: { status: 403, title: 'Boot pointer unknown, expired, used, or issued for another machine' },

@@ -7,7 +7,7 @@ import { request } from 'undici';
 import { startTestSite } from '../support/site.js';
 import type { TestSite } from '../support/site.js';
 
-interface Answer { status: number; json: Record<string, unknown> & { error?: { code: string; message: string } }; setCookie: string | undefined }
+interface Answer { status: number; json: Record<string, unknown> & { error?: { code: string; message: string } }; setCookie: string | undefined; retryAfter: string | undefined }
 
 async function call(site: TestSite, method: 'GET' | 'POST' | 'DELETE', path: string, opts: { cookie?: string; origin?: string | null; body?: unknown } = {}): Promise<Answer> {
   const headers: Record<string, string> = {};
@@ -18,7 +18,8 @@ async function call(site: TestSite, method: 'GET' | 'POST' | 'DELETE', path: str
   const r = await request(site.managerUrl + path, { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}) });
   const text = await r.body.text();
   const sc = r.headers['set-cookie'];
-  return { status: r.statusCode, json: text ? JSON.parse(text) : {}, setCookie: Array.isArray(sc) ? sc[0] : sc };
+  const ra = r.headers['retry-after'];
+  return { status: r.statusCode, json: text ? JSON.parse(text) : {}, setCookie: Array.isArray(sc) ? sc[0] : sc, retryAfter: Array.isArray(ra) ? ra[0] : ra };
 }
 
 async function login(site: TestSite, name: string, password: string): Promise<string> {
@@ -165,6 +166,41 @@ describe('console server side', () => {
     assert.equal(out.status, 204);
     assert.match(out.setCookie ?? '', /Max-Age=0/);
     assert.equal((await call(site, 'GET', '/v1/session', { cookie: a })).status, 401);
+  });
+
+  test('after 10 wrong passwords a name is refused from that address for a while, even with the right one; other names are not', async () => {
+    await site.client.call('POST', '/v1/users', { name: 'gus', password: 'gus-password-1', role: 'customer', accountId: 'alpha' });
+    for (let i = 0; i < 10; i++) assert.equal((await call(site, 'POST', '/v1/session', { body: { name: 'gus', password: `wrong-${i}` } })).status, 401, `attempt ${i + 1}`);
+    const r = await call(site, 'POST', '/v1/session', { body: { name: 'gus', password: 'gus-password-1' } });
+    assert.equal(r.status, 429, JSON.stringify(r.json));
+    assert.equal(r.json.error?.code, 'E_RATE_LIMITED');
+    assert.equal(r.setCookie, undefined);
+    assert.ok(Number(r.retryAfter) > 0 && Number(r.retryAfter) <= 300, `Retry-After ${r.retryAfter}`);
+    await login(site, 'alice', pw.alpha);
+  });
+
+  test('a person changes their own password: the old one stops working and their other sessions end', async () => {
+    await site.client.call('POST', '/v1/users', { name: 'dora', password: 'first-password-1', role: 'customer', accountId: 'alpha' });
+    const here = await login(site, 'dora', 'first-password-1');
+    const elsewhere = await login(site, 'dora', 'first-password-1');
+    const cases: { name: string; opts: Parameters<typeof call>[3]; want: number; field?: string }[] = [
+      { name: 'no session', opts: { body: { current: 'first-password-1', password: 'second-password-2' } }, want: 401 },
+      { name: 'wrong current password', opts: { cookie: here, body: { current: 'not-it-at-all', password: 'second-password-2' } }, want: 400, field: 'body.current' },
+      { name: 'too short', opts: { cookie: here, body: { current: 'first-password-1', password: 'short' } }, want: 400, field: 'body.password' },
+      { name: 'the same again', opts: { cookie: here, body: { current: 'first-password-1', password: 'first-password-1' } }, want: 400, field: 'body.password' },
+      { name: 'from another site', opts: { cookie: here, origin: 'http://evil.test', body: { current: 'first-password-1', password: 'second-password-2' } }, want: 403 },
+    ];
+    for (const c of cases) {
+      const r = await call(site, 'POST', '/v1/session/password', c.opts);
+      assert.equal(r.status, c.want, `${c.name}: ${JSON.stringify(r.json)}`);
+      if (c.field) assert.ok(JSON.stringify(r.json).includes(c.field), `${c.name} names ${c.field}: ${JSON.stringify(r.json)}`);
+    }
+    const ok = await call(site, 'POST', '/v1/session/password', { cookie: here, body: { current: 'first-password-1', password: 'second-password-2' } });
+    assert.equal(ok.status, 204, JSON.stringify(ok.json));
+    assert.equal((await call(site, 'GET', '/v1/session', { cookie: here })).status, 200, 'the session that changed it stays');
+    assert.equal((await call(site, 'GET', '/v1/session', { cookie: elsewhere })).status, 401, 'the other session ended');
+    assert.equal((await call(site, 'POST', '/v1/session', { body: { name: 'dora', password: 'first-password-1' } })).status, 401);
+    await login(site, 'dora', 'second-password-2');
   });
 });
 

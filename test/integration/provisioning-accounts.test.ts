@@ -115,6 +115,19 @@ describe('accounts from orders are the product’s accounts', () => {
     const mail = await q("SELECT spec FROM prov_services WHERE account_id = $1 AND service = 'mail'", [account.id]);
     assert.deepEqual((mail[0]?.spec as { mailboxes: { local: string }[] }).mailboxes.map((m) => m.local), ['info'], 'B changed nothing');
 
+    // The reseller lists and reads the orders it placed, without their secrets; another reseller sees none of them.
+    const mine = await api('GET', '/v1/orders', undefined, a);
+    assert.equal(mine.status, 200, JSON.stringify(mine.json));
+    assert.ok((mine.json.orders as { id: string; resellerId: string }[]).some((o) => o.id === order.id));
+    assert.ok((mine.json.orders as { resellerId: string }[]).every((o) => o.resellerId === 'resa'));
+    assert.ok(!JSON.stringify(mine.json).includes('secretHash'));
+    const theirs = await api('GET', '/v1/orders', undefined, b);
+    assert.equal(theirs.status, 200);
+    assert.ok(!(theirs.json.orders as { id: string }[]).some((o) => o.id === order.id));
+    assert.equal((await api('GET', `/v1/orders/${order.id}`, undefined, a)).status, 200);
+    assert.equal((await api('GET', `/v1/orders/${order.id}`, undefined, b)).status, 404);
+    assert.equal((await api('GET', '/v1/orders', undefined, bearer(account.token))).status, 403);
+
     // The reseller sees its customer through the product's other routes too.
     const accts = await api('GET', '/v1/accounts', undefined, a);
     assert.equal(accts.status, 200);
@@ -269,7 +282,9 @@ describe('the operator review queue', () => {
     assert.ok(row, 'listed in the queue');
     assert.equal(row.reasons.length, 2, 'each failed check left its reason');
     assert.equal(row.secretHash, undefined);
-    assert.equal((await api('GET', '/v1/orders?state=review', undefined, bearer(tokens.resa as string))).status, 403);
+    const rq = await api('GET', '/v1/orders?state=review', undefined, bearer(tokens.resa as string));
+    assert.equal(rq.status, 200);
+    assert.ok(!rq.json.orders.some((x: { id: string }) => x.id === o.id), 'a reseller sees only the orders it placed');
     assert.equal((await api('POST', `/v1/orders/${o.id}/accept`, {}, o.secret)).status, 401, 'the customer cannot accept its own order');
     const acc = await api('POST', `/v1/orders/${o.id}/accept`, {}, op);
     assert.equal(acc.status, 200);

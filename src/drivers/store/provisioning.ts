@@ -74,10 +74,9 @@ export async function getOrder(sql: Sql, id: string, lock = false): Promise<Orde
 }
 
 /** listOrders returns orders in a state, oldest first. */
-export async function listOrders(sql: Sql, state: OrderState | undefined, limit = 500): Promise<Order[]> {
-  const r = state === undefined
-    ? await sql.query<Row>('SELECT * FROM prov_orders ORDER BY created_at, id LIMIT $1', [limit])
-    : await sql.query<Row>('SELECT * FROM prov_orders WHERE state = $1 ORDER BY created_at, id LIMIT $2', [state, limit]);
+export async function listOrders(sql: Sql, state: OrderState | undefined, limit = 500, resellerId?: string): Promise<Order[]> {
+  const r = await sql.query<Row>(`SELECT * FROM prov_orders WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR reseller_id = $2)
+    ORDER BY created_at, id LIMIT $3`, [state ?? null, resellerId ?? null, limit]);
   return r.rows.map(orderOf);
 }
 

@@ -68,10 +68,10 @@ export async function listUsers(sql: Sql): Promise<UserRecord[]> {
   return r.rows.map((x) => publicUser(userOf(x)));
 }
 
-/** setPassword replaces a user's password hash and ends every session of that user. */
-export async function setPassword(sql: Sql, userId: string, passwordHash: string): Promise<void> {
+/** setPassword replaces a user's password hash and ends every session of that user but keepTokenHash's (the one that changed it). */
+export async function setPassword(sql: Sql, userId: string, passwordHash: string, keepTokenHash: string | null = null): Promise<void> {
   await sql.query('UPDATE users SET password_hash = $2 WHERE id = $1', [userId, passwordHash]);
-  await sql.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
+  await sql.query('DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2', [userId, keepTokenHash]);
 }
 
 /** insertSession records a session by the hash of its secret. */

@@ -90,7 +90,7 @@ export async function buildApi(d: ApiDeps): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { allErrors: true, verbose: true, removeAdditional: false, coerceTypes: false, useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  const auth = new Authenticator(d.store);
+  const auth = Authenticator.for(d.store);
 
   await app.register(swagger, {
     openapi: {

@@ -28,10 +28,27 @@ export async function ensureApiToken(sql: Sql, t: { role: ApiRole; accountId: st
   if ((await findApiToken(sql, hashToken(t.token))) === null) await issueApiToken(sql, t);
 }
 
-/** Authenticator resolves bearer tokens, caching hits briefly to keep the store off the hot path. */
+/**
+ * Authenticator resolves bearer tokens, caching hits briefly to keep the store off the hot path.
+ * One per store (Authenticator.for), so revoking an account's tokens clears every route's cache
+ * at once; another manager of the same site may trust a revoked token for at most ttlMs.
+ */
 export class Authenticator {
+  private static readonly byStore = new WeakMap<Sql, Authenticator>();
   private readonly cache = new Map<string, { p: Principal; until: number }>();
   constructor(private readonly sql: Sql, private readonly ttlMs = 5000, private readonly now: () => number = () => performance.now()) {}
+
+  /** for returns the store's one Authenticator. */
+  static for(sql: Sql): Authenticator {
+    let a = Authenticator.byStore.get(sql);
+    if (!a) Authenticator.byStore.set(sql, (a = new Authenticator(sql)));
+    return a;
+  }
+
+  /** forgetAccount drops the cached tokens of an account (its tokens were revoked). */
+  forgetAccount(accountId: string): void {
+    for (const [k, v] of this.cache) if (v.p.accountId === accountId) this.cache.delete(k);
+  }
 
   /** authenticate returns the principal of an Authorization header or throws E_UNAUTHENTICATED. */
   async authenticate(header: string | undefined): Promise<Principal> {

@@ -113,6 +113,11 @@ export const ManagerConfigSchema = Type.Object({
     nodeHealthIntervalMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 500, description: 'interval of the health checks of hardware nodes; two misses in a row re-place the node\'s components' }),
     snapshotIntervalMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 5000, description: "the collector's sampling period of every placed component (CPU, memory)" }),
   }, { default: {} }),
+  login: Type.Object({
+    maxFailures: Type.Integer({ minimum: 1, maximum: 10_000, default: 10, description: 'failed console logins allowed per name and client address within windowMs; more answer 429 E_RATE_LIMITED without checking the password' }),
+    maxFailuresPerAddress: Type.Integer({ minimum: 1, maximum: 100_000, default: 100, description: 'failed console logins allowed per client address, whatever the name, within windowMs' }),
+    windowMs: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 300_000, description: 'the window over which failed logins are counted' }),
+  }, { default: {} }),
   bootPointerTtlMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 300_000, description: 'lifetime of a boot pointer (single use, bound to one machine)' }),
   operatorToken: Type.Optional(Type.String({ minLength: 32, description: 'bootstrap operator API token (stored hashed)' })),
   log: Type.Object({ level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'log level (JSON logs on standard output)' }) }, { default: {} }),

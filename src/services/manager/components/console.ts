@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import type { ServerResponse } from 'node:http';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { hash, verify } from '@node-rs/argon2';
+import { checkPassword, hashPassword } from '../passwords.js';
+import { FailureThrottle } from '../throttle.js';
 import { HostfleetError } from '../../../core/errors.js';
 import { API_ROLES } from '../../../core/model/records.js';
 import type { ApiRole, GroupRecord, MoveEvent, MoveRecord, Principal } from '../../../core/model/records.js';
@@ -50,6 +51,12 @@ const WEB_DIST = fileURLToPath(new URL('../../../../web/dist/', import.meta.url)
 const Login = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 64, description: 'the login name' }),
   password: Type.String({ minLength: 1, maxLength: 200, description: 'the password' }),
+}, { additionalProperties: false });
+
+/** ChangePassword is the body of POST /v1/session/password. */
+const ChangePassword = Type.Object({
+  current: Type.String({ minLength: 1, maxLength: 200, description: 'the current password' }),
+  password: Type.String({ minLength: 12, maxLength: 200, description: 'the new password: at least 12 characters' }),
 }, { additionalProperties: false });
 
 /** CreateUser is the body of POST /v1/users. */
@@ -326,18 +333,11 @@ function cookie(ctx: ManagerContext, req: FastifyRequest, value: string, maxAgeS
   return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure ? '; Secure' : ''}`;
 }
 
-let dummyHash: Promise<string> | null = null;
-/** checkPassword verifies a password, spending the same effort when the user does not exist. */
-async function checkPassword(stored: string | null, password: string): Promise<boolean> {
-  dummyHash ??= hash(newSecret(16));
-  const h = stored ?? (await dummyHash);
-  const ok = await verify(h, password).catch(() => false);
-  return stored !== null && ok;
-}
-
-/** hashPassword is the stored form of a person's password: argon2id with the library's defaults (19 MiB, t=2). */
-export function hashPassword(password: string): Promise<string> {
-  return hash(password);
+/** tooMany is the E_RATE_LIMITED error of a throttled attempt, with its Retry-After header set. */
+function tooMany(reply: FastifyReply, waitMs: number, what: string): HostfleetError {
+  const retryAfterS = Math.ceil(waitMs / 1000);
+  reply.header('retry-after', String(retryAfterS));
+  return new HostfleetError('E_RATE_LIMITED', `too many ${what}; try again in ${retryAfterS} s`, { details: { retryAfterS } });
 }
 
 async function groupFor(ctx: ManagerContext, p: Principal, id: string): Promise<GroupRecord> {
@@ -398,6 +398,7 @@ export const consoleComponent: ManagerComponent = {
   async routes(app: FastifyInstance, ctx: ManagerContext) {
     const sampler = new Sampler(ctx);
     const hub = new EventHub(ctx, sampler);
+    const failures = new FailureThrottle(ctx.cfg.login.windowMs);
     hubs.set(ctx, { sampler, hub });
     const pub = { public: true };
 
@@ -408,9 +409,21 @@ export const consoleComponent: ManagerComponent = {
     app.post('/v1/session', { schema: { tags: ['console'], summary: 'log in to the console; sets the session cookie', body: Login }, config: pub }, async (req, reply) => {
       if (req.headers.origin !== undefined && !sameOrigin(req.headers.origin, req.headers.host)) throw new HostfleetError('E_FORBIDDEN', 'log in from the console page itself');
       const b = req.body as typeof Login.static;
+      const now = Date.now();
+      const byName = `${req.ip}\n${b.name.toLowerCase()}`;
+      const waitMs = Math.max(failures.blockedFor(byName, ctx.cfg.login.maxFailures, now), failures.blockedFor(req.ip, ctx.cfg.login.maxFailuresPerAddress, now));
+      if (waitMs > 0) {
+        req.log.warn({ user: b.name, ip: req.ip }, 'console login refused: too many failures');
+        throw tooMany(reply, waitMs, 'failed logins');
+      }
       const u = await users.findUserByName(ctx.store, b.name);
       const ok = await checkPassword(u && !u.disabled ? u.passwordHash : null, b.password);
-      if (!u || !ok) throw new HostfleetError('E_UNAUTHENTICATED', 'the name or the password is wrong');
+      if (!u || !ok) {
+        failures.fail(byName, now);
+        failures.fail(req.ip, now);
+        throw new HostfleetError('E_UNAUTHENTICATED', 'the name or the password is wrong');
+      }
+      failures.forget(byName);
       const secret = newSecret(32);
       await users.insertSession(ctx.store, { tokenHash: hashToken(secret), userId: u.id, expiresAt: new Date(Date.now() + SESSION_TTL_MS) });
       req.log.info({ user: u.name, role: u.role }, 'console login');
@@ -424,6 +437,29 @@ export const consoleComponent: ManagerComponent = {
       const secret = sessionSecretOf(req.headers.cookie);
       if (secret) await users.deleteSession(ctx.store, hashToken(secret));
       return reply.header('set-cookie', cookie(ctx, req, '', 0)).status(204).send();
+    });
+
+    app.post('/v1/session/password', { schema: { tags: ['console'], summary: "change the logged-in person's own password; ends their other sessions", body: ChangePassword } }, async (req, reply) => {
+      // Only a console session names a person; an API token is not a password's holder.
+      const secret = sessionSecretOf(req.headers.cookie);
+      const me = secret && req.headers.authorization === undefined ? await users.findSession(ctx.store, hashToken(secret), new Date()) : null;
+      if (!me) throw new HostfleetError('E_FORBIDDEN', 'log in to the console to change your password (an API token has no password)');
+      const b = req.body as typeof ChangePassword.static;
+      // Wrong current passwords count as failed logins: a borrowed session cannot guess its way on.
+      const now = Date.now();
+      const byName = `${req.ip}\n${me.name.toLowerCase()}`;
+      const waitMs = failures.blockedFor(byName, ctx.cfg.login.maxFailures, now);
+      if (waitMs > 0) throw tooMany(reply, waitMs, 'wrong passwords');
+      const stored = await users.findUserByName(ctx.store, me.name);
+      if (!(await checkPassword(stored?.passwordHash ?? null, b.current))) {
+        failures.fail(byName, now);
+        throw new HostfleetError('E_VALIDATION', 'the current password is wrong', { fields: [{ field: 'body.current', problem: 'is not your current password' }] });
+      }
+      if (b.password === b.current) throw new HostfleetError('E_VALIDATION', 'the new password is the current one', { fields: [{ field: 'body.password', problem: 'must differ from the current password' }] });
+      const passwordHash = await hashPassword(b.password);
+      await ctx.store.transaction((tx) => users.setPassword(tx, me.id, passwordHash, hashToken(secret as string)));
+      req.log.info({ user: me.name }, 'password changed');
+      return reply.status(204).send();
     });
 
     app.get('/v1/users', { schema: { tags: ['console'], summary: 'console users' } }, async (req) => {

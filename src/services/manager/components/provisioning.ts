@@ -12,7 +12,7 @@ import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { hash } from '@node-rs/argon2';
+import { hashPassword } from '../passwords.js';
 import { HostfleetError, invalid } from '../../../core/errors.js';
 import { PLANS, SERVICE_KINDS, applyChange, assignServices, challengeName, checkValue, initialSpecs, reconcile, validateOrder } from '../../../core/provisioning/index.js';
 import type { Change, ServiceKind, TaskResult } from '../../../core/provisioning/index.js';
@@ -38,8 +38,6 @@ export interface ProvisioningDeps {
 }
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-/** hashPassword is argon2id with OWASP's minimum parameters (m=19 MiB, t=2), which Dovecot and Pure-FTPd verify. */
-export const hashPassword = (p: string): Promise<string> => hash(p, { algorithm: 2 /* Argon2id */, memoryCost: 19456, timeCost: 2, parallelism: 1 });
 
 const Card = Type.Object({
   number: Type.String({ pattern: '^[0-9]{12,19}$', description: 'a card number of 12–19 digits' }),
@@ -91,8 +89,9 @@ export function createProvisioning(deps: ProvisioningDeps = {}): ManagerComponen
     const secret = req.headers['x-order-secret'];
     // The order routes are public (the secret is the customer's credential); an operator's bearer token is checked here.
     const p = req.principal ?? (req.headers.authorization !== undefined && authn ? await authn.authenticate(req.headers.authorization) : undefined);
-    const operator = p?.role === 'operator';
-    if (!o || (!operator && (typeof secret !== 'string' || sha(secret) !== o.secretHash))) throw new HostfleetError('E_NOT_FOUND', `order ${id} does not exist, or the X-Order-Secret header does not match it`);
+    // An operator, and the reseller that placed the order, act on it without its secret.
+    const trusted = p?.role === 'operator' || (p?.role === 'reseller' && o !== null && o.resellerId !== null && o.resellerId === p.accountId);
+    if (!o || (!trusted && (typeof secret !== 'string' || sha(secret) !== o.secretHash))) throw new HostfleetError('E_NOT_FOUND', `order ${id} does not exist, or the X-Order-Secret header does not match it`);
     return o;
   };
 
@@ -124,7 +123,7 @@ export function createProvisioning(deps: ProvisioningDeps = {}): ManagerComponen
     gateway: gw,
     async routes(app: FastifyInstance, ctx: ManagerContext) {
       resolver ??= dnsResolver(ctx.cfg.provisioning.resolvers);
-      const auth = (authn = new Authenticator(ctx.store));
+      const auth = (authn = Authenticator.for(ctx.store));
       const pair = await db.signingKey(ctx.store, newSigningKey);
       key = { privateKey: createPrivateKey(pair.privatePem), publicKey: createPublicKey(pair.publicPem), publicPem: pair.publicPem };
       const pub = { config: { public: true } };
@@ -190,8 +189,10 @@ export function createProvisioning(deps: ProvisioningDeps = {}): ManagerComponen
         throw new HostfleetError('E_CONFLICT', `${reason}; ${toReview ? 'the order now waits for an operator to review it' : `publish the record and verify again (${ctx.cfg.provisioning.verifyAttempts - attempts} attempt(s) before operator review)`}`, { details: { state: toReview ? 'review' : 'unverified' } });
       });
       app.get('/v1/orders', { schema: { tags: ['orders'], querystring: Type.Object({ state: Type.Optional(Type.String({ enum: ['unverified', 'review', 'verified', 'completed', 'rejected'] })) }) } }, async (req) => {
-        requireRole(principalOf(req), ['operator']);
-        const list = await db.listOrders(ctx.store, (req.query as { state?: 'review' }).state);
+        // An operator sees every order; a reseller only those it placed for its customers.
+        const p = principalOf(req);
+        requireRole(p, ['operator', 'reseller']);
+        const list = await db.listOrders(ctx.store, (req.query as { state?: 'review' }).state, 500, p.role === 'reseller' ? (p.accountId ?? '') : undefined);
         return { orders: list.map(({ secretHash: _s, ...o }) => o) };
       });
       app.post('/v1/orders/:id/accept', { schema: { tags: ['orders'] } }, async (req) => {
@@ -336,6 +337,7 @@ export function createProvisioning(deps: ProvisioningDeps = {}): ManagerComponen
           return ok;
         });
         if (!gone) throw new HostfleetError('E_NOT_FOUND', `account ${id} does not exist`);
+        auth.forgetAccount(id);
         await nudgeAll(ctx, services.map((s) => ({ serverId: s.serverId, accountId: id })));
         return { deleted: id };
       });
