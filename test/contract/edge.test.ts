@@ -79,7 +79,7 @@ async function startHaproxy(): Promise<EdgeUnderTest> {
     await stop();
     throw new Error(`${(err as Error).message}; haproxy said: ${stderr}`, { cause: err });
   }
-  const driver = haproxyEdge({ socket: gen.socketPath, hostsMap: gen.hostsMap, poolsMap: gen.poolsMap, slots: gen.slots, backendPrefix: gen.backendPrefix, healthIntervalMs: 200, detachTimeoutMs: 3000, persistMaps: true });
+  const driver = haproxyEdge({ socket: gen.socketPath, hostsMap: gen.hostsMap, poolsMap: gen.poolsMap, ratesMap: gen.ratesMap, slots: gen.slots, backendPrefix: gen.backendPrefix, healthIntervalMs: 200, detachTimeoutMs: 3000, persistMaps: true });
   return {
     driver,
     dataUrl: `http://127.0.0.1:${port}`,
@@ -293,6 +293,38 @@ for (const impl of IMPLEMENTATIONS) {
       await edge.driver.upsertPool({ id: 'rr', domains: ['rr.pool.test'], balance: 'least-connections' });
       assert.equal((await edge.driver.status()).find((p) => p.id === 'rr')?.balance, 'least-connections');
       assert.equal((await client.get('rr.pool.test')).status, 200);
+    });
+
+    test('a rate-limited pool answers 429 with Retry-After beyond its cap, keeps it through other changes, and serves freely once lifted', async () => {
+      const l1 = await up('l1');
+      await edge.driver.upsertPool({ id: 'limited', domains: ['limited.pool.test'] });
+      await edge.driver.attach('limited', { id: 'l1', address: l1.address });
+      assert.equal((await edge.driver.status()).find((p) => p.id === 'limited')?.rateLimit, null);
+      await edge.driver.upsertPool({ id: 'limited', domains: ['limited.pool.test'], rateLimit: 3 });
+      // A burst over a cap of 3 per second: at most the cap plus what a second refills get through.
+      const t0 = performance.now();
+      const codes: number[] = [];
+      let refused: Awaited<ReturnType<typeof client.get>> | undefined;
+      for (let i = 0; i < 12; i++) {
+        const r = await client.get('limited.pool.test');
+        codes.push(r.status);
+        if (r.status === 429) refused ??= r;
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const ok = codes.filter((c) => c === 200).length;
+      assert.ok(codes.every((c) => c === 200 || c === 429), codes.join(','));
+      assert.ok(ok >= 1 && ok <= 3 + Math.ceil(seconds * 3) + 1, `${ok} of 12 passed in ${seconds.toFixed(2)} s: ${codes.join(',')}`);
+      assert.ok(refused, `some were refused: ${codes.join(',')}`);
+      assert.ok(Number(refused.headers['retry-after']) >= 1, 'Retry-After is a number of seconds');
+      assert.match(String(refused.headers['content-type']), /text\/html/);
+      // An upsert that does not name the limit keeps it, through a policy change too.
+      await edge.driver.upsertPool({ id: 'limited', domains: ['limited.pool.test'], balance: 'round-robin' });
+      assert.equal((await edge.driver.status()).find((p) => p.id === 'limited')?.rateLimit, 3);
+      await edge.driver.upsertPool({ id: 'limited', domains: ['limited.pool.test'], rateLimit: null });
+      assert.equal((await edge.driver.status()).find((p) => p.id === 'limited')?.rateLimit, null);
+      for (let i = 0; i < 12; i++) assert.equal((await client.get('limited.pool.test')).status, 200, `request ${i + 1} after the limit is lifted`);
+      await assert.rejects(edge.driver.upsertPool({ id: 'limited', domains: ['limited.pool.test'], rateLimit: 0 }), (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && JSON.stringify(e.fields).includes('rateLimit'));
+      await edge.driver.removePool('limited');
     });
 
     test('a sticky pool sends a client carrying its cookie back to the same server; not sticky, the cookie is ignored', async () => {

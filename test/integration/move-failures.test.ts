@@ -8,6 +8,7 @@ import { startTestSite } from '../support/site.js';
 import type { TestSite } from '../support/site.js';
 import type { MoveEvent, MoveRecord } from '../../src/core/model/records.js';
 import { syncEdge } from '../../src/services/manager/components/edge-sync.js';
+import { setRestriction } from '../../src/drivers/store/billing.js';
 
 describe('move failures', () => {
   let site: TestSite;
@@ -42,6 +43,31 @@ describe('move failures', () => {
     assert.equal(r.statusCode, 200);
     assert.match(await r.body.text(), /Customer alpha/);
     assert.deepEqual(await syncEdge(ctx), [], 'a second pass finds nothing to repair');
+  });
+
+  test("billing's throttle caps an account's sites at the edge (429 beyond it) until it is lifted", async () => {
+    const ctx = site.manager?.ctx;
+    assert.ok(ctx);
+    await setRestriction(ctx.store, { accountId: 'alpha', action: 'throttle', reason: 'cut-off at 600 GB RAM-hours', resource: 'ram', day: '2026-11-22' });
+    const repairs = await syncEdge(ctx);
+    assert.deepEqual(repairs.filter((r) => r.pool === 'alpha-web').map((r) => [r.kind, r.rateLimit]), [['pool', ctx.cfg.billing.throttleRps]]);
+    const burst = async (host: string) => {
+      const codes: number[] = [];
+      for (let i = 0; i < 4 * ctx.cfg.billing.throttleRps; i++) {
+        const r = await request(`${site.edge.url}/`, { headers: { host } });
+        await r.body.dump();
+        codes.push(r.statusCode);
+      }
+      return codes;
+    };
+    const alpha = await burst('alpha.test');
+    assert.ok(alpha.includes(429) && alpha.includes(200) && alpha.every((c) => c === 200 || c === 429), alpha.join(','));
+    // Another customer's site is not touched.
+    assert.ok((await burst('bravo.test')).every((c) => c !== 429));
+    await site.client.call('DELETE', '/v1/accounts/alpha/restriction');
+    assert.deepEqual((await syncEdge(ctx)).map((r) => [r.kind, r.pool, r.rateLimit]), [['pool', 'alpha-web', null]]);
+    assert.ok((await burst('alpha.test')).every((c) => c === 200));
+    assert.deepEqual(await syncEdge(ctx), []);
   });
 
   test('a move into a group at its maximum size is refused and changes nothing', async () => {

@@ -51,7 +51,7 @@ test('pools and servers CRUD, drain, and persistence before answering', async ()
   assert.equal((await put('/v1/pools/shop', { domains: ['shop.example.com'] })).statusCode, 204);
   assert.equal((await put('/v1/pools/shop/servers/web-1', { address: '127.0.0.1:9' })).statusCode, 204);
   const status = (await app.inject({ method: 'GET', url: '/v1/status', headers: auth })).json();
-  assert.deepEqual(status, [{ id: 'shop', domains: ['shop.example.com'], balance: 'least-connections', sticky: false, servers: [{ id: 'web-1', address: '127.0.0.1:9', state: 'up', outstanding: 0, served: 0, failures: 0 }] }]);
+  assert.deepEqual(status, [{ id: 'shop', domains: ['shop.example.com'], balance: 'least-connections', sticky: false, rateLimit: null, servers: [{ id: 'web-1', address: '127.0.0.1:9', state: 'up', outstanding: 0, served: 0, failures: 0 }] }]);
   const drain = await app.inject({ method: 'POST', url: '/v1/pools/shop/servers/web-1/drain', headers: auth, payload: { timeoutMs: 50 } });
   assert.deepEqual(drain.json(), { drained: true, inflight: 0 });
   assert.equal((await app.inject({ method: 'DELETE', url: '/v1/pools/shop/servers/web-1', headers: auth })).statusCode, 204);
@@ -72,6 +72,9 @@ test('bad input answers 400 E_VALIDATION naming the field; conflicts 409; missin
     { name: 'not json', method: 'PUT', url: '/v1/pools/b', payload: '{nope', want: 400, code: 'E_VALIDATION' },
     { name: 'bad address', method: 'PUT', url: '/v1/pools/a/servers/s1', payload: '{"address":"nowhere"}', want: 400, code: 'E_VALIDATION', field: 'address' },
     { name: 'bad timeout', method: 'POST', url: '/v1/pools/a/servers/s1/drain', payload: '{"timeoutMs":"soon"}', want: 400, code: 'E_VALIDATION', field: 'timeoutMs' },
+    { name: 'rate limit of 0', method: 'PUT', url: '/v1/pools/b', payload: '{"domains":["b.example.com"],"rateLimit":0}', want: 400, code: 'E_VALIDATION', field: 'rateLimit' },
+    { name: 'rate limit not whole', method: 'PUT', url: '/v1/pools/b', payload: '{"domains":["b.example.com"],"rateLimit":2.5}', want: 400, code: 'E_VALIDATION', field: 'rateLimit' },
+    { name: 'rate limit as text', method: 'PUT', url: '/v1/pools/b', payload: '{"domains":["b.example.com"],"rateLimit":"10"}', want: 400, code: 'E_VALIDATION', field: 'rateLimit' },
     { name: 'conflict', method: 'PUT', url: '/v1/pools/b', payload: '{"domains":["a.example.com"]}', want: 409, code: 'E_CONFLICT' },
     { name: 'missing pool', method: 'PUT', url: '/v1/pools/zz/servers/s1', payload: '{"address":"127.0.0.1:80"}', want: 404, code: 'E_NOT_FOUND' },
   ];

@@ -78,7 +78,7 @@ export function builtinEdge(opts: BuiltinEdgeOptions): EdgeDriver {
   return {
     async upsertPool(pool) {
       const p = assertPool(pool);
-      await call('PUT', `/v1/pools/${seg(p.id)}`, { domains: p.domains, ...(p.balance !== undefined ? { balance: p.balance } : {}), ...(p.sticky !== undefined ? { sticky: p.sticky } : {}) });
+      await call('PUT', `/v1/pools/${seg(p.id)}`, { domains: p.domains, ...(p.balance !== undefined ? { balance: p.balance } : {}), ...(p.sticky !== undefined ? { sticky: p.sticky } : {}), ...(p.rateLimit !== undefined ? { rateLimit: p.rateLimit } : {}) });
     },
     async removePool(poolId) {
       await call('DELETE', `/v1/pools/${seg(assertPoolId(poolId))}`);

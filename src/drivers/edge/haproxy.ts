@@ -26,6 +26,8 @@ export interface HaproxyEdgeOptions {
   /** hostsMap and poolsMap are the map files' paths exactly as the configuration names them. */
   readonly hostsMap: string;
   readonly poolsMap: string;
+  /** ratesMap is the slot → requests-per-second map of rate-limited pools (haproxyConfig's rates.map); without it pools cannot be rate-limited. */
+  readonly ratesMap?: string;
   /** backendPrefix and slots name the pre-declared backends (defaults as haproxyConfig: hf_pool_, 64). */
   readonly backendPrefix?: string;
   readonly slots?: number;
@@ -62,7 +64,7 @@ export function haproxyEdge(opts: HaproxyEdgeOptions): EdgeDriver {
   const timeoutMs = opts.commandTimeoutMs ?? 5000;
   const detachTimeoutMs = opts.detachTimeoutMs ?? 10_000;
   const pathOk = (p: string): boolean => /^\/[A-Za-z0-9._/-]{1,200}$/.test(p) && !p.includes('..');
-  if (!pathOk(opts.hostsMap) || !pathOk(opts.poolsMap)) throw new HostfleetError('E_CONFIG', 'hostsMap and poolsMap must be the absolute map paths of the HAProxy configuration (letters, digits and . _ / -)');
+  if (!pathOk(opts.hostsMap) || !pathOk(opts.poolsMap) || (opts.ratesMap !== undefined && !pathOk(opts.ratesMap))) throw new HostfleetError('E_CONFIG', 'hostsMap, poolsMap and ratesMap must be the absolute map paths of the HAProxy configuration (letters, digits and . _ / -)');
   if (!/^[a-z][a-z0-9_]{0,30}$/.test(prefix) || !Number.isInteger(slots) || slots < 1) throw new HostfleetError('E_CONFIG', 'backendPrefix must be lower-case letters, digits and _; slots a positive whole number');
   if (!Number.isInteger(inter) || inter < 100 || inter > 600_000) throw new HostfleetError('E_CONFIG', 'healthIntervalMs must be a whole number from 100 to 600000');
   const rrSlots = opts.roundRobinSlots ?? 16;
@@ -87,6 +89,21 @@ export function haproxyEdge(opts: HaproxyEdgeOptions): EdgeDriver {
     return parseMap(text);
   };
   const poolSlots = async (): Promise<Map<string, string>> => new Map((await readMap(opts.poolsMap)).filter((e) => isSlot(e.value) && !e.key.includes('_')).map((e) => [e.key, e.value]));
+  // A pool's rate limit is the rates map entry "<slot> N", which the slot's rules read.
+  const ratesMap = opts.ratesMap;
+  const rateLimits = async (): Promise<Map<string, number>> => (ratesMap === undefined ? new Map() : new Map((await readMap(ratesMap)).filter((e) => isSlot(e.key)).map((e) => [e.key, Number(e.value)])));
+  const setRateLimit = async (slot: string, limit: number | null): Promise<void> => {
+    if (ratesMap === undefined) {
+      if (limit === null) return;
+      throw new HostfleetError('E_CONFIG', 'this HAProxy edge has no rates map, so pools cannot be rate-limited; generate the configuration again (haproxyConfig writes rates.map) and set edge.ratesMap');
+    }
+    const had = (await rateLimits()).get(slot);
+    if (limit === null) {
+      if (had !== undefined) await cmd(`del map ${ratesMap} ${slot}`);
+    } else if (had !== limit) {
+      await setMapEntry(ratesMap, slot, String(limit), had !== undefined);
+    }
+  };
   const stickySlots = async (): Promise<Set<string>> => new Set((await readMap(opts.poolsMap)).filter((e) => isSlot(e.key) && e.value === 'on').map((e) => e.key));
   const freeSlot = (pools: Map<string, string>, balance: BalancePolicy): string => {
     const used = new Set(pools.values());
@@ -110,7 +127,7 @@ export function haproxyEdge(opts: HaproxyEdgeOptions): EdgeDriver {
 
   const persist = async (): Promise<void> => {
     if (!opts.persistMaps) return;
-    for (const file of [opts.hostsMap, opts.poolsMap]) {
+    for (const file of [opts.hostsMap, opts.poolsMap, ...(ratesMap !== undefined ? [ratesMap] : [])]) {
       const entries = await readMap(file);
       await writeFile(`${file}.tmp`, entries.map((e) => `${e.key} ${e.value}\n`).join(''));
       await rename(`${file}.tmp`, file);
@@ -209,6 +226,7 @@ export function haproxyEdge(opts: HaproxyEdgeOptions): EdgeDriver {
           for (const h of hosts.filter((e) => e.value === fresh)) await cmd(`del map ${opts.hostsMap} ${h.key}`);
           for (const s of await serversOf(fresh)) if (s.srv_name) await removeServer(fresh, s.srv_name);
           await cmd(`del map ${opts.poolsMap} ${fresh}`);
+          await setRateLimit(fresh, null);
           if (slot) {
             // A policy change: the servers move to a slot of the other kind, in the same state,
             // then the domains follow, then the old slot is emptied.
@@ -229,6 +247,11 @@ export function haproxyEdge(opts: HaproxyEdgeOptions): EdgeDriver {
               await cmd(`del map ${opts.poolsMap} ${slot}`);
               await expectQuiet(`add map ${opts.poolsMap} ${fresh} on`);
             }
+            const limit = (await rateLimits()).get(slot);
+            if (limit !== undefined) {
+              await setRateLimit(fresh, limit);
+              await setRateLimit(slot, null);
+            }
           }
           slot = fresh;
         }
@@ -239,6 +262,7 @@ export function haproxyEdge(opts: HaproxyEdgeOptions): EdgeDriver {
         const sticky = p.sticky ?? wasSticky;
         if (sticky && !wasSticky) await expectQuiet(`add map ${opts.poolsMap} ${slot} on`);
         if (!sticky && wasSticky) await cmd(`del map ${opts.poolsMap} ${slot}`);
+        if (p.rateLimit !== undefined) await setRateLimit(slot, p.rateLimit);
         await persist();
       });
     },
@@ -252,6 +276,7 @@ export function haproxyEdge(opts: HaproxyEdgeOptions): EdgeDriver {
         for (const s of await serversOf(slot)) if (s.srv_name) await removeServer(slot, s.srv_name);
         await cmd(`del map ${opts.poolsMap} ${id}`);
         await cmd(`del map ${opts.poolsMap} ${slot}`);
+        await setRateLimit(slot, null);
         await persist();
       });
     },
@@ -323,6 +348,7 @@ export function haproxyEdge(opts: HaproxyEdgeOptions): EdgeDriver {
       const hosts = await readMap(opts.hostsMap);
       const stats = parseCsvStat(await cmd('show stat -1 4 -1'));
       const sticky = await stickySlots();
+      const limits = await rateLimits();
       const out: EdgePoolStatus[] = [];
       for (const [id, slot] of [...pools].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
         const rows = await serversOf(slot);
@@ -331,6 +357,7 @@ export function haproxyEdge(opts: HaproxyEdgeOptions): EdgeDriver {
           domains: hosts.filter((h) => h.value === slot).map((h) => h.key).sort(),
           balance: balanceOf(slot),
           sticky: sticky.has(slot),
+          rateLimit: limits.get(slot) ?? null,
           servers: rows
             .map((r) => serverStatus(r, stats.find((st) => st.pxname === slot && st.svname === r.srv_name)))
             .sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)),

@@ -23,7 +23,7 @@
  * - Invalid ids, domains or addresses fail with E_VALIDATION before anything is sent; an edge
  *   that refuses or does not answer fails with E_EDGE.
  */
-export { BALANCE_POLICIES, SERVER_STATES, STICKY_COOKIE } from './types.js';
+export { BALANCE_POLICIES, MAX_RATE_LIMIT, SERVER_STATES, STICKY_COOKIE } from './types.js';
 export type { BalancePolicy, EdgePoolSpec, EdgeDriver, EdgePoolStatus, EdgeServer, EdgeServerState, EdgeServerStatus, DrainResult } from './types.js';
 export { builtinEdge } from './builtin.js';
 export type { BuiltinEdgeOptions } from './builtin.js';

@@ -29,7 +29,15 @@ export interface EdgePoolSpec {
   readonly balance?: BalancePolicy;
   /** sticky sets a cookie (STICKY_COOKIE) naming the server that answered; requests carrying it go back there while it is up and in service. */
   readonly sticky?: boolean;
+  /**
+   * rateLimit caps the pool's requests per second (1–MAX_RATE_LIMIT; billing's throttle); the
+   * requests beyond it are answered 429 with Retry-After. null lifts the cap.
+   */
+  readonly rateLimit?: number | null;
 }
+
+/** MAX_RATE_LIMIT is the largest per-pool rate limit, in requests per second. */
+export const MAX_RATE_LIMIT = 1_000_000;
 
 /** EdgeServer is a server as the manager attaches it: its id and its `host:port` on the data plane. */
 export interface EdgeServer {
@@ -53,6 +61,8 @@ export interface EdgePoolStatus {
   domains: string[];
   balance: BalancePolicy;
   sticky: boolean;
+  /** rateLimit is the pool's cap in requests per second, or null. */
+  rateLimit: number | null;
   servers: EdgeServerStatus[];
 }
 

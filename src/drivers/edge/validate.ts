@@ -7,7 +7,7 @@
 import { checkDomain, checkSlug } from '../../core/model/names.js';
 import { invalid } from '../../core/errors.js';
 import type { FieldProblem } from '../../core/errors.js';
-import { BALANCE_POLICIES } from './types.js';
+import { BALANCE_POLICIES, MAX_RATE_LIMIT } from './types.js';
 import type { BalancePolicy } from './types.js';
 
 /** HOST_RE is the grammar of an upstream host: an IPv4 address or a lower-case DNS name whose last label starts with a letter (so a bad IPv4 address is not taken for a name). */
@@ -57,17 +57,20 @@ export function checkDomains(field: string, value: unknown): FieldProblem[] {
   return problems;
 }
 
-/** assertPool throws E_VALIDATION unless the pool id is a slug, its domains are valid and balance and sticky (optional) are allowed values. */
-export function assertPool(pool: { id: unknown; domains: unknown; balance?: unknown; sticky?: unknown }): { id: string; domains: string[]; balance?: BalancePolicy; sticky?: boolean } {
+/** assertPool throws E_VALIDATION unless the pool id is a slug, its domains are valid and balance, sticky and rateLimit (optional) are allowed values. */
+export function assertPool(pool: { id: unknown; domains: unknown; balance?: unknown; sticky?: unknown; rateLimit?: unknown }): { id: string; domains: string[]; balance?: BalancePolicy; sticky?: boolean; rateLimit?: number | null } {
   const problems = [checkSlug('id', pool.id), ...checkDomains('domains', pool.domains)].filter((p): p is FieldProblem => p !== null);
   if (pool.balance !== undefined && !(BALANCE_POLICIES as readonly unknown[]).includes(pool.balance)) problems.push({ field: 'balance', problem: `must be one of ${BALANCE_POLICIES.join(', ')}` });
   if (pool.sticky !== undefined && typeof pool.sticky !== 'boolean') problems.push({ field: 'sticky', problem: 'must be true or false' });
+  const r = pool.rateLimit;
+  if (r !== undefined && r !== null && !(typeof r === 'number' && Number.isInteger(r) && r >= 1 && r <= MAX_RATE_LIMIT)) problems.push({ field: 'rateLimit', problem: `must be null or a whole number of requests per second from 1 to ${MAX_RATE_LIMIT}` });
   if (problems.length > 0) throw invalid(problems);
   return {
     id: pool.id as string,
     domains: [...(pool.domains as string[])],
     ...(pool.balance !== undefined ? { balance: pool.balance as BalancePolicy } : {}),
     ...(pool.sticky !== undefined ? { sticky: pool.sticky as boolean } : {}),
+    ...(r !== undefined ? { rateLimit: r as number | null } : {}),
   };
 }
 

@@ -4,7 +4,7 @@
  * `Authorization: Bearer <token>`. Bodies are JSON; errors use the catalogue's JSON shape.
  *
  *   GET    /v1/pools                                  → EdgePoolStatus[]   (also /v1/status)
- *   PUT    /v1/pools/:poolId           {domains, balance?, sticky?} → 204
+ *   PUT    /v1/pools/:poolId           {domains, balance?, sticky?, rateLimit?} → 204
  *   DELETE /v1/pools/:poolId                          → 204 (absent: 204)
  *   PUT    /v1/pools/:poolId/servers/:serverId {address} → 204
  *   POST   /v1/pools/:poolId/servers/:serverId/drain {timeoutMs} → {drained, inflight}
@@ -65,9 +65,9 @@ export function buildAdmin(deps: AdminDeps): FastifyInstance {
   app.get('/v1/pools', async () => table.status());
   app.get('/v1/status', async () => table.status());
 
-  app.put<{ Params: { poolId: string }; Body: { domains?: unknown; balance?: unknown; sticky?: unknown } | null }>('/v1/pools/:poolId', async (req, reply) => {
-    const pool = assertPool({ id: req.params.poolId, domains: req.body?.domains, balance: req.body?.balance, sticky: req.body?.sticky });
-    table.upsertPool(pool.id, pool.domains, { balance: pool.balance, sticky: pool.sticky });
+  app.put<{ Params: { poolId: string }; Body: { domains?: unknown; balance?: unknown; sticky?: unknown; rateLimit?: unknown } | null }>('/v1/pools/:poolId', async (req, reply) => {
+    const pool = assertPool({ id: req.params.poolId, domains: req.body?.domains, balance: req.body?.balance, sticky: req.body?.sticky, rateLimit: req.body?.rateLimit });
+    table.upsertPool(pool.id, pool.domains, { balance: pool.balance, sticky: pool.sticky, rateLimit: pool.rateLimit });
     await persisted();
     return reply.status(204).send();
   });

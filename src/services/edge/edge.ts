@@ -113,7 +113,7 @@ export async function startEdge(opts: EdgeOptions): Promise<RunningEdge> {
   if (opts.stateFile) {
     const saved = await loadState(opts.stateFile);
     for (const p of saved.pools) {
-      table.upsertPool(p.id, p.domains, { balance: p.balance, sticky: p.sticky });
+      table.upsertPool(p.id, p.domains, { balance: p.balance, sticky: p.sticky, rateLimit: p.rateLimit });
       for (const s of p.servers) table.attach(p.id, { id: s.id, address: s.address }, { draining: s.draining });
     }
     writer = stateWriter(opts.stateFile, () => table.snapshot(), (err) => logger.error({ err }, 'edge: cannot write the state file'));

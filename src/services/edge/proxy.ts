@@ -186,6 +186,12 @@ async function handle(deps: DataPlaneDeps, req: IncomingMessage, res: ServerResp
     sendPage(res, 'unknown-host');
     return;
   }
+  if (!table.admit(pool)) {
+    metrics.requests.inc({ pool: pool.id, code: String(pageStatus('rate-limited')) });
+    req.resume();
+    sendPage(res, 'rate-limited', 1);
+    return;
+  }
   const method = req.method ?? 'GET';
   const te = req.headers['transfer-encoding'];
   const cl = req.headers['content-length'];

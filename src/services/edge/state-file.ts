@@ -21,8 +21,8 @@ export async function loadState(file: string): Promise<PersistedState> {
   try {
     const raw = JSON.parse(text) as { version?: unknown; pools?: unknown };
     if (raw.version !== 1 || !Array.isArray(raw.pools)) throw new Error('expected {"version":1,"pools":[...]}');
-    const pools = raw.pools.map((p: { id?: unknown; domains?: unknown; balance?: unknown; sticky?: unknown; servers?: unknown }) => {
-      const pool = assertPool({ id: p.id, domains: p.domains, balance: p.balance, sticky: p.sticky });
+    const pools = raw.pools.map((p: { id?: unknown; domains?: unknown; balance?: unknown; sticky?: unknown; rateLimit?: unknown; servers?: unknown }) => {
+      const pool = assertPool({ id: p.id, domains: p.domains, balance: p.balance, sticky: p.sticky, rateLimit: p.rateLimit });
       if (!Array.isArray(p.servers)) throw new Error(`pool ${pool.id}: servers must be a list`);
       const servers = p.servers.map((s: { id?: unknown; address?: unknown; draining?: unknown }) => ({ ...assertServer({ id: s.id, address: s.address }), draining: s.draining === true }));
       return { ...pool, servers };

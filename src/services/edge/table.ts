@@ -36,6 +36,9 @@ export interface PoolEntry<D> {
   domains: string[];
   balance: BalancePolicy;
   sticky: boolean;
+  /** rateLimit is the pool's cap in requests per second (null: none), enforced by a token bucket holding one second's worth. */
+  rateLimit: number | null;
+  bucket: { tokens: number; at: number };
   servers: Map<string, ServerEntry<D>>;
   cursor: number;
 }
@@ -48,6 +51,7 @@ export interface PersistedState {
     readonly domains: readonly string[];
     readonly balance?: BalancePolicy;
     readonly sticky?: boolean;
+    readonly rateLimit?: number | null;
     readonly servers: ReadonlyArray<{ readonly id: string; readonly address: string; readonly draining: boolean }>;
   }>;
 }
@@ -90,7 +94,7 @@ export class RoutingTable<D> {
   }
 
   /** upsertPool creates the pool or sets its domains (and balance and stickiness when given); a domain of another pool is E_CONFLICT and changes nothing. */
-  upsertPool(id: string, domains: readonly string[], opts: { balance?: BalancePolicy | undefined; sticky?: boolean | undefined } = {}): void {
+  upsertPool(id: string, domains: readonly string[], opts: { balance?: BalancePolicy | undefined; sticky?: boolean | undefined; rateLimit?: number | null | undefined } = {}): void {
     for (const d of domains) {
       const owner = this.byDomain.get(d);
       if (owner && owner.id !== id) {
@@ -99,15 +103,34 @@ export class RoutingTable<D> {
     }
     let pool = this.pools.get(id);
     if (!pool) {
-      pool = { id, domains: [], balance: 'least-connections', sticky: false, servers: new Map(), cursor: 0 };
+      pool = { id, domains: [], balance: 'least-connections', sticky: false, rateLimit: null, bucket: { tokens: 0, at: 0 }, servers: new Map(), cursor: 0 };
       this.pools.set(id, pool);
     }
     if (opts.balance !== undefined) pool.balance = opts.balance;
     if (opts.sticky !== undefined) pool.sticky = opts.sticky;
+    if (opts.rateLimit !== undefined && opts.rateLimit !== pool.rateLimit) {
+      pool.rateLimit = opts.rateLimit;
+      pool.bucket = { tokens: opts.rateLimit ?? 0, at: performance.now() };
+    }
     for (const d of pool.domains) this.byDomain.delete(d);
     pool.domains = [...domains].sort();
     for (const d of pool.domains) this.byDomain.set(d, pool);
     this.onChange();
+  }
+
+  /**
+   * admit takes one request from the pool's rate limit: true when it may go on (no limit, or a
+   * token left). The bucket holds at most one second's worth and refills continuously.
+   */
+  admit(pool: PoolEntry<D>, now = performance.now()): boolean {
+    const limit = pool.rateLimit;
+    if (limit === null) return true;
+    const b = pool.bucket;
+    b.tokens = Math.min(limit, b.tokens + ((now - b.at) / 1000) * limit);
+    b.at = now;
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
   }
 
   /** removePool removes the pool, its domains and servers; absent is already done. */
@@ -266,6 +289,7 @@ export class RoutingTable<D> {
         domains: [...p.domains],
         balance: p.balance,
         sticky: p.sticky,
+        rateLimit: p.rateLimit,
         servers: [...p.servers.values()].sort((a, b) => cmp(a.id, b.id)).map(serverStatus),
       }));
   }
@@ -279,6 +303,7 @@ export class RoutingTable<D> {
         domains: [...p.domains],
         balance: p.balance,
         sticky: p.sticky,
+        rateLimit: p.rateLimit,
         servers: [...p.servers.values()].map((s) => ({ id: s.id, address: s.address, draining: s.draining })),
       })),
     };

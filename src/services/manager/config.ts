@@ -42,6 +42,7 @@ export const ManagerConfigSchema = Type.Object({
       socket: Type.String({ minLength: 1, description: 'Runtime API: a Unix socket path, or host:port of a TCP stats socket' }),
       hostsMap: Type.String({ minLength: 1, description: 'path of the domain → pool map file, exactly as haproxy.cfg names it' }),
       poolsMap: Type.String({ minLength: 1, description: 'path of the pool → backend slot map file, exactly as haproxy.cfg names it' }),
+      ratesMap: Type.Optional(Type.String({ minLength: 1, description: "path of the slot → requests-per-second map file, exactly as haproxy.cfg names it (needed for billing's throttle)" })),
       slots: Type.Integer({ minimum: 1, maximum: 10_000, default: 64, description: 'backend slots declared in haproxy.cfg (hf_pool_1 …)' }),
       persistMaps: Type.Boolean({ default: true, description: 'rewrite the map files after each change, so a reload keeps pools and domains' }),
     }),
@@ -77,6 +78,7 @@ export const ManagerConfigSchema = Type.Object({
     meterIntervalMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 60_000, description: 'how often the active manager turns the allocation history into billing facts, samples the edge counters and runs the daily allotment process' }),
     serverRamMb: Type.Integer({ minimum: 0, maximum: 1_048_576, default: 1024, description: 'memory one server gives its account, in MB, for RAM-hours of allotment plans' }),
     provider: Type.String({ minLength: 1, maxLength: 200, default: 'hostfleet', description: 'provider name printed on invoices' }),
+    throttleRps: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10, description: "requests per second the edge lets through to each group of an account throttled by billing's cut-off (the rest answer 429)" }),
   }, { default: {} }),
   decision: Type.Object({
     enabled: Type.Boolean({ default: true, description: 'run the decision loop (moves servers on requests, replaces failed servers); false leaves every move to operators' }),

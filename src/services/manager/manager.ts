@@ -86,7 +86,7 @@ export async function startManager(cfg: ManagerConfig, opts: { log?: Logger; clo
     if (!b) throw new HostfleetError('E_CONFIG', `no credentials are configured for the BMC ${url}; add it under bmcs in the manager configuration`, { details: { bmc: url } });
     return b;
   };
-  const edge = cfg.edge.kind === 'builtin' ? builtinEdge({ adminUrl: cfg.edge.adminUrl, token: cfg.edge.token }) : haproxyEdge({ socket: runtimeTarget(cfg.edge.socket), hostsMap: cfg.edge.hostsMap, poolsMap: cfg.edge.poolsMap, slots: cfg.edge.slots, persistMaps: cfg.edge.persistMaps });
+  const edge = cfg.edge.kind === 'builtin' ? builtinEdge({ adminUrl: cfg.edge.adminUrl, token: cfg.edge.token }) : haproxyEdge({ socket: runtimeTarget(cfg.edge.socket), hostsMap: cfg.edge.hostsMap, poolsMap: cfg.edge.poolsMap, ...(cfg.edge.ratesMap !== undefined ? { ratesMap: cfg.edge.ratesMap } : {}), slots: cfg.edge.slots, persistMaps: cfg.edge.persistMaps });
   const volumes = localVolumes(cfg.volumes.root);
   const metrics = new ManagerMetrics(store);
   const boot = new BootService(cfg.publicUrl ?? `http://${cfg.listen.host}:${cfg.listen.port}`, cfg.bootPointerTtlMs, clock);

@@ -20,20 +20,25 @@ export interface EdgeRepair {
   readonly kind: 'pool' | 'attach' | 'detach';
   readonly pool: string;
   readonly server?: string;
+  /** rateLimit is the pool's cap a 'pool' repair sets (null: none). */
+  readonly rateLimit?: number | null;
 }
 
 /**
  * planEdgeRepairs compares the edge's table with the database and lists the changes to make.
  * The groups of suspended accounts (billing's cut-off or failed payments) keep their pool but
- * no server, so their domains answer 503 until the suspension is lifted.
+ * no server, so their domains answer 503 until the suspension is lifted. The groups of
+ * throttled accounts (account → requests per second) have their pool rate-limited at the edge,
+ * and every other group's pool has no limit.
  */
-export function planEdgeRepairs(edge: readonly EdgePoolStatus[], groups: readonly GroupRecord[], servers: readonly StoredServer[], suspended: ReadonlySet<string> = new Set()): EdgeRepair[] {
+export function planEdgeRepairs(edge: readonly EdgePoolStatus[], groups: readonly GroupRecord[], servers: readonly StoredServer[], suspended: ReadonlySet<string> = new Set(), throttled: ReadonlyMap<string, number> = new Map()): EdgeRepair[] {
   const out: EdgeRepair[] = [];
   const byPool = new Map(edge.map((p) => [p.id, p]));
   const moving = new Set(servers.filter((s) => s.moveId !== null).map((s) => s.id));
   for (const g of groups) {
     const p = byPool.get(g.id);
-    if (!p || [...p.domains].sort().join(',') !== [...g.domains].sort().join(',')) out.push({ kind: 'pool', pool: g.id });
+    const rateLimit = throttled.get(g.accountId) ?? null;
+    if (!p || [...p.domains].sort().join(',') !== [...g.domains].sort().join(',') || p.rateLimit !== rateLimit) out.push({ kind: 'pool', pool: g.id, rateLimit });
     // A server drained by a move that was then rolled back is attached again (back in service).
     const attached = new Set((p?.servers ?? []).filter((s) => s.state !== 'draining').map((s) => s.id));
     if (suspended.has(g.accountId)) continue;
@@ -61,13 +66,14 @@ export function planEdgeRepairs(edge: readonly EdgePoolStatus[], groups: readonl
 export async function syncEdge(ctx: ManagerContext): Promise<EdgeRepair[]> {
   const [edge, groups, servers, restrictions] = await Promise.all([ctx.edge.status(), db.listGroups(ctx.store), db.listServers(ctx.store), listRestrictions(ctx.store)]);
   const suspended = new Set(restrictions.filter((r) => r.action === 'suspend').map((r) => r.accountId));
-  const repairs = planEdgeRepairs(edge, groups, servers, suspended);
+  const throttled = new Map(restrictions.filter((r) => r.action === 'throttle').map((r) => [r.accountId, ctx.cfg.billing.throttleRps]));
+  const repairs = planEdgeRepairs(edge, groups, servers, suspended, throttled);
   const groupById = new Map(groups.map((g) => [g.id, g]));
   const serverById = new Map(servers.map((s) => [s.id, s]));
   for (const r of repairs) {
     if (r.kind === 'pool') {
       const g = groupById.get(r.pool);
-      if (g) await ctx.edge.upsertPool({ id: g.id, domains: g.domains });
+      if (g) await ctx.edge.upsertPool({ id: g.id, domains: g.domains, rateLimit: r.rateLimit ?? null });
     } else if (r.kind === 'attach') {
       const s = serverById.get(r.server as string);
       if (s) await ctx.edge.attach(r.pool, { id: s.id, address: s.address });
