@@ -233,4 +233,33 @@ describe('console in a real browser', { skip: existsSync(CHROMIUM) ? false : `${
       await b.close();
     }
   });
+
+  test('a customer changes their password on the page; the new one logs in, the old one no longer does', async () => {
+    const b = await browser();
+    try {
+      const { page } = b;
+      await login(page, site.managerUrl, 'bob', PW.bob);
+      await page.getByRole('button', { name: 'Password' }).click();
+      const form = page.getByTestId('password');
+      await form.getByLabel('Current password').fill(PW.bob);
+      await form.getByLabel('New password (at least 12 characters)').fill('bob-second-password');
+      await form.getByLabel('New password again').fill('bob-second-passwort');
+      await form.getByRole('alert').filter({ hasText: 'differ' }).waitFor();
+      assert.equal(await form.getByRole('button', { name: 'Change password' }).isDisabled(), true);
+      await form.getByLabel('New password again').fill('bob-second-password');
+      await shot(page, 'password');
+      await form.getByRole('button', { name: 'Change password' }).click();
+      await form.getByRole('status').filter({ hasText: 'Password changed' }).waitFor();
+      await form.getByRole('button', { name: 'Close' }).click();
+      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.getByTestId('login').waitFor();
+      await page.getByLabel('Name').fill('bob');
+      await page.getByLabel('Password').fill(PW.bob);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('alert').filter({ hasText: 'name or the password is wrong' }).waitFor();
+      await login(page, site.managerUrl, 'bob', 'bob-second-password');
+    } finally {
+      await b.close();
+    }
+  });
 });

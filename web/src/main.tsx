@@ -10,12 +10,14 @@ import { useLive } from './live.js';
 import { Customer } from './views/Customer.js';
 import { Login } from './views/Login.js';
 import { Operator } from './views/Operator.js';
+import { Password } from './views/Password.js';
 import { Reseller } from './views/Reseller.js';
 import './styles.css';
 
 function Shell(props: { user: User; onLogout: () => void }) {
   const live = useLive();
   const [site, setSite] = useState('');
+  const [passwordOpen, setPasswordOpen] = useState(false);
   useEffect(() => {
     if (props.user.role === 'operator') void call<{ sites: { id: string; name: string }[] }>('GET', '/v1/sites').then((r) => setSite(r.sites.map((s) => s.name).join(', ')));
   }, []);
@@ -27,8 +29,10 @@ function Shell(props: { user: User; onLogout: () => void }) {
         <span class="spacer" />
         <span class={`live ${live.connected ? 'on' : ''}`} data-testid="live">{live.connected ? 'live' : 'reconnecting…'}</span>
         <span class="who" data-testid="who">{props.user.name} <span class="muted">({props.user.role}{props.user.accountId ? ` · ${props.user.accountId}` : ''})</span></span>
+        <button class="ghost" onClick={() => setPasswordOpen(true)}>Password</button>
         <button class="ghost" onClick={() => void call('DELETE', '/v1/session').finally(props.onLogout)}>Log out</button>
       </header>
+      {passwordOpen ? <Password onClose={() => setPasswordOpen(false)} /> : null}
       <main class="main">
         {props.user.role === 'operator' ? <Operator live={live} site={site} /> : props.user.role === 'reseller' ? <Reseller live={live} user={props.user} /> : <Customer live={live} user={props.user} />}
       </main>
