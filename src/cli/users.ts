@@ -1,5 +1,5 @@
 /**
- * users holds `hostfleet user add` and `hostfleet user list`: the people who log in to the
+ * users holds `hostfleet user add`, `user passwd` and `user list`: the people who log in to the
  * console. Passwords travel to the manager, which stores only their argon2id hash; without
  * --password-stdin a strong password is generated and printed once.
  */
@@ -21,7 +21,7 @@ const role = (v: string): ApiRole => {
   return v as ApiRole;
 };
 
-/** registerUserCommands adds `user add` and `user list` to the program. */
+/** registerUserCommands adds `user add`, `user passwd` and `user list` to the program. */
 export function registerUserCommands(program: Command, client: () => Client): void {
   const user = program.command('user').description('people who log in to the console (operators, resellers, customers)');
   user
@@ -38,6 +38,17 @@ export function registerUserCommands(program: Command, client: () => Client): vo
       });
       if (o.json) console.log(JSON.stringify({ user: u, ...(o.passwordStdin ? {} : { password }) }));
       else console.log(`user ${u.name} (${u.role}${u.accountId ? ` of ${u.accountId}` : ''}) created${o.passwordStdin ? '' : `; password: ${password}  (shown once)`}`);
+    });
+  user
+    .command('passwd <name>')
+    .description("set a console user's password (operators: anyone; resellers: their customers' users) and end their sessions; prints a generated password unless --password-stdin is given")
+    .option('--password-stdin', 'read the password from standard input (at least 12 characters)')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { passwordStdin?: boolean; json?: boolean }) => {
+      const password = o.passwordStdin ? await readStdin() : newSecret(15);
+      await client().call('POST', `/v1/users/${encodeURIComponent(name)}/password`, { password });
+      if (o.json) console.log(JSON.stringify({ user: name, ...(o.passwordStdin ? {} : { password }) }));
+      else console.log(`password of ${name} set; their sessions ended${o.passwordStdin ? '' : `; password: ${password}  (shown once)`}`);
     });
   user
     .command('list')

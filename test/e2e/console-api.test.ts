@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
+import { runCli } from '../support/cli.js';
 import { startTestSite } from '../support/site.js';
 import type { TestSite } from '../support/site.js';
 
@@ -177,6 +178,36 @@ describe('console server side', () => {
     assert.equal(r.setCookie, undefined);
     assert.ok(Number(r.retryAfter) > 0 && Number(r.retryAfter) <= 300, `Retry-After ${r.retryAfter}`);
     await login(site, 'alice', pw.alpha);
+  });
+
+  test("an operator sets anyone's password, a reseller only its customers' users'; their sessions end", async () => {
+    await site.client.call('POST', '/v1/users', { name: 'hank', password: 'hank-password-1', role: 'customer', accountId: 'alpha' });
+    const hank = await login(site, 'hank', 'hank-password-1');
+    const rita = await login(site, 'rita', pw.res);
+    const bob = await login(site, 'bob', pw.bravo);
+    const cases: { name: string; cookie: string; user: string; want: number }[] = [
+      { name: 'a customer resets another', cookie: bob, user: 'hank', want: 403 },
+      { name: 'a reseller resets an operator', cookie: rita, user: 'ops', want: 404 },
+      { name: 'a reseller resets a user of an account it does not see', cookie: rita, user: 'bob', want: 404 },
+      { name: 'an unknown user', cookie: rita, user: 'nobody', want: 404 },
+      { name: 'a reseller resets its customer', cookie: rita, user: 'hank', want: 204 },
+    ];
+    for (const c of cases) {
+      const r = await call(site, 'POST', `/v1/users/${c.user}/password`, { cookie: c.cookie, body: { password: 'set-by-someone-1' } });
+      assert.equal(r.status, c.want, `${c.name}: ${JSON.stringify(r.json)}`);
+    }
+    assert.equal((await call(site, 'GET', '/v1/session', { cookie: hank })).status, 401, "hank's session ended");
+    await login(site, 'hank', 'set-by-someone-1');
+    assert.equal((await call(site, 'POST', '/v1/users/hank/password', { cookie: rita, body: { password: 'short' } })).status, 400);
+    // The operator's CLI path: bearer token, any user.
+    await site.client.call('POST', '/v1/users/bob/password', { password: 'bob-new-password-1' });
+    assert.equal((await call(site, 'GET', '/v1/session', { cookie: bob })).status, 401);
+    await login(site, 'bob', 'bob-new-password-1');
+    // And through the command line, with a password on standard input.
+    const r = await runCli(['--url', site.managerUrl, '--token', site.token, 'user', 'passwd', 'bob', '--password-stdin', '--json'], { stdin: `${pw.bravo}\n` });
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(JSON.parse(r.out), { user: 'bob' });
+    await login(site, 'bob', pw.bravo);
   });
 
   test('a person changes their own password: the old one stops working and their other sessions end', async () => {

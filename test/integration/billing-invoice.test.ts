@@ -4,31 +4,18 @@
 // customers'; the CLI prints the same invoice and writes the printable page.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
+import { runCli } from '../support/cli.js';
 import { startTestSite } from '../support/site.js';
 import type { TestSite } from '../support/site.js';
 import { ApiError, Client } from '../../src/cli/client.js';
 import type { Sql } from '../../src/drivers/store/index.js';
 
 const MINUTE = 60_000;
-const BIN = fileURLToPath(new URL('../../bin/hostfleet.js', import.meta.url));
 
-/** cli runs the hostfleet command without blocking this process (the manager runs in it). */
-async function cli(args: readonly string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  try {
-    const r = await promisify(execFile)(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
-    return { status: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { status: typeof x.code === 'number' ? x.code : -1, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
-  }
-}
 
 interface Row { server: string; account: string; role: string; startMs: number; endMs: number | null }
 
@@ -146,13 +133,13 @@ describe('billing on the embedded site', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hf-invoice-'));
     try {
       const file = join(dir, 'alpha.html');
-      const ok = await cli(['--url', site.managerUrl, '--token', site.token, 'invoice', 'alpha', '--period', period, '--at', new Date(at).toISOString(), '--json', '--html', file]);
-      assert.equal(ok.status, 0, ok.stderr);
-      assert.equal((JSON.parse(ok.stdout) as InvoiceJSON).total.amountMinor, cents);
+      const ok = await runCli(['--url', site.managerUrl, '--token', site.token, 'invoice', 'alpha', '--period', period, '--at', new Date(at).toISOString(), '--json', '--html', file]);
+      assert.equal(ok.code, 0, ok.err);
+      assert.equal((JSON.parse(ok.out) as InvoiceJSON).total.amountMinor, cents);
       assert.ok(readFileSync(file, 'utf8').includes(`Invoice alpha/${period}`));
-      const bad = await cli(['--url', site.managerUrl, '--token', site.token, 'invoice', 'alpha', '--period', '2026-13']);
-      assert.notEqual(bad.status, 0);
-      assert.match(bad.stderr, /--period must be a month/);
+      const bad = await runCli(['--url', site.managerUrl, '--token', site.token, 'invoice', 'alpha', '--period', '2026-13']);
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.err, /--period must be a month/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -5,6 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { runCli } from '../support/cli.js';
+import type { CliResult } from '../support/cli.js';
 import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -40,19 +42,8 @@ async function api(method: string, path: string, body?: unknown, headers: Record
   const text = await r.body.text();
   return { status: r.statusCode, json: (text ? JSON.parse(text) : {}) as Json };
 }
-function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', MAIN, '--url', manager.url, '--token', TOKEN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const t = setTimeout(() => p.kill('SIGKILL'), 60_000);
-    p.on('close', (code) => {
-      clearTimeout(t);
-      resolve({ code: code ?? -1, out, err });
-    });
-  });
+function cli(args: string[]): Promise<CliResult> {
+  return runCli(['--url', manager.url, '--token', TOKEN, ...args]);
 }
 async function place(domain: string, services: string[]) {
   const o = await api('POST', '/v1/orders', { contact: { name: 'Grace Hopper', email: 'grace@example.com', country: 'US' }, domain, services, plan: 'starter' });

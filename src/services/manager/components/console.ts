@@ -59,6 +59,11 @@ const ChangePassword = Type.Object({
   password: Type.String({ minLength: 12, maxLength: 200, description: 'the new password: at least 12 characters' }),
 }, { additionalProperties: false });
 
+/** SetPassword is the body of POST /v1/users/:name/password. */
+const SetPassword = Type.Object({
+  password: Type.String({ minLength: 12, maxLength: 200, description: 'the new password: at least 12 characters' }),
+}, { additionalProperties: false });
+
 /** CreateUser is the body of POST /v1/users. */
 export const CreateUser = Type.Object({
   name: Type.String({ pattern: '^[a-z][a-z0-9._@-]{1,63}$', description: '2–64 lower-case letters, digits and . _ @ -, starting with a letter' }),
@@ -459,6 +464,19 @@ export const consoleComponent: ManagerComponent = {
       const passwordHash = await hashPassword(b.password);
       await ctx.store.transaction((tx) => users.setPassword(tx, me.id, passwordHash, hashToken(secret as string)));
       req.log.info({ user: me.name }, 'password changed');
+      return reply.status(204).send();
+    });
+
+    app.post('/v1/users/:name/password', { schema: { tags: ['console'], summary: "set another person's password (operator: anyone; reseller: its customers' users); ends all their sessions", params: Type.Object({ name: Type.String({ maxLength: 64 }) }), body: SetPassword } }, async (req, reply) => {
+      const p = principalOf(req);
+      requireRole(p, ['operator', 'reseller']);
+      const name = (req.params as { name: string }).name;
+      const u = await users.findUserByName(ctx.store, name);
+      // A reseller may reset the users of the customers it sees, never an operator's or another reseller's.
+      const mayReset = u !== null && (p.role === 'operator' || (u.role === 'customer' && u.accountId !== null && canSee(await visibleAccounts(ctx.store, p), u.accountId)));
+      if (!u || !mayReset) throw new HostfleetError('E_NOT_FOUND', `user ${name} does not exist`);
+      await users.setPassword(ctx.store, u.id, await hashPassword((req.body as typeof SetPassword.static).password));
+      req.log.info({ user: u.name, by: p.name }, 'password set');
       return reply.status(204).send();
     });
 
