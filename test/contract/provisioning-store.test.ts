@@ -62,6 +62,22 @@ for (const impl of STORE_IMPLEMENTATIONS) {
       assert.deepEqual(await db.heldOfServer(store, 'ns2'), []);
     });
 
+    test('an FTP user name is taken on a server by any other account, enabled or not', async () => {
+      const ftp = (names: string[]) => ({ kind: 'ftp' as const, uid: 30_000, users: names.map((n) => ({ name: n, passwordHash: 'x', dir: '' })) });
+      await db.putService(store, { accountId: 'a1', service: 'ftp', serverId: 'ns1', enabled: true, spec: ftp(['web1', 'shared']), version: await db.nextVersion(store) });
+      await db.putService(store, { accountId: 'a2', service: 'ftp', serverId: 'ns1', enabled: false, spec: ftp(['old2']), version: await db.nextVersion(store) });
+      const cases: { name: string; server: string; except: string; want: boolean }[] = [
+        { name: 'shared', server: 'ns1', except: 'a3', want: true },
+        { name: 'shared', server: 'ns1', except: 'a1', want: false },
+        { name: 'old2', server: 'ns1', except: 'a3', want: true },
+        { name: 'shared', server: 'ns2', except: 'a3', want: false },
+        { name: 'share', server: 'ns1', except: 'a3', want: false },
+      ];
+      for (const c of cases) assert.equal(await db.ftpUserTaken(store, c.server, c.name, c.except), c.want, JSON.stringify(c));
+      await db.deleteService(store, 'a1', 'ftp');
+      await db.deleteService(store, 'a2', 'ftp');
+    });
+
     test('tasks handed out again count attempts; an outcome keeps the count; a new version starts again', async () => {
       const sent = { accountId: 'a1', service: 'dns' as const, action: 'put' as const, version: 9, state: 'sent' as const };
       await db.recordTasks(store, 'ns1', [sent, { ...sent, accountId: 'a2' }]);

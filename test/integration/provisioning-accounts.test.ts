@@ -182,6 +182,18 @@ describe('accounts from orders are the product’s accounts', () => {
     assert.equal(wrong.status, 401);
   });
 
+  test('FTP user names are one namespace per server: another account cannot take a name in use', async () => {
+    const one = (await placePaid()).account;
+    const two = (await placePaid()).account;
+    const add = (acct: string, name: string) => api('POST', `/v1/provisioning/accounts/${acct}/ftp-users`, { name, password: 'correct-horse-1', dir: '' }, op);
+    assert.equal((await add(one.id, 'deploy')).status, 201);
+    const taken = await add(two.id, 'deploy');
+    assert.equal(taken.status, 409, JSON.stringify(taken.json));
+    assert.ok(JSON.stringify(taken.json).includes('body.name'));
+    assert.equal((await add(one.id, 'deploy')).status, 201, 'the holder changes its own user (a new password)');
+    assert.equal((await add(two.id, 'deploy2')).status, 201);
+  });
+
   test('an unknown bearer token on an order is refused, not ignored', async () => {
     const r = await api('POST', '/v1/orders', orderBody(), bearer('hf_' + 'z'.repeat(40)));
     assert.equal(r.status, 401);

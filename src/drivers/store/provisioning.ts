@@ -195,6 +195,12 @@ export async function desiredOfServer(sql: Sql, serverId: string, accounts?: rea
   return r.rows.map(serviceOf).map((s) => ({ account: s.accountId, service: s.service, version: s.version, spec: s.spec }));
 }
 
+/** ftpUserTaken tells whether another account's FTP service on the server (enabled or not) has a user of that name: names are one namespace per server. */
+export async function ftpUserTaken(sql: Sql, serverId: string, name: string, exceptAccount: string): Promise<boolean> {
+  const r = await sql.query(`SELECT 1 FROM prov_services WHERE server_id = $1 AND service = 'ftp' AND account_id <> $2 AND spec->'users' @> $3::jsonb LIMIT 1`, [serverId, exceptAccount, JSON.stringify([{ name }])]);
+  return r.rows.length > 0;
+}
+
 /** heldOfServer returns what a server last reported holding (only for accounts, when given). */
 export async function heldOfServer(sql: Sql, serverId: string, accounts?: readonly string[]): Promise<HeldService[]> {
   const r = accounts === undefined

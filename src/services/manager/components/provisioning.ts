@@ -107,8 +107,7 @@ export function createProvisioning(deps: ProvisioningDeps = {}): ManagerComponen
       if (!out.ok) throw out.status === 'not_found' ? new HostfleetError('E_NOT_FOUND', out.problems[0]?.problem ?? 'not found') : out.status === 'limit' ? new HostfleetError('E_CONFLICT', out.problems[0]?.problem ?? 'limit', { fields: out.problems }) : invalid(out.problems);
       if (ch.kind === 'putFtpUser') {
         // FTP user names are one namespace per server: refuse a name another account holds there.
-        const holders = (await db.desiredOfServer(tx, s.serverId)).filter((d) => d.service === 'ftp' && d.account !== accountId && d.spec.kind === 'ftp' && d.spec.users.some((u) => u.name === ch.name));
-        if (holders.length) throw new HostfleetError('E_CONFLICT', `the FTP user name ${ch.name} is taken on its server; choose another`, { fields: [{ field: 'body.name', problem: 'is taken' }] });
+        if (await db.ftpUserTaken(tx, s.serverId, ch.name, accountId)) throw new HostfleetError('E_CONFLICT', `the FTP user name ${ch.name} is taken on its server; choose another`, { fields: [{ field: 'body.name', problem: 'is taken' }] });
       }
       const version = await db.nextVersion(tx);
       await db.putService(tx, { ...s, spec: out.spec, version });
