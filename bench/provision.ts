@@ -27,7 +27,7 @@ import type { HeldEntry, ServiceDriver } from '../src/drivers/services/index.js'
 import { startProvisioner } from '../src/services/provisioner/agent.js';
 import type { Provisioner } from '../src/services/provisioner/agent.js';
 import { percentile } from '../src/services/load/steady.js';
-import type { ServiceKind } from '../src/core/provisioning/index.js';
+import type { ServiceKind, TaskResult } from '../src/core/provisioning/index.js';
 
 const accounts = Number(process.argv[2] ?? 200);
 const concurrency = Number(process.argv[3] ?? 20);
@@ -120,7 +120,7 @@ try {
   // payment, so the first done put of each service is the desired version.
   const wanted = new Map<string, { left: Set<string>; done: () => void }>();
   const early = new Map<string, Set<string>>(); // reports that beat the payment's answer
-  const onReported = (results: readonly { kind: string; account: string; service: string; action: string }[]) => {
+  const onReported = (results: readonly TaskResult[]) => {
     for (const r of results) {
       if (r.kind !== 'done' || r.action !== 'put') continue;
       const w = wanted.get(r.account);

@@ -338,6 +338,9 @@ function cookie(ctx: ManagerContext, req: FastifyRequest, value: string, maxAgeS
   return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure ? '; Secure' : ''}`;
 }
 
+/** loginKey is what failed logins of one name from one client address are counted under. */
+const loginKey = (ip: string, name: string): string => `${ip}\n${name.toLowerCase()}`;
+
 /** tooMany is the E_RATE_LIMITED error of a throttled attempt, with its Retry-After header set. */
 function tooMany(reply: FastifyReply, waitMs: number, what: string): HostfleetError {
   const retryAfterS = Math.ceil(waitMs / 1000);
@@ -415,7 +418,7 @@ export const consoleComponent: ManagerComponent = {
       if (req.headers.origin !== undefined && !sameOrigin(req.headers.origin, req.headers.host)) throw new HostfleetError('E_FORBIDDEN', 'log in from the console page itself');
       const b = req.body as typeof Login.static;
       const now = Date.now();
-      const byName = `${req.ip}\n${b.name.toLowerCase()}`;
+      const byName = loginKey(req.ip, b.name);
       const waitMs = Math.max(failures.blockedFor(byName, ctx.cfg.login.maxFailures, now), failures.blockedFor(req.ip, ctx.cfg.login.maxFailuresPerAddress, now));
       if (waitMs > 0) {
         req.log.warn({ user: b.name, ip: req.ip }, 'console login refused: too many failures');
@@ -452,7 +455,7 @@ export const consoleComponent: ManagerComponent = {
       const b = req.body as typeof ChangePassword.static;
       // Wrong current passwords count as failed logins: a borrowed session cannot guess its way on.
       const now = Date.now();
-      const byName = `${req.ip}\n${me.name.toLowerCase()}`;
+      const byName = loginKey(req.ip, me.name);
       const waitMs = failures.blockedFor(byName, ctx.cfg.login.maxFailures, now);
       if (waitMs > 0) throw tooMany(reply, waitMs, 'wrong passwords');
       const stored = await users.findUserByName(ctx.store, me.name);

@@ -38,6 +38,8 @@ export interface ProvisioningDeps {
 }
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+/** nudgeKey names one (service server, account) pair a nudge is for. */
+const nudgeKey = (x: { serverId: string; accountId: string }): string => `${x.serverId}/${x.accountId}`;
 
 const Card = Type.Object({
   number: Type.String({ pattern: '^[0-9]{12,19}$', description: 'a card number of 12–19 digits' }),
@@ -68,14 +70,14 @@ export function createProvisioning(deps: ProvisioningDeps = {}): ManagerComponen
   const nudgedAt = new Map<string, number>();
   async function nudge(ctx: ManagerContext, serverId: string, accountId: string): Promise<void> {
     if (!key) return;
-    nudgedAt.set(`${serverId}/${accountId}`, ctx.clock.now().getTime());
+    nudgedAt.set(nudgeKey({ serverId, accountId }), ctx.clock.now().getTime());
     const token = signToken(key.privateKey, { server: serverId, account: accountId, exp: ctx.clock.now().getTime() + ctx.cfg.provisioning.tokenTtlMs });
     await ctx.bus.publish(subjects.nudge(ctx.siteId, serverId), { token }).catch((e: unknown) => ctx.log.warn({ err: e, server: serverId }, 'could not nudge'));
   }
   const nudgeAll = async (ctx: ManagerContext, services: readonly { serverId: string; accountId: string }[]) => {
     const seen = new Set<string>();
     for (const s of services) {
-      const k = `${s.serverId}/${s.accountId}`;
+      const k = nudgeKey(s);
       if (!seen.has(k)) {
         seen.add(k);
         await nudge(ctx, s.serverId, s.accountId);
@@ -372,7 +374,7 @@ export function createProvisioning(deps: ProvisioningDeps = {}): ManagerComponen
           await db.setHeld(tx, server, mine.filter((r) => r.kind === 'done').map((r) => ({ accountId: r.account, service: r.service, version: r.action === 'put' ? r.version : null })));
           await db.recordTasks(tx, server, mine.map((r) => ({ accountId: r.account, service: r.service, action: r.action, version: r.version, state: r.kind === 'done' ? 'done' as const : 'failed' as const, error: r.kind === 'failed' ? String(r.error).slice(0, 2000) : null })));
         });
-        return { recorded: results.length };
+        return { recorded: mine.length };
       });
     },
     async start(ctx: ManagerContext): Promise<Running> {
@@ -382,9 +384,9 @@ export function createProvisioning(deps: ProvisioningDeps = {}): ManagerComponen
         busy = true;
         db.serversOutOfStep(ctx.store).then((rows) => {
           const now = ctx.clock.now().getTime();
-          const out = new Set(rows.map((r) => `${r.serverId}/${r.accountId}`));
+          const out = new Set(rows.map(nudgeKey));
           for (const k of nudgedAt.keys()) if (!out.has(k)) nudgedAt.delete(k);
-          return nudgeAll(ctx, rows.filter((r) => now - (nudgedAt.get(`${r.serverId}/${r.accountId}`) ?? -Infinity) >= ctx.cfg.provisioning.renudgeMs));
+          return nudgeAll(ctx, rows.filter((r) => now - (nudgedAt.get(nudgeKey(r)) ?? -Infinity) >= ctx.cfg.provisioning.renudgeMs));
         }).catch((e: unknown) => ctx.log.warn({ err: e }, 'provisioning re-nudge failed')).finally(() => {
           busy = false;
         });
