@@ -13,7 +13,6 @@
 // one reload per service. At the end a sample of sites is fetched
 // from nginx and their zones resolved through BIND, so a fast but broken run cannot pass.
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,6 +27,7 @@ import { startProvisioner } from '../src/services/provisioner/agent.js';
 import type { Provisioner } from '../src/services/provisioner/agent.js';
 import { percentile } from '../src/services/load/steady.js';
 import type { ServiceKind, TaskResult } from '../src/core/provisioning/index.js';
+import { freePort } from '../src/services/shared/ports.js';
 
 const accounts = Number(process.argv[2] ?? 200);
 const concurrency = Number(process.argv[3] ?? 20);
@@ -36,15 +36,6 @@ if (!Number.isInteger(accounts) || accounts < 1 || accounts > 5000 || !Number.is
   process.exit(2);
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 const TOKEN = 'op_' + 'b'.repeat(40);
 const dir = await mkdtemp(join(tmpdir(), 'hf-bench-prov-'));

@@ -9,8 +9,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { builtinEdge, haproxyConfig, haproxyEdge } from '../../src/drivers/edge/index.js';
 import { runtimeCommand } from '../../src/drivers/edge/haproxy-runtime.js';
 import type { EdgeDriver } from '../../src/drivers/edge/index.js';
@@ -18,6 +16,7 @@ import { isHostfleetError } from '../../src/core/errors.js';
 import { startEdge } from '../../src/services/edge/edge.js';
 import { edgeClient, startUpstream, waitFor } from './edge-fixtures.js';
 import type { TestUpstream } from './edge-fixtures.js';
+import { freePort } from '../../src/services/shared/ports.js';
 
 /** EdgeUnderTest is one running edge and the driver that programs it. */
 interface EdgeUnderTest {
@@ -44,13 +43,6 @@ function haproxyAvailable(): boolean {
   return spawnSync('haproxy', ['-v'], { stdio: 'ignore' }).status === 0;
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 /** startHaproxy runs a real haproxy on loopback with a generated configuration, and stops it at close. */
 async function startHaproxy(): Promise<EdgeUnderTest> {

@@ -8,22 +8,15 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isHostfleetError } from '../../src/core/errors.js';
 import { busFailure, natsBus, type Bus } from '../../src/drivers/bus/index.js';
+import { freePort } from '../../src/services/shared/ports.js';
 
 const BIN = process.env.NATS_SERVER_BIN ?? 'nats-server';
 const available = spawnSync(BIN, ['--version']).status === 0;
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 /** startServer runs nats-server and resolves once it reports ready (bounded to 15 s). */
 async function startServer(port: number, token: string, storeDir: string): Promise<ChildProcess> {

@@ -8,8 +8,6 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import { request } from 'undici';
@@ -17,6 +15,7 @@ import { builtinEdge } from '../../src/drivers/edge/index.js';
 import { startEdge } from '../../src/services/edge/edge.js';
 import { edgeClient, startUpstream, waitFor } from '../contract/edge-fixtures.js';
 import type { TestUpstream } from '../contract/edge-fixtures.js';
+import { freePort } from '../../src/services/shared/ports.js';
 
 const TOKEN = randomBytes(24).toString('hex');
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -43,13 +42,6 @@ async function upstream(name: string): Promise<TestUpstream> {
   return u;
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 test('forwards method, path and headers with X-Forwarded-*, drops hop-by-hop headers, streams bodies both ways', async () => {
   const { driver, edge } = await newEdge();

@@ -9,7 +9,6 @@ import { runCli } from '../support/cli.js';
 import type { CliResult } from '../support/cli.js';
 import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,6 +17,7 @@ import { request } from 'undici';
 import { startManager } from '../../src/services/manager/manager.js';
 import type { Manager } from '../../src/services/manager/manager.js';
 import { loadManagerConfig } from '../../src/services/manager/config.js';
+import { freePort } from '../../src/services/shared/ports.js';
 
 const TOKEN = 'op_' + 'c'.repeat(40);
 const op = { authorization: `Bearer ${TOKEN}` };
@@ -27,15 +27,6 @@ let manager: Manager;
 let agent: ChildProcess | undefined;
 let agentOut = '';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Json }> {
   const r = await request(manager.url + path, { method: method as 'GET', headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });

@@ -5,7 +5,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,16 +17,8 @@ import { bindDriver, mailDriver, nginxDriver, pureFtpdDriver, run } from '../../
 import type { ServiceDriver } from '../../src/drivers/services/index.js';
 import { startProvisioner } from '../../src/services/provisioner/agent.js';
 import type { Provisioner } from '../../src/services/provisioner/agent.js';
+import { freePort } from '../../src/services/shared/ports.js';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const end = Date.now() + timeoutMs;

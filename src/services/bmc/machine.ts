@@ -10,7 +10,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, chown, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { request } from 'undici';
 import type { Personality } from '../../core/model/personality.js';
@@ -104,17 +103,8 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** freePort asks the OS for a free TCP port on host. */
-export async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** freePort picks a free port on host below the kernel's ephemeral range (src/services/shared/ports.ts). */
+export { freePort } from '../shared/ports.js';
 
 /** writeJsonAtomic writes a file by rename so a crash never leaves half a state file. */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
