@@ -17,6 +17,7 @@ export const ERROR_CATALOGUE = {
   E_BOOT_POINTER_INVALID: { status: 403, title: 'Boot pointer unknown, expired, used, or issued for another machine' },
   E_BMC: { status: 502, title: 'The BMC refused or did not answer' },
   E_EDGE: { status: 502, title: 'The edge refused or did not answer' },
+  E_HYPERVISOR: { status: 502, title: 'A hardware node refused or did not answer' },
   E_BOOT_TIMEOUT: { status: 504, title: 'The server did not boot and become healthy in time' },
   E_STORE: { status: 503, title: 'The store is unavailable' },
   E_BUS_TIMEOUT: { status: 504, title: 'No answer on the management bus in time' },

@@ -23,6 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { request } from 'undici';
 import type { ResourceVector } from '../../core/scheduler/index.js';
+import { COMPONENT_ID_RE } from '../../drivers/hypervisor/index.js';
 import { checkPersonality } from '../server/personality.js';
 import { freePort } from '../bmc/machine.js';
 
@@ -65,7 +66,7 @@ interface Entry {
   readonly child: ChildProcess;
 }
 
-const ID_RE = /^[a-z0-9][a-z0-9.-]{0,99}$/;
+const ID_RE = COMPONENT_ID_RE;
 // Linux reports process CPU time in clock ticks; USER_HZ is 100 on every architecture Node runs on.
 const TICKS_PER_SECOND = 100;
 

@@ -10,6 +10,7 @@ import type { Bus } from '../../drivers/bus/index.js';
 import type { BmcDriver } from '../../drivers/bmc/index.js';
 import type { Clock } from '../../drivers/clock/index.js';
 import type { EdgeDriver } from '../../drivers/edge/index.js';
+import type { HypervisorDriver } from '../../drivers/hypervisor/index.js';
 import type { Sql, Store } from '../../drivers/store/index.js';
 import type { VolumeDriver } from '../../drivers/volumes/index.js';
 import type { BootService } from './boot.js';
@@ -31,6 +32,8 @@ export interface ManagerContext {
   readonly dispatcher: Dispatcher;
   readonly edge: EdgeDriver;
   readonly volumes: VolumeDriver;
+  /** hypervisor reaches the hardware nodes of the placement grid. */
+  readonly hypervisor: HypervisorDriver;
   readonly boot: BootService;
   readonly metrics: ManagerMetrics;
   bmcFor(url: string): BmcDriver;

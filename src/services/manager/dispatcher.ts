@@ -35,12 +35,30 @@ export interface DispatcherDeps {
   readonly boot: BootService;
   readonly moves: ManagerConfig['moves'];
   readonly metrics?: ManagerMetrics;
+  /** health asks a booting server whether it serves its new group; default httpHealthProbe. */
+  readonly health?: HealthProbe;
   /**
    * fence, when set, runs first in every write transaction and throws E_NOT_LEADER once this
    * manager no longer holds the site lease: a deposed manager's late step records are rejected.
    */
   readonly fence?: (tx: Sql) => Promise<void>;
 }
+
+/** HealthAnswer is what a server's health endpoint said: its HTTP status and the group it says it serves. */
+export interface HealthAnswer {
+  readonly statusCode: number;
+  readonly group: string | null;
+}
+
+/** HealthProbe asks the server at address (host:port on the data plane) for its health; it throws when nothing answers. */
+export type HealthProbe = (address: string, timeoutMs: number) => Promise<HealthAnswer>;
+
+/** httpHealthProbe GETs http://address/healthz, where the server runtime answers with its personality's group. */
+export const httpHealthProbe: HealthProbe = async (address, timeoutMs) => {
+  const r = await httpRequest(`http://${address}/healthz`, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const body = (await r.body.json().catch(() => null)) as { group?: unknown } | null;
+  return { statusCode: r.statusCode, group: typeof body?.group === 'string' ? body.group : null };
+};
 
 /** MoveRequest asks for one server to go to a group, or to the pool (toGroup null). */
 export interface MoveRequest {
@@ -385,10 +403,9 @@ export class Dispatcher {
     while (this.d.clock.now().getTime() < deadline) {
       if (this.abort.signal.aborted) throw new Error('manager shutting down');
       try {
-        const r = await httpRequest(`http://${server.address}/healthz`, { method: 'GET', headersTimeout: 1000, bodyTimeout: 1000 });
-        const body = (await r.body.json().catch(() => null)) as { group?: string } | null;
-        if (r.statusCode === 200 && body?.group === groupId) return this.d.clock.now().getTime() - t0;
-        last = `HTTP ${r.statusCode}, group ${body?.group ?? '?'}`;
+        const r = await (this.d.health ?? httpHealthProbe)(server.address, 1000);
+        if (r.statusCode === 200 && r.group === groupId) return this.d.clock.now().getTime() - t0;
+        last = `HTTP ${r.statusCode}, group ${r.group ?? '?'}`;
       } catch (e) {
         last = (e as Error).message;
       }

@@ -1,19 +1,22 @@
 /**
- * manager wires the site's manager: store, drivers (BMC, edge, volumes), boot service,
- * dispatcher and API. startManager returns once the API listens and interrupted moves have
- * been resumed.
+ * manager wires the site's manager: store, drivers (BMC, edge, volumes, hypervisor), boot
+ * service, dispatcher and API. startManager returns once the API listens and interrupted moves
+ * have been resumed. Every driver, the store and the clock can be handed in (tests run the
+ * manager on fakes in one process); what is not handed in is built from the configuration.
  */
 import pino from 'pino';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { HostfleetError } from '../../core/errors.js';
-import { openStore } from '../../drivers/store/index.js';
+import { migrate, openStore } from '../../drivers/store/index.js';
 import type { Store } from '../../drivers/store/index.js';
 import * as db from '../../drivers/store/resources.js';
 import { redfishBmc } from '../../drivers/bmc/index.js';
 import type { BmcDriver } from '../../drivers/bmc/index.js';
 import { builtinEdge, haproxyEdge } from '../../drivers/edge/index.js';
 import type { EdgeDriver } from '../../drivers/edge/index.js';
+import { httpHypervisor } from '../../drivers/hypervisor/index.js';
+import type { HypervisorDriver } from '../../drivers/hypervisor/index.js';
 import { localVolumes } from '../../drivers/volumes/index.js';
 import type { VolumeDriver } from '../../drivers/volumes/index.js';
 import { systemClock } from '../../drivers/clock/index.js';
@@ -27,6 +30,7 @@ import { ensureApiToken } from './auth.js';
 import { BootService } from './boot.js';
 import type { ManagerConfig } from './config.js';
 import { Dispatcher } from './dispatcher.js';
+import type { HealthProbe } from './dispatcher.js';
 import { alwaysLeader, startLease } from './lease.js';
 import { ManagerMetrics } from './metrics.js';
 
@@ -38,9 +42,31 @@ export interface Manager {
   readonly dispatcher: Dispatcher;
   readonly edge: EdgeDriver;
   readonly volumes: VolumeDriver;
+  readonly hypervisor: HypervisorDriver;
   readonly log: Logger;
+  /** app is the API, for in-process requests (app.inject) beside the listening socket. */
+  readonly app: FastifyInstance;
   bmcFor(url: string): BmcDriver;
   close(): Promise<void>;
+}
+
+/**
+ * ManagerOptions are what startManager takes beside its configuration. What is handed in is
+ * used as given and left open at close (its owner closes it, so a test can restart a manager
+ * on the same store and drivers); what is not is built from the configuration and closed.
+ */
+export interface ManagerOptions {
+  readonly log?: Logger;
+  readonly clock?: Clock;
+  /** store replaces the configured database; it is migrated at start. */
+  readonly store?: Store;
+  /** bmcFor returns the driver of the BMC at a URL; default: a Redfish client per entry of cfg.bmcs. */
+  readonly bmcFor?: (url: string) => BmcDriver;
+  readonly edge?: EdgeDriver;
+  readonly volumes?: VolumeDriver;
+  readonly hypervisor?: HypervisorDriver;
+  /** health asks a booting server for its health; default: HTTP GET /healthz on its address. */
+  readonly health?: HealthProbe;
 }
 
 /** runtimeTarget reads an HAProxy Runtime API address: host:port for TCP, otherwise a socket path. */
@@ -68,31 +94,65 @@ async function openManagerBus(cfg: ManagerConfig, log: Logger): Promise<{ bus: B
   }
 }
 
+/** configuredBmcs builds a Redfish client per configured BMC and the lookup by URL. */
+function configuredBmcs(cfg: ManagerConfig): { bmcFor: (url: string) => BmcDriver; close: () => Promise<unknown> } {
+  const bmcs = new Map<string, BmcDriver>();
+  for (const b of cfg.bmcs) bmcs.set(b.url.replace(/\/+$/, ''), redfishBmc({ url: b.url, username: b.username, password: b.password, auth: b.auth }));
+  return {
+    bmcFor: (url) => {
+      const b = bmcs.get(url.replace(/\/+$/, ''));
+      if (!b) throw new HostfleetError('E_CONFIG', `no credentials are configured for the BMC ${url}; add it under bmcs in the manager configuration`, { details: { bmc: url } });
+      return b;
+    },
+    close: () => Promise.allSettled([...bmcs.values()].map((b) => b.close())),
+  };
+}
+
+/** configuredEdge builds the edge driver the configuration names. */
+function configuredEdge(cfg: ManagerConfig): EdgeDriver {
+  return cfg.edge.kind === 'builtin' ? builtinEdge({ adminUrl: cfg.edge.adminUrl, token: cfg.edge.token }) : haproxyEdge({ socket: runtimeTarget(cfg.edge.socket), hostsMap: cfg.edge.hostsMap, poolsMap: cfg.edge.poolsMap, ...(cfg.edge.ratesMap !== undefined ? { ratesMap: cfg.edge.ratesMap } : {}), slots: cfg.edge.slots, persistMaps: cfg.edge.persistMaps });
+}
+
 /** startManager starts a manager from a validated configuration. */
-export async function startManager(cfg: ManagerConfig, opts: { log?: Logger; clock?: Clock } = {}): Promise<Manager> {
+export async function startManager(cfg: ManagerConfig, opts: ManagerOptions = {}): Promise<Manager> {
   const log = opts.log ?? pino({ level: cfg.log.level, base: { service: 'manager', site: cfg.site.id } });
   const clock = opts.clock ?? systemClock;
-  const store = await openStore({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, schema: cfg.databaseSchema });
+  // What this manager opens, it closes (in reverse order); what it is handed, its owner closes.
+  const owned: Array<() => Promise<unknown>> = [];
+  let store: Store;
+  if (opts.store) {
+    store = opts.store;
+    await migrate(store);
+  } else {
+    const opened = await openStore({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, schema: cfg.databaseSchema });
+    store = opened;
+    owned.push(() => opened.close());
+  }
   await db.upsertSite(store, { id: cfg.site.id, name: cfg.site.name, timeZone: cfg.site.timeZone });
   if (cfg.operatorToken) await ensureApiToken(store, { role: 'operator', accountId: null, name: 'operator (configured)', token: cfg.operatorToken });
 
   // With a lease, only the manager holding it acts (moves, decision ticks); the other stands by.
   const leadership = cfg.lease.enabled ? await startLease(store, cfg.site.id, cfg.lease, log) : alwaysLeader();
 
-  const bmcs = new Map<string, BmcDriver>();
-  for (const b of cfg.bmcs) bmcs.set(b.url.replace(/\/+$/, ''), redfishBmc({ url: b.url, username: b.username, password: b.password, auth: b.auth }));
-  const bmcFor = (url: string): BmcDriver => {
-    const b = bmcs.get(url.replace(/\/+$/, ''));
-    if (!b) throw new HostfleetError('E_CONFIG', `no credentials are configured for the BMC ${url}; add it under bmcs in the manager configuration`, { details: { bmc: url } });
-    return b;
-  };
-  const edge = cfg.edge.kind === 'builtin' ? builtinEdge({ adminUrl: cfg.edge.adminUrl, token: cfg.edge.token }) : haproxyEdge({ socket: runtimeTarget(cfg.edge.socket), hostsMap: cfg.edge.hostsMap, poolsMap: cfg.edge.poolsMap, ...(cfg.edge.ratesMap !== undefined ? { ratesMap: cfg.edge.ratesMap } : {}), slots: cfg.edge.slots, persistMaps: cfg.edge.persistMaps });
-  const volumes = localVolumes(cfg.volumes.root);
+  let bmcFor = opts.bmcFor;
+  if (!bmcFor) {
+    const configured = configuredBmcs(cfg);
+    bmcFor = configured.bmcFor;
+    owned.push(configured.close);
+  }
+  const edge = opts.edge ?? configuredEdge(cfg);
+  if (!opts.edge) owned.push(() => edge.close());
+  const hypervisor = opts.hypervisor ?? httpHypervisor();
+  if (!opts.hypervisor) owned.push(() => hypervisor.close());
+  const volumes = opts.volumes ?? localVolumes(cfg.volumes.root);
   const metrics = new ManagerMetrics(store);
   const boot = new BootService(cfg.publicUrl ?? `http://${cfg.listen.host}:${cfg.listen.port}`, cfg.bootPointerTtlMs, clock);
-  const dispatcher = new Dispatcher({ store, clock, log: log.child({ component: 'dispatcher' }), bmcFor, edge, volumes, boot, moves: cfg.moves, metrics, ...(cfg.lease.enabled ? { fence: (tx) => leadership.fence(tx) } : {}) });
+  const dispatcher = new Dispatcher({ store, clock, log: log.child({ component: 'dispatcher' }), bmcFor, edge, volumes, boot, moves: cfg.moves, metrics, ...(opts.health ? { health: opts.health } : {}), ...(cfg.lease.enabled ? { fence: (tx) => leadership.fence(tx) } : {}) });
   const { bus, busUrl, closeBus } = await openManagerBus(cfg, log);
-  const ctx: ManagerContext = { cfg, siteId: cfg.site.id, store, log, clock, bus, busUrl, dispatcher, edge, volumes, boot, metrics, bmcFor, isLeader: () => leadership.isLeader(), ...(cfg.lease.enabled ? { fence: (tx) => leadership.fence(tx) } : {}) };
+  const ctx: ManagerContext = { cfg, siteId: cfg.site.id, store, log, clock, bus, busUrl, dispatcher, edge, volumes, hypervisor, boot, metrics, bmcFor, isLeader: () => leadership.isLeader(), ...(cfg.lease.enabled ? { fence: (tx) => leadership.fence(tx) } : {}) };
+  const closeOwned = async (): Promise<void> => {
+    for (const close of owned.reverse()) await close();
+  };
 
   let app: FastifyInstance;
   try {
@@ -116,7 +176,7 @@ export async function startManager(cfg: ManagerConfig, opts: { log?: Logger; clo
   } catch (e) {
     await leadership.close();
     await closeBus();
-    await store.close();
+    await closeOwned();
     throw e;
   }
   const addr = app.server.address();
@@ -145,7 +205,9 @@ export async function startManager(cfg: ManagerConfig, opts: { log?: Logger; clo
     dispatcher,
     edge,
     volumes,
+    hypervisor,
     log,
+    app,
     bmcFor,
     async close() {
       clearInterval(sweeper);
@@ -153,10 +215,8 @@ export async function startManager(cfg: ManagerConfig, opts: { log?: Logger; clo
       await app.close();
       await dispatcher.close();
       await leadership.close();
-      await Promise.allSettled([...bmcs.values()].map((b) => b.close()));
-      await edge.close();
       await closeBus();
-      await store.close();
+      await closeOwned();
     },
   };
 }

@@ -14,8 +14,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Agent, request } from 'undici';
-import { HostfleetError, invalid } from '../../../core/errors.js';
+import { HostfleetError, invalid, isHostfleetError } from '../../../core/errors.js';
 import type { Personality } from '../../../core/model/personality.js';
 import {
   DEFAULT_SETTINGS,
@@ -43,6 +42,7 @@ import {
 import { subjects } from '../../../drivers/bus/index.js';
 import { newId } from '../../../drivers/clock/index.js';
 import { BALANCE_POLICIES, type BalancePolicy } from '../../../drivers/edge/index.js';
+import type { HypervisorDriver, NodeDescription } from '../../../drivers/hypervisor/index.js';
 import * as pdb from '../../../drivers/store/placement.js';
 import type { ComponentRecord, NodeRecord } from '../../../drivers/store/placement.js';
 import { principalOf } from '../api.js';
@@ -130,7 +130,7 @@ function unschedulableError(configId: string, status: Status, decisionId: string
 /** Placement is the deployer, monitor and collector of one manager. */
 export class Placement {
   private readonly pipeline: Pipeline;
-  private readonly agent = new Agent({ keepAliveTimeout: 2000, connections: 8 });
+  private readonly hv: HypervisorDriver;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly misses = new Map<string, number>();
   private closed = false;
@@ -138,6 +138,7 @@ export class Placement {
   constructor(private readonly ctx: ManagerContext) {
     // Built when the manager registers its routes, so bad settings stop the start (E_CONFIG).
     this.pipeline = newPipeline(ctx.cfg.placement ? parseSettings(ctx.cfg.placement.scheduler) : DEFAULT_SETTINGS);
+    this.hv = ctx.hypervisor;
   }
 
   /** serial runs changes to the grid one at a time in this manager (the store lock covers other managers). */
@@ -147,29 +148,16 @@ export class Placement {
     return run;
   }
 
-  private async call(node: Pick<NodeRecord, 'url' | 'token'>, method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown, timeoutMs = 20_000): Promise<{ status: number; json: unknown }> {
-    const r = await request(`${node.url}${path}`, {
-      dispatcher: this.agent,
-      method,
-      headers: { authorization: `Bearer ${node.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? null : JSON.stringify(body),
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
-    const text = await r.body.text();
-    return { status: r.statusCode, json: text === '' ? undefined : (JSON.parse(text) as unknown) };
-  }
-
   /** registerNode asks the node for its capacity and records it (operator). */
   async registerNode(input: { id: string; url: string; token: string; isolated?: boolean; reserved?: Partial<ResourceVector> }): Promise<NodeRecord> {
-    let answer;
+    let reported: NodeDescription;
     try {
-      answer = await this.call(input, 'GET', '/v1/node', undefined, 5000);
+      reported = await this.hv.describe(input, { timeoutMs: 5000 });
     } catch (e) {
+      const status = isHostfleetError(e, 'E_HYPERVISOR') ? e.details?.status : undefined;
+      if (typeof status === 'number') throw new HostfleetError('E_VALIDATION', `node ${input.id} at ${input.url} answered HTTP ${status}; check the token`, { fields: [{ field: 'body.token', problem: "must be the node's token" }] });
       throw new HostfleetError('E_VALIDATION', `node ${input.id} at ${input.url} did not answer: ${(e as Error).message}; check the URL`, { fields: [{ field: 'body.url', problem: 'must be the URL of a running node' }] });
     }
-    if (answer.status !== 200) throw new HostfleetError('E_VALIDATION', `node ${input.id} at ${input.url} answered HTTP ${answer.status}; check the token`, { fields: [{ field: 'body.token', problem: "must be the node's token" }] });
-    const reported = answer.json as { id?: unknown; capacity?: unknown };
     if (reported.id !== input.id) throw new HostfleetError('E_VALIDATION', `the node at ${input.url} says it is ${String(reported.id)}, not ${input.id}`, { fields: [{ field: 'body.id', problem: `must be the node's own id (${String(reported.id)})` }] });
     const n = parseNode({ id: input.id, capacity: reported.capacity, reserved: { ram: 0, cpu: 0, disk: 0, bandwidth: 0, ...input.reserved }, isolated: input.isolated ?? false });
     return this.serial(async () => {
@@ -177,8 +165,7 @@ export class Placement {
       // A node that answers again after a failure comes back empty of anything it still runs:
       // its components were re-placed, so whatever it runs now is an orphan.
       const recorded = new Set((await pdb.listComponents(this.ctx.store)).filter((c) => c.nodeId === n.id).map((c) => `${c.configId}.${c.component}`));
-      const running = ((answer.json as { components?: Array<{ id: string }> }).components ?? []).map((c) => c.id);
-      for (const id of running) if (!recorded.has(id)) await this.call(rec, 'DELETE', `/v1/components/${encodeURIComponent(id)}`).catch(() => undefined);
+      for (const { id } of reported.components) if (!recorded.has(id)) await this.hv.stop(rec, id).catch(() => undefined);
       if (rec.state === 'down') {
         await pdb.setNodeState(this.ctx.store, n.id, 'up');
         this.misses.delete(n.id);
@@ -327,7 +314,7 @@ export class Placement {
           await this.realise(configId);
           const oldNode = (await pdb.listNodes(this.ctx.store)).find((n) => n.id === old.nodeId);
           if (oldNode && oldNode.state === 'up') {
-            await this.call(oldNode, 'DELETE', `/v1/components/${configId}.${next.id}`).catch((e: unknown) => this.ctx.log.warn({ err: e, node: oldNode.id }, 'placement: could not stop the original after a switch-over'));
+            await this.hv.stop(oldNode, `${configId}.${next.id}`).catch((e: unknown) => this.ctx.log.warn({ err: e, node: oldNode.id }, 'placement: could not stop the original after a switch-over'));
           }
         }
         return { decision: decisionId, mode: plan.mode!, explain };
@@ -394,9 +381,8 @@ export class Placement {
           }
           const node = nodes.get(c.nodeId)!;
           try {
-            const r = await this.call(node, 'PUT', `/v1/components/${configId}.${c.component}`, { personality: this.personalityOf(rec.accountId, spec, c) });
-            if (r.status !== 200 && r.status !== 201) throw new Error(`HTTP ${r.status}: ${JSON.stringify(r.json)}`);
-            await pdb.setComponentRuntime(this.ctx.store, configId, c.component, c.nodeId, { address: (r.json as { address: string }).address, state: 'running' });
+            const started = await this.hv.start(node, `${configId}.${c.component}`, this.personalityOf(rec.accountId, spec, c));
+            await pdb.setComponentRuntime(this.ctx.store, configId, c.component, c.nodeId, { address: started.address, state: 'running' });
           } catch (e) {
             this.ctx.log.warn({ configuration: configId, component: c.component, node: c.nodeId, err: (e as Error).message }, 'placement: component did not start');
             await pdb.setComponentRuntime(this.ctx.store, configId, c.component, c.nodeId, { address: null, state: 'failed' });
@@ -484,9 +470,7 @@ export class Placement {
         .filter((n) => n.state === 'up')
         .map(async (n) => {
           const timeout = this.ctx.cfg.placement?.nodeHealthIntervalMs ?? NODE_HEALTH_INTERVAL_MS;
-          const ok = await request(`${n.url}/healthz`, { dispatcher: this.agent, headersTimeout: timeout, bodyTimeout: timeout })
-            .then(async (r) => (await r.body.text(), r.statusCode === 200))
-            .catch(() => false);
+          const ok = await this.hv.healthy(n, timeout);
           const misses = ok ? 0 : (this.misses.get(n.id) ?? 0) + 1;
           this.misses.set(n.id, misses);
           if (misses >= NODE_FAILURES_TO_DOWN && !this.closed) {
@@ -505,9 +489,8 @@ export class Placement {
     for (const c of comps) {
       const node = nodes.get(c.nodeId);
       if (!node || node.state !== 'up') continue;
-      const r = await this.call(node, 'GET', `/v1/components/${c.configId}.${c.component}/usage`, undefined, 2000).catch(() => null);
-      if (!r || r.status !== 200) continue;
-      const u = r.json as { cpuSeconds: number; rssBytes: number; stats: { requests?: Record<string, number>; errors?: number } | null };
+      const u = await this.hv.usage(node, `${c.configId}.${c.component}`, { timeoutMs: 2000 }).catch(() => null);
+      if (!u) continue;
       const requests = Object.values(u.stats?.requests ?? {}).reduce((a, b) => a + b, 0);
       await pdb.insertSnapshot(this.ctx.store, { configId: c.configId, component: c.component, nodeId: c.nodeId, at: this.ctx.clock.now(), cpuSeconds: u.cpuSeconds, rssBytes: u.rssBytes, requests, errors: u.stats?.errors ?? 0 });
       n++;
@@ -515,11 +498,10 @@ export class Placement {
     return n;
   }
 
-  /** close stops background work after the change in progress. */
+  /** close stops background work after the change in progress (the manager closes the driver). */
   async close(): Promise<void> {
     this.closed = true;
     await this.chain;
-    await this.agent.close();
   }
 }
 
