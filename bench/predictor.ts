@@ -1,5 +1,5 @@
 // `npm run bench -- predictor [--dir DIR] [--no-tune]`: back-tests the predictor's Holt-Winters
-// forecast on every trace in shared/traces at the horizon a cold server needs to join (15 min =
+// forecast on every trace in data/traces at the horizon a cold server needs to join (15 min =
 // 3 steps for the 5-minute traces, 1 h = 1 step for the hourly one) against a naive last-value
 // forecast, by sMAPE over the same points. Parameters are chosen per trace on its first 30 %
 // (a grid search, the way an operator would tune a customer) and scored on the other 70 %;
@@ -14,7 +14,7 @@ import type { Trace } from '../src/sim/traces.js';
 
 const args = process.argv.slice(2);
 const dirIdx = args.indexOf('--dir');
-const dir = dirIdx >= 0 ? (args[dirIdx + 1] as string) : join(dirname(fileURLToPath(import.meta.url)), '../../shared/traces');
+const dir = dirIdx >= 0 ? (args[dirIdx + 1] as string) : join(dirname(fileURLToPath(import.meta.url)), '../data/traces');
 const tune = !args.includes('--no-tune');
 const TRAIN = 0.3;
 

@@ -3,8 +3,8 @@
  * from a real trace, failure injections) through the edge against the site's customers, and
  * prints the load's figures and the moves the decision loop made meanwhile.
  */
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { redfishBmc } from '../drivers/bmc/index.js';
@@ -15,10 +15,14 @@ import type { InjectFn, ScenarioCustomer, ScenarioName } from '../services/load/
 import type { Client } from './client.js';
 import { defaultDataDir, readUpState } from './client.js';
 
-/** tracesDir finds the shared traces: HOSTFLEET_TRACES_DIR, else ../shared/traces or shared/traces from here. */
-export function tracesDir(): string {
-  const candidates = [process.env.HOSTFLEET_TRACES_DIR, resolve('../shared/traces'), resolve('shared/traces'), '/work/shared/traces'].filter((x): x is string => typeof x === 'string');
-  return candidates.find((d) => existsSync(d)) ?? (candidates[0] as string);
+/**
+ * tracesDir is the folder `load diurnal --trace` names files in: HOSTFLEET_TRACES_DIR when set,
+ * else the traces shipped in the repository (data/traces), found from this module rather than
+ * the working directory, so the command works from anywhere.
+ */
+export function tracesDir(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = env.HOSTFLEET_TRACES_DIR;
+  return dir !== undefined && dir !== '' ? resolve(dir) : fileURLToPath(new URL('../../data/traces', import.meta.url));
 }
 
 interface GroupOut { id: string; domains: string[] }
@@ -58,7 +62,7 @@ export function registerLoadCommands(program: Command, client: () => Client): vo
     .option('--factor <x>', 'how many times the base a ramp, spike or diurnal peak reaches', (v) => Number(v), 4)
     .option('--groups <ids>', 'comma-separated groups to drive, the first one ramps or spikes (default: every group with a domain)')
     .option('--edge-url <url>', "the edge's URL (default: the embedded site's)")
-    .option('--trace <file>', 'trace file under the traces directory, for diurnal')
+    .option('--trace <file>', 'trace file for diurnal, under data/traces (or HOSTFLEET_TRACES_DIR)')
     .option('--json', 'print the result as JSON')
     .action(async (name: string, o: { duration: number; baseRps: number; factor: number; groups?: string; edgeUrl?: string; trace?: string; json?: boolean }) => {
       if (!(SCENARIOS as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown scenario ${JSON.stringify(name)}; choose one of ${SCENARIOS.join(', ')}`);

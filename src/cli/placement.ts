@@ -3,18 +3,20 @@
  * (YAML or JSON; the API takes JSON), show where its components run, explain the scheduler's
  * decisions, and add a component to a running configuration.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import YAML from 'yaml';
+import { readDocument as readInputDocument } from '../services/shared/document.js';
 import type { Client } from './client.js';
 
 interface MapRow { component: string; tier: string; node: string; state: string; address: string | null; moves: number }
 interface ConfigMap { configuration: { id: string; account: string; state: string; edge: { pool: string; domains: string[]; balance: string; sticky: boolean } }; components: MapRow[]; explain?: string[] }
 
-/** readDocument reads a YAML or JSON file (JSON is YAML, so one parser reads both). */
-export function readDocument(file: string): unknown {
-  const text = readFileSync(file, 'utf8');
-  return file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
+/**
+ * readDocument reads a placement file (YAML or JSON): a missing or broken file fails with
+ * E_VALIDATION naming it and what it should hold. Its keys are checked by the manager, which
+ * refuses unknown ones.
+ */
+export function readDocument(file: string, expected = 'a YAML or JSON configuration with id, account and tiers (docs/SCHEDULER.md)'): unknown {
+  return readInputDocument(file, { what: 'placement file', expected, code: 'E_VALIDATION' });
 }
 
 /** formatMap renders a configuration's map: one line per component with its node and state. */
@@ -72,7 +74,7 @@ export function registerPlacementCommands(program: Command, client: () => Client
     .option('--tier <name>', 'the tier the component joins (when the file holds only the component)')
     .option('--json', 'print JSON')
     .action(async (id: string, file: string, o: { tier?: string; json?: boolean }) => {
-      const doc = readDocument(file) as Record<string, unknown>;
+      const doc = readDocument(file, 'a YAML or JSON component (id, resources, os, software, behaviour), or { tier, component }') as Record<string, unknown>;
       const body = o.tier !== undefined ? { tier: o.tier, component: doc } : doc;
       const r = await client().call<ConfigMap>('POST', `/v1/configurations/${encodeURIComponent(id)}/components`, body);
       if (o.json) return console.log(JSON.stringify(r, null, 2));

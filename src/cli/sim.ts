@@ -24,7 +24,7 @@ export function registerSimCommands(program: Command): void {
     })
     .option('--no-progress', 'no progress bar')
     .action(async (file: string, o: { report: string; seed?: number; progress: boolean }) => {
-      const scenario = await loadScenario(resolve(file));
+      const scenario = await loadScenario(file);
       const bar = o.progress && process.stderr.isTTY ? new SingleBar({ format: 'sim {bar} {percentage}% | {value}/{total} policy-ticks | {eta}s left', stream: process.stderr, hideCursor: true }) : null;
       let started = false;
       const res = await runScenario(scenario, {

@@ -62,10 +62,31 @@ export class HostfleetError extends Error {
   }
 }
 
-/** invalid builds an E_VALIDATION error from one or more field problems. */
-export function invalid(fields: readonly FieldProblem[]): HostfleetError {
+/** invalid builds an E_VALIDATION error from one or more field problems of subject (say, `scenario scenarios/x.yaml`). */
+export function invalid(fields: readonly FieldProblem[], subject = 'input'): HostfleetError {
   const text = fields.map((f) => `${f.field}: ${f.problem}`).join('; ');
-  return new HostfleetError('E_VALIDATION', `invalid input: ${text}`, { fields });
+  return new HostfleetError('E_VALIDATION', `invalid ${subject}: ${text}`, { fields });
+}
+
+/** FILE_REASONS put the system's error codes for a file that cannot be read into words a user acts on. */
+const FILE_REASONS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  ENOTDIR: 'a folder on its path is a file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'it is a folder, not a file',
+};
+
+/**
+ * unreadableFile is the error for an input file the product cannot read or parse: it names
+ * the file and what it was for, says why in words (never a bare ENOENT), and what the file
+ * should hold. Configuration files fail with E_CONFIG, the user's other inputs with E_VALIDATION.
+ */
+export function unreadableFile(code: 'E_CONFIG' | 'E_VALIDATION', o: { what: string; file: string; purpose?: string; reason?: string; expected: string; cause: unknown }): HostfleetError {
+  const errno = (o.cause as { code?: unknown } | null)?.code;
+  const reason = o.reason ?? (typeof errno === 'string' ? FILE_REASONS[errno] : undefined) ?? (o.cause instanceof Error ? o.cause.message : String(o.cause));
+  const purpose = o.purpose === undefined ? '' : ` (${o.purpose})`;
+  return new HostfleetError(code, `cannot read ${o.what} ${o.file}${purpose}: ${reason}; expected ${o.expected}`, { fields: [{ field: o.file, problem: reason }], cause: o.cause });
 }
 
 /** isHostfleetError tells whether a thrown value is a HostfleetError (with one of the codes). */

@@ -1,15 +1,17 @@
 /**
  * scenario reads a simulation scenario (YAML or JSON): the sites with their time zones and
  * fleets, the server model (capacity, boot and reset delays, failures), the policies' settings,
- * and the customers — each mapped to a trace from shared/traces (sliced, shifted, scaled) or to a
- * synthetic generator, with an SLA and a site. It validates once, naming every bad field, and
- * builds each customer's demand as requests per second per tick.
+ * and the customers — each mapped to a trace from data/traces (sliced, shifted, scaled) or to a
+ * synthetic generator, with an SLA and a site. It validates once, naming every bad field and
+ * every unknown key (with the known key it most likely meant), and builds each customer's
+ * demand as requests per second per tick.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { invalid } from '../core/errors.js';
+import { invalid, isHostfleetError } from '../core/errors.js';
 import type { FieldProblem } from '../core/errors.js';
+import { settleProblems, unknownKeys } from '../core/keys.js';
+import type { KeyProblem } from '../core/keys.js';
+import { readDocument } from '../services/shared/document.js';
 import { Rng, seedOf } from './rng.js';
 import { loadTrace, valueAt } from './traces.js';
 import type { Trace } from './traces.js';
@@ -160,10 +162,23 @@ const DEFAULT_HPA: HpaSettings = { targetUtilisation: 0.6, tolerance: 0.1, stabi
 const DEFAULT_HOSTFLEET: HostfleetSettings = { confirm: 2, cooldown: 3, responseWindow: 2, predictorStepS: 300, warmPoolSize: 4, maxMovesPerTick: 64, headroom: 0.1 };
 const DEFAULT_BILLING: BillingSettings = { currency: 'EUR', burstMultiple: 1.5, extendedMultiple: 2 };
 
+// The keys each level of a scenario file may hold; the blocks with defaults (server, hpa,
+// hostfleet, billing) take theirs from the defaults, so a new setting cannot be forgotten here.
+const SCENARIO_KEYS = ['name', 'description', 'start', 'days', 'tickSeconds', 'seed', 'warmupDays', 'percentile', 'replicationLagS', 'server', 'sites', 'policies', 'hpa', 'hostfleet', 'billing', 'customers', 'chartCustomers'] as const;
+const SITE_KEYS = ['id', 'utcOffsetHours', 'servers'] as const;
+const CUSTOMER_KEYS = ['id', 'count', 'site', 'sla', 'trace', 'synthetic'] as const;
+const SLA_KEYS = ['committed', 'burst', 'extended', 'priority', 'targetMs', 'rate'] as const;
+const TRACE_KEYS = ['file', 'column', 'from', 'shiftHours', 'local', 'peakRps'] as const;
+const SYNTHETIC_KEYS = ['kind', 'baseRps', 'peakRps', 'peakHour', 'noise', 'weekendFactor', 'spikesPerDay', 'spikeMultiple', 'spikeMinutes'] as const;
+
 type Raw = Record<string, unknown>;
 
 class Reader {
-  readonly problems: FieldProblem[] = [];
+  readonly problems: (FieldProblem | KeyProblem)[] = [];
+  /** keys records the keys of o (named at) that allowed does not name. */
+  keys(o: unknown, allowed: readonly string[], at: string): void {
+    this.problems.push(...unknownKeys(o, allowed, at));
+  }
   num(o: Raw, k: string, field: string, def: number | undefined, min = -Infinity, max = Infinity): number {
     const v = o[k] ?? def;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
@@ -186,13 +201,15 @@ class Reader {
     }
     return v;
   }
-  obj(o: Raw, k: string, field: string, required = false): Raw {
+  /** obj reads the optional mapping o[k] holding only allowed keys; its fields are named k at the top (`server.workers`), else field.k. */
+  obj(o: Raw, k: string, field: string, allowed: readonly string[]): Raw {
     const v = o[k];
-    if (v === undefined && !required) return {};
+    if (v === undefined) return {};
     if (v === null || typeof v !== 'object' || Array.isArray(v)) {
       this.problems.push({ field: `${field}.${k}`, problem: 'must be a mapping' });
       return {};
     }
+    this.keys(v, allowed, field === 'scenario' ? k : `${field}.${k}`);
     return v as Raw;
   }
 }
@@ -207,11 +224,12 @@ export function parseScenario(raw: unknown, baseDir: string): Scenario {
   const r = new Reader();
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw invalid([{ field: 'scenario', problem: 'must be a mapping' }]);
   const o = raw as Raw;
+  r.keys(o, SCENARIO_KEYS, 'scenario');
   const seed = r.num(o, 'seed', 'scenario', 1, 0, 2 ** 32 - 1);
   const startStr = r.str(o, 'start', 'scenario', '2015-03-02T00:00:00Z');
   const start = parseTime(startStr);
   if (Number.isNaN(start)) r.problems.push({ field: 'scenario.start', problem: `must be an ISO time such as 2015-03-02T00:00:00Z; got ${startStr}` });
-  const so = r.obj(o, 'server', 'scenario');
+  const so = r.obj(o, 'server', 'scenario', Object.keys(DEFAULT_SERVER));
   const server: ServerModel = Object.fromEntries(Object.entries(DEFAULT_SERVER).map(([k, d]) => [k, r.num(so, k, 'server', d, k === 'serviceMs' || k === 'workers' ? 1e-6 : 0)])) as unknown as ServerModel;
   if (!Number.isInteger(server.workers)) r.problems.push({ field: 'server.workers', problem: 'must be a whole number' });
   const sitesRaw = Array.isArray(o['sites']) ? (o['sites'] as unknown[]) : [];
@@ -219,6 +237,7 @@ export function parseScenario(raw: unknown, baseDir: string): Scenario {
   const sites: SiteSpec[] = sitesRaw.map((s, i) => {
     const so2 = (s ?? {}) as Raw;
     const f = `sites[${i}]`;
+    r.keys(so2, SITE_KEYS, f);
     return { id: r.str(so2, 'id', f), utcOffsetHours: r.num(so2, 'utcOffsetHours', f, 0, -12, 14), servers: Math.round(r.num(so2, 'servers', f, undefined, 0, 1e6)) };
   });
   const siteIds = new Set(sites.map((s) => s.id));
@@ -230,15 +249,15 @@ export function parseScenario(raw: unknown, baseDir: string): Scenario {
     if ((POLICIES as readonly unknown[]).includes(p)) policies.push(p as PolicyName);
     else r.problems.push({ field: 'scenario.policies', problem: `unknown policy ${JSON.stringify(p)}; allowed: ${POLICIES.join(', ')}` });
   }
-  const ho = r.obj(o, 'hpa', 'scenario');
+  const ho = r.obj(o, 'hpa', 'scenario', Object.keys(DEFAULT_HPA));
   const hpa: HpaSettings = {
     targetUtilisation: r.num(ho, 'targetUtilisation', 'hpa', DEFAULT_HPA.targetUtilisation, 0.01, 1),
     tolerance: r.num(ho, 'tolerance', 'hpa', DEFAULT_HPA.tolerance, 0, 1),
     stabilisationS: r.num(ho, 'stabilisationS', 'hpa', DEFAULT_HPA.stabilisationS, 0),
   };
-  const hfo = r.obj(o, 'hostfleet', 'scenario');
+  const hfo = r.obj(o, 'hostfleet', 'scenario', Object.keys(DEFAULT_HOSTFLEET));
   const hostfleet = Object.fromEntries(Object.entries(DEFAULT_HOSTFLEET).map(([k, d]) => [k, r.num(hfo, k, 'hostfleet', d, k === 'confirm' || k === 'responseWindow' || k === 'maxMovesPerTick' || k === 'predictorStepS' ? 1 : 0)])) as unknown as HostfleetSettings;
-  const bo = r.obj(o, 'billing', 'scenario');
+  const bo = r.obj(o, 'billing', 'scenario', Object.keys(DEFAULT_BILLING));
   const billing: BillingSettings = {
     currency: r.str(bo, 'currency', 'billing', DEFAULT_BILLING.currency),
     burstMultiple: r.num(bo, 'burstMultiple', 'billing', DEFAULT_BILLING.burstMultiple, 1),
@@ -251,12 +270,17 @@ export function parseScenario(raw: unknown, baseDir: string): Scenario {
   custRaw.forEach((c, i) => {
     const co = (c ?? {}) as Raw;
     const f = `customers[${i}]`;
+    r.keys(co, CUSTOMER_KEYS, f);
     const id = r.str(co, 'id', f);
     const count = Math.round(r.num(co, 'count', f, 1, 1, 100_000));
     const siteField = co['site'];
     const siteList = Array.isArray(siteField) ? (siteField as string[]) : [r.str(co, 'site', f, sites[0]?.id)];
     for (const s of siteList) if (!siteIds.has(s)) r.problems.push({ field: `${f}.site`, problem: `no site '${s}'; sites: ${[...siteIds].join(', ')}` });
-    const sla = r.obj(co, 'sla', f);
+    const sla = r.obj(co, 'sla', f, SLA_KEYS);
+    // Read once per customer, not once per expanded copy: each problem is told once.
+    const to = co['trace'] === undefined ? undefined : r.obj(co, 'trace', f, TRACE_KEYS);
+    const sy = to !== undefined || co['synthetic'] === undefined ? undefined : r.obj(co, 'synthetic', f, SYNTHETIC_KEYS);
+    if (to !== undefined && co['synthetic'] !== undefined) r.problems.push({ field: f, problem: 'has both a trace and a synthetic demand; keep one' });
     for (let k = 0; k < count; k++) {
       const site = siteList[k % siteList.length] as string;
       const committed = Math.round(r.numOrRange(sla, 'committed', `${f}.sla`, 1, rng));
@@ -269,18 +293,14 @@ export function parseScenario(raw: unknown, baseDir: string): Scenario {
         rate: r.num(sla, 'rate', `${f}.sla`, 0.1, 0),
       };
       let demand: DemandSource;
-      const t = co['trace'];
-      const so3 = co['synthetic'];
-      if (t !== undefined) {
-        const to = (t ?? {}) as Raw;
+      if (to !== undefined) {
         demand = {
           kind: 'trace', file: r.str(to, 'file', `${f}.trace`), column: (to['column'] as string | number | undefined),
           from: r.str(to, 'from', `${f}.trace`), shiftHours: r.numOrRange(to, 'shiftHours', `${f}.trace`, 0, rng, -1e4), local: to['local'] !== false,
           peakRps: r.numOrRange(to, 'peakRps', `${f}.trace`, undefined, rng, 1e-9),
         };
         if (Number.isNaN(parseTime((to['from'] as string) ?? ''))) r.problems.push({ field: `${f}.trace.from`, problem: 'must be an ISO time within the trace' });
-      } else if (so3 !== undefined) {
-        const sy = (so3 ?? {}) as Raw;
+      } else if (sy !== undefined) {
         const kind = (sy['kind'] ?? 'diurnal') as SyntheticKind;
         if (!(SYNTHETIC_KINDS as readonly string[]).includes(kind)) r.problems.push({ field: `${f}.synthetic.kind`, problem: `must be one of ${SYNTHETIC_KINDS.join(', ')}` });
         const peakRps = r.numOrRange(sy, 'peakRps', `${f}.synthetic`, undefined, rng, 1e-9);
@@ -316,15 +336,20 @@ export function parseScenario(raw: unknown, baseDir: string): Scenario {
     replicationLagS: r.num(o, 'replicationLagS', 'scenario', 300, 0),
     server, sites, customers, policies, hpa, hostfleet, billing, chartCustomers: chart, baseDir,
   };
-  if (r.problems.length > 0) throw invalid(r.problems);
+  const problems = settleProblems(r.problems);
+  if (problems.length > 0) throw invalid(problems);
   return sc;
 }
 
-/** loadScenario reads a .yaml, .yml or .json scenario file. */
+/** loadScenario reads a .yaml, .yml or .json scenario file; its errors name the file. */
 export async function loadScenario(path: string): Promise<Scenario> {
-  const text = await readFile(path, 'utf8');
-  const raw: unknown = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  return parseScenario(raw, dirname(resolve(path)));
+  const raw = readDocument(path, { what: 'scenario file', expected: 'a YAML or JSON scenario with sites and customers (docs/SIMULATOR.md)', code: 'E_VALIDATION' });
+  try {
+    return parseScenario(raw, dirname(resolve(path)));
+  } catch (e) {
+    if (isHostfleetError(e, 'E_VALIDATION') && e.fields) throw invalid(e.fields, `scenario ${path}`);
+    throw e;
+  }
 }
 
 /** ticksOf is the number of ticks a scenario runs. */
@@ -372,7 +397,7 @@ export async function buildDemand(s: Scenario): Promise<Demand> {
       const key = `${d.file}#${String(d.column ?? '')}`;
       let tr = traces.get(key);
       if (tr === undefined) {
-        tr = await loadTrace(resolveTracePath(s, d.file), d.column === undefined ? {} : { column: d.column });
+        tr = await loadTrace(resolveTracePath(s, d.file), { purpose: `for customer ${c.id}`, ...(d.column === undefined ? {} : { column: d.column }) });
         traces.set(key, tr);
       }
       const shiftMs = (d.shiftHours - (d.local ? off : 0)) * 3_600_000;

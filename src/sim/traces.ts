@@ -1,5 +1,5 @@
 /**
- * traces loads real traffic traces (see shared/traces/README.md) into evenly stepped series for
+ * traces loads real traffic traces (see data/traces/README.md) into evenly stepped series for
  * the simulator, the load generator and the predictor's back-tests: one loader for the three
  * formats there — `timestamp;value` without a header (Wikipedia), `timestamp,value` with a header
  * (NAB), `time_count,bits,bytes` with a header (ISP). It fixes what real files have: duplicated
@@ -8,8 +8,8 @@
  * zone are read as UTC.
  */
 import { readFile, readdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { invalid } from '../core/errors.js';
+import { basename, isAbsolute, join, relative } from 'node:path';
+import { invalid, unreadableFile } from '../core/errors.js';
 
 /** GAP_FILLS are the ways a missing step can be filled: linearly, by the previous value, or left NaN. */
 export const GAP_FILLS = ['linear', 'previous', 'nan'] as const;
@@ -44,6 +44,17 @@ export interface LoadOptions {
   readonly duplicates?: DuplicatePolicy;
   /** stepSeconds overrides the step found in the file (the most common gap between rows). */
   readonly stepSeconds?: number;
+  /** purpose says in loadTrace's errors what the trace was for, such as 'for customer acme'. */
+  readonly purpose?: string;
+}
+
+/** TRACE_EXPECTED is what a trace file should hold, as errors say it. */
+const TRACE_EXPECTED = 'a CSV of timestamp and value rows, such as the files in data/traces (see its README.md)';
+
+/** shownPath is path as a user would type it: relative to the working directory when inside it. */
+function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
 
 const TS_RE = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?Z?$/;
@@ -157,14 +168,22 @@ function fillGaps(values: Float64Array, missing: Uint8Array, how: GapFill, maxFi
 
 /** loadTrace reads a trace file; the name defaults to the file name without extension. */
 export async function loadTrace(path: string, opts: LoadOptions = {}): Promise<Trace> {
-  const text = await readFile(path, 'utf8');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw unreadableFile('E_VALIDATION', { what: 'trace file', file: shownPath(path), purpose: opts.purpose, expected: TRACE_EXPECTED, cause: e });
+  }
   return parseTrace(text, { ...opts, name: opts.name ?? basename(path).replace(/\.[^.]+$/, '') });
 }
 
 /** listTraceFiles returns every .csv under dir (one level of folders deep), sorted. */
 export async function listTraceFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
+  const entries = await readdir(dir, { withFileTypes: true }).catch((e: unknown) => {
+    throw unreadableFile('E_VALIDATION', { what: 'trace folder', file: shownPath(dir), expected: `a folder of trace files: ${TRACE_EXPECTED}`, cause: e });
+  });
+  for (const e of entries) {
     if (e.isFile() && e.name.endsWith('.csv')) out.push(join(dir, e.name));
     else if (e.isDirectory()) for (const f of await readdir(join(dir, e.name))) if (f.endsWith('.csv')) out.push(join(dir, e.name, f));
   }

@@ -1,6 +1,6 @@
 // Every worked example of the seeds' billing passages, reproduced through the billing core.
-// Citations: 003 = /work/shared/seeds/003_*.txt (paragraph quoted), 001 = Figure 12 passage
-// of /work/shared/seeds/001_*.txt, 000 = claim 10 of /work/shared/seeds/000_*.txt.
+// Citations (the sources docs/BILLING.md names): 003 = seed 003 (paragraph quoted), 001 = the
+// Figure 12 passage of seed 001, 000 = claim 10 of seed 000.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {

@@ -20,16 +20,24 @@ test('parseSubmission: edge settings default, validate, and need a load-balancer
   assert.deepEqual(ok.edge, { domains: [], balance: 'least-connections', sticky: false });
   assert.equal(ok.config.id, 'shop');
   assert.deepEqual(parseSubmission(doc({ edge: { domains: ['shop.example.com'], balance: 'round-robin', sticky: true } })).edge, { domains: ['shop.example.com'], balance: 'round-robin', sticky: true });
-  const bad: Array<{ name: string; input: unknown; fields: string[] }> = [
+  // near: an unknown key, told once with the known key it most likely meant.
+  const bad: Array<{ name: string; input: unknown; fields: string[]; near?: string }> = [
     { name: 'bad balance', input: doc({ edge: { balance: 'random' } }), fields: ['edge.balance'] },
     { name: 'bad domain', input: doc({ edge: { domains: ['Not A Domain'] } }), fields: ['edge.domains'] },
     { name: 'sticky not boolean', input: doc({ edge: { sticky: 'yes' } }), fields: ['edge.sticky'] },
     { name: 'domains without a load balancer', input: { ...doc(), tiers: [tier('web', 'web', ['web-1'])], edge: { domains: ['a.example.com'] } }, fields: ['edge.domains'] },
     { name: 'id too long for its pool', input: doc({ id: 'a'.repeat(37) }), fields: ['id'] },
     { name: 'not an object', input: [], fields: ['body'] },
+    { name: 'unknown top-level key', input: doc({ colour: 'red' }), fields: ['colour'], near: '' },
+    { name: 'unknown tier key', input: { ...doc(), tiers: [{ ...tier('web', 'web', ['web-1']), antiaffinity: false }] }, fields: ['tiers[0].antiaffinity'], near: 'antiAffinity' },
+    { name: 'unknown component key', input: { ...doc(), tiers: [{ name: 'web', role: 'web', components: [{ id: 'web-1', resources: { ram: 1, cpu: 1, disk: 1, bandwidth: 1 }, behavior: { traffic: 'heavy' } }] }] }, fields: ['tiers[0].components[0].behavior'], near: 'behaviour' },
+    { name: 'unknown edge key', input: doc({ edge: { domain: ['shop.example.com'] } }), fields: ['edge.domain'], near: 'domains' },
   ];
   for (const row of bad) {
     assert.throws(() => parseSubmission(row.input), (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && row.fields.every((f) => e.fields?.some((p) => p.field === f)), row.name);
+    if (row.near === undefined) continue;
+    const hint = row.near === '' ? 'allowed: id, account, risk, tiers, connections, edge' : `did you mean ${row.near}?`;
+    assert.throws(() => parseSubmission(row.input), (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && e.fields?.length === 1 && (e.fields[0]?.problem ?? '').includes(hint), `${row.name}: one problem, saying ${hint}`);
   }
   assert.equal(poolIdOf('shop'), 'cfg-shop');
 });

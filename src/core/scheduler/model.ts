@@ -8,6 +8,7 @@
  * problem named, never later inside the pipeline.
  */
 import { invalid, type FieldProblem } from '../errors.js';
+import { settleProblems, unknownKeys } from '../keys.js';
 import { checkSlug } from '../model/names.js';
 
 /** RESOURCES are the allocatable resources of a node: RAM in MB, CPU in the seed's "CPU cycles" (one unit per fleet, e.g. MHz), disk in GB, network bandwidth in Mbps. */
@@ -155,6 +156,14 @@ export function isRisky(risk: Risk, threshold: RiskLevel): boolean {
 
 // ---- parsing -------------------------------------------------------------------------------
 
+// The keys each level of a configuration may hold (docs/SCHEDULER.md); anything else is refused,
+// since a misspelt hint (`behavior:`, `antiaffinity:`) would otherwise quietly take its default.
+const CONFIGURATION_KEYS = ['id', 'account', 'risk', 'tiers', 'connections'] as const;
+const TIER_KEYS = ['name', 'role', 'antiAffinity', 'components'] as const;
+const COMPONENT_KEYS = ['id', 'resources', 'os', 'software', 'intensity', 'behaviour'] as const;
+const BEHAVIOUR_KEYS = ['traffic', 'compression', 'packetRate', 'packetSize'] as const;
+const CONNECTION_KEYS = ['from', 'to'] as const;
+
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -191,7 +200,7 @@ function resources(problems: FieldProblem[], field: string, v: unknown, required
     problems.push({ field, problem: `must be an object with ${RESOURCES.map((r) => `${r} (${RESOURCE_UNITS[r]})`).join(', ')}` });
     return ZERO;
   }
-  for (const k of Object.keys(v)) if (!(RESOURCES as readonly string[]).includes(k)) problems.push({ field: `${field}.${k}`, problem: `unknown resource; allowed: ${RESOURCES.join(', ')}` });
+  problems.push(...unknownKeys(v, RESOURCES, field));
   return {
     ram: number(problems, `${field}.ram`, v.ram, required ? undefined : 0),
     cpu: number(problems, `${field}.cpu`, v.cpu, required ? undefined : 0),
@@ -206,6 +215,7 @@ function behaviour(problems: FieldProblem[], field: string, v: unknown): Behavio
     problems.push({ field, problem: 'must be an object with traffic, compression, packetRate, packetSize' });
     return DEFAULT_BEHAVIOUR;
   }
+  problems.push(...unknownKeys(v, BEHAVIOUR_KEYS, field));
   return {
     traffic: oneOf(problems, `${field}.traffic`, v.traffic, TRAFFIC_LEVELS, 'normal'),
     compression: bool(problems, `${field}.compression`, v.compression, false),
@@ -220,6 +230,7 @@ function risk(problems: FieldProblem[], field: string, v: unknown): Risk {
     problems.push({ field, problem: `must be an object grading ${RISKS.join(', ')} as ${RISK_LEVELS.join('|')}` });
     return NO_RISK;
   }
+  problems.push(...unknownKeys(v, RISKS, field));
   return {
     spam: oneOf(problems, `${field}.spam`, v.spam, RISK_LEVELS, 'none'),
     hacking: oneOf(problems, `${field}.hacking`, v.hacking, RISK_LEVELS, 'none'),
@@ -232,11 +243,13 @@ function risk(problems: FieldProblem[], field: string, v: unknown): Risk {
  * caller) and returns it with every default filled in. It throws E_VALIDATION naming every
  * bad field: ids are slugs and unique within the configuration, every tier has a known role
  * and at least one component, resources are non-negative numbers, connections name existing
- * components.
+ * components, and no level holds a key it does not know. outerKeys are top-level keys the
+ * caller reads itself (the manager's `edge`), allowed beside the configuration's own.
  */
-export function parseConfiguration(input: unknown): Configuration {
+export function parseConfiguration(input: unknown, outerKeys: readonly string[] = []): Configuration {
   const problems: FieldProblem[] = [];
   if (!isObj(input)) throw invalid([{ field: 'configuration', problem: 'must be an object with id, account, tiers' }]);
+  problems.push(...unknownKeys(input, [...CONFIGURATION_KEYS, ...outerKeys], ''));
   const id = slug(problems, 'id', input.id);
   const account = slug(problems, 'account', input.account);
   const tiersIn = input.tiers;
@@ -252,6 +265,7 @@ export function parseConfiguration(input: unknown): Configuration {
         problems.push({ field: f, problem: 'must be an object with name, role, components' });
         return;
       }
+      problems.push(...unknownKeys(t, TIER_KEYS, f));
       const name = slug(problems, `${f}.name`, t.name);
       if (tierNames.has(name)) problems.push({ field: `${f}.name`, problem: `duplicate tier name ${name}` });
       tierNames.add(name);
@@ -266,6 +280,7 @@ export function parseConfiguration(input: unknown): Configuration {
             problems.push({ field: cf, problem: 'must be an object with id and resources' });
             return;
           }
+          problems.push(...unknownKeys(c, COMPONENT_KEYS, cf));
           const cid = slug(problems, `${cf}.id`, c.id);
           if (seen.has(cid)) problems.push({ field: `${cf}.id`, problem: `duplicate component id ${cid}; ids are unique within a configuration` });
           seen.add(cid);
@@ -294,6 +309,7 @@ export function parseConfiguration(input: unknown): Configuration {
     else {
       input.connections.forEach((c: unknown, i) => {
         const f = `connections[${i}]`;
+        problems.push(...unknownKeys(c, CONNECTION_KEYS, f));
         if (!isObj(c) || typeof c.from !== 'string' || typeof c.to !== 'string' || !seen.has(c.from) || !seen.has(c.to) || c.from === c.to) {
           problems.push({ field: f, problem: 'must be { from, to } naming two different components of this configuration' });
           return;
@@ -303,7 +319,7 @@ export function parseConfiguration(input: unknown): Configuration {
     }
   }
   const r = risk(problems, 'risk', input.risk);
-  if (problems.length > 0) throw invalid(problems);
+  if (problems.length > 0) throw invalid(settleProblems(problems));
   return { id, account, risk: r, tiers, connections };
 }
 

@@ -5,6 +5,7 @@
  * parseSettings runs at start-up so bad configuration fails there (E_CONFIG), never mid-decision.
  */
 import { HostfleetError, type FieldProblem } from '../errors.js';
+import { settleProblems, unknownKeys } from '../keys.js';
 import { OPERATING_SYSTEMS, RESOURCES, RISK_LEVELS, type OperatingSystem, type Resource, type RiskLevel } from './model.js';
 
 /** SCORE_PLUGINS are the score plugins, in the order the pipeline runs them. */
@@ -56,16 +57,22 @@ export function limitFor(limit: Limit, nodes: number): number {
   return Math.min(nodes, Math.max(limit.minNodes, Math.ceil((nodes * pct) / 100)));
 }
 
+// The keys the settings and their limit may hold: those of the defaults, so they cannot drift.
+const SETTINGS_KEYS = Object.keys(DEFAULT_SETTINGS);
+const LIMIT_KEYS = Object.keys(DEFAULT_SETTINGS.limit);
+
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * parseSettings merges user settings over DEFAULT_SETTINGS and validates them; it throws
- * E_CONFIG naming every bad field. Weights are non-negative and at least one is positive.
+ * E_CONFIG naming every bad field and unknown key. Weights are non-negative and at least one
+ * is positive.
  */
 export function parseSettings(input: unknown = {}): SchedulerSettings {
   const problems: FieldProblem[] = [];
   const inObj = isObj(input) ? input : (problems.push({ field: 'scheduler', problem: 'must be an object' }), {});
+  problems.push(...unknownKeys(inObj, SETTINGS_KEYS, ''));
   const num = (field: string, v: unknown, dflt: number, max: number): number => {
     if (v === undefined) return dflt;
     if (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= max) return v;
@@ -74,11 +81,11 @@ export function parseSettings(input: unknown = {}): SchedulerSettings {
   };
   const wIn = isObj(inObj.weights) ? inObj.weights : {};
   if (inObj.weights !== undefined && !isObj(inObj.weights)) problems.push({ field: 'weights', problem: `must be an object with ${SCORE_PLUGINS.join(', ')}` });
-  for (const k of Object.keys(wIn)) if (!(SCORE_PLUGINS as readonly string[]).includes(k)) problems.push({ field: `weights.${k}`, problem: `unknown score plugin; allowed: ${SCORE_PLUGINS.join(', ')}` });
+  problems.push(...unknownKeys(wIn, SCORE_PLUGINS, 'weights'));
   const weights = Object.fromEntries(SCORE_PLUGINS.map((p) => [p, num(`weights.${p}`, wIn[p], DEFAULT_SETTINGS.weights[p], 1000)])) as Record<ScorePluginName, number>;
   if (SCORE_PLUGINS.every((p) => weights[p] === 0)) problems.push({ field: 'weights', problem: 'at least one weight must be positive' });
   const aIn = isObj(inObj.availabilityWeights) ? inObj.availabilityWeights : {};
-  for (const k of Object.keys(aIn)) if (!(RESOURCES as readonly string[]).includes(k)) problems.push({ field: `availabilityWeights.${k}`, problem: `unknown resource; allowed: ${RESOURCES.join(', ')}` });
+  problems.push(...unknownKeys(aIn, RESOURCES, 'availabilityWeights'));
   const availabilityWeights = Object.fromEntries(RESOURCES.map((r) => [r, num(`availabilityWeights.${r}`, aIn[r], DEFAULT_SETTINGS.availabilityWeights[r], 1000)])) as Record<Resource, number>;
   if (RESOURCES.every((r) => availabilityWeights[r] === 0)) problems.push({ field: 'availabilityWeights', problem: 'at least one resource weight must be positive' });
   let licensedOs = DEFAULT_SETTINGS.licensedOs;
@@ -92,6 +99,7 @@ export function parseSettings(input: unknown = {}): SchedulerSettings {
     else problems.push({ field: 'riskThreshold', problem: 'must be low, medium or high' });
   }
   const lIn = isObj(inObj.limit) ? inObj.limit : {};
+  problems.push(...unknownKeys(lIn, LIMIT_KEYS, 'limit'));
   const minNodes = Math.floor(num('limit.minNodes', lIn.minNodes, DEFAULT_SETTINGS.limit.minNodes, 1e7));
   let percentage: number | 'adaptive' = DEFAULT_SETTINGS.limit.percentage;
   if (lIn.percentage !== undefined) {
@@ -101,7 +109,8 @@ export function parseSettings(input: unknown = {}): SchedulerSettings {
   }
   if (minNodes < 1) problems.push({ field: 'limit.minNodes', problem: 'must be at least 1' });
   if (problems.length > 0) {
-    throw new HostfleetError('E_CONFIG', `invalid scheduler settings: ${problems.map((p) => `${p.field}: ${p.problem}`).join('; ')}`, { fields: problems });
+    const fields = settleProblems(problems);
+    throw new HostfleetError('E_CONFIG', `invalid scheduler settings: ${fields.map((p) => `${p.field}: ${p.problem}`).join('; ')}`, { fields });
   }
   return { weights, availabilityWeights, licensedOs, riskThreshold, limit: { minNodes, percentage } };
 }

@@ -106,7 +106,7 @@ export async function buildScenario(name: ScenarioName, o: ScenarioOptions, trac
     case 'spike':
       return { name, durationMs: o.durationMs, targets: [{ domain: first.domain, paths, rate: spikeRate(o.baseRps, factor, o.durationMs) }, ...rest.map(steady)], injections: [], describe: `${first.domain} spikes to ${o.baseRps * factor} requests/s from 20 % to 70 % of the run; the others steady` };
     case 'diurnal': {
-      const t = await loadTrace(`${tracesDir.replace(/\/+$/, '')}/${o.trace ?? DEFAULT_TRACE}`, { gapFill: 'linear' });
+      const t = await loadTrace(`${tracesDir.replace(/\/+$/, '')}/${o.trace ?? DEFAULT_TRACE}`, { gapFill: 'linear', purpose: 'for the diurnal scenario; --trace names a file under data/traces, or under HOSTFLEET_TRACES_DIR when set' });
       const scaled = scaleToPeak(t, 1);
       const targets = o.customers.map((c, i) => ({ domain: c.domain, paths, rate: traceRate(scaled.values, scaled.stepSeconds, o.baseRps, factor, o.durationMs, (i * 24) / o.customers.length) }));
       return { name, durationMs: o.durationMs, targets, injections: [], describe: `one day of ${t.name} per run, peak ${o.baseRps * factor} requests/s, each customer in its own time zone` };

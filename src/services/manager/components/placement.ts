@@ -15,6 +15,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HostfleetError, invalid, isHostfleetError } from '../../../core/errors.js';
+import type { FieldProblem } from '../../../core/errors.js';
+import { settleProblems, unknownKeys } from '../../../core/keys.js';
 import type { Personality } from '../../../core/model/personality.js';
 import {
   DEFAULT_SETTINGS,
@@ -88,15 +90,18 @@ const GROUP_ROLE: Readonly<Record<TierRole, 'front-end' | 'web' | 'app' | 'db'>>
 export function parseSubmission(body: unknown): { config: Configuration; edge: EdgeSettings } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid([{ field: 'body', problem: 'must be a configuration object with id, account, tiers' }]);
   const { edge: e, ...rest } = body as Record<string, unknown>;
-  const config = parseConfiguration(rest);
+  const config = parseConfiguration(rest, ['edge']);
   if (config.id.length > MAX_CONFIG_ID) throw invalid([{ field: 'id', problem: `must be at most ${MAX_CONFIG_ID} characters (its edge pool is ${POOL_PREFIX}<id>)` }]);
   return { config, edge: parseEdgeSettings(e, config) };
 }
 
+/** EDGE_KEYS are the keys of a submission's edge block. */
+const EDGE_KEYS = ['domains', 'balance', 'sticky'] as const;
+
 function parseEdgeSettings(e: unknown, config: Configuration): EdgeSettings {
-  const problems: { field: string; problem: string }[] = [];
+  const problems: FieldProblem[] = [...unknownKeys(e, EDGE_KEYS, 'edge')];
   const o = (e ?? {}) as Record<string, unknown>;
-  if (e !== undefined && (typeof e !== 'object' || e === null || Array.isArray(e))) problems.push({ field: 'edge', problem: 'must be { domains, balance, sticky }' });
+  if (e !== undefined && (typeof e !== 'object' || e === null || Array.isArray(e))) problems.push({ field: 'edge', problem: `must be { ${EDGE_KEYS.join(', ')} }` });
   const domains = o.domains ?? [];
   if (!Array.isArray(domains) || !domains.every((d) => typeof d === 'string' && /^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/.test(d))) problems.push({ field: 'edge.domains', problem: 'must be a list of lower-case DNS names such as shop.example.com' });
   const balance = o.balance ?? 'least-connections';
@@ -104,7 +109,7 @@ function parseEdgeSettings(e: unknown, config: Configuration): EdgeSettings {
   const sticky = o.sticky ?? false;
   if (typeof sticky !== 'boolean') problems.push({ field: 'edge.sticky', problem: 'must be true or false' });
   if (Array.isArray(domains) && domains.length > 0 && !config.tiers.some((t) => t.role === 'load-balancer')) problems.push({ field: 'edge.domains', problem: 'need a tier with role load-balancer, which the edge pool stands for' });
-  if (problems.length > 0) throw invalid(problems);
+  if (problems.length > 0) throw invalid(settleProblems(problems));
   return { domains: domains as string[], balance: balance as BalancePolicy, sticky: sticky as boolean };
 }
 
