@@ -1,5 +1,7 @@
 // The VolumeDriver contract (src/drivers/volumes/index.ts). One suite, run against every
-// implementation in IMPLEMENTATIONS; today that is the local directory driver.
+// implementation in IMPLEMENTATIONS: the local directory driver and the in-memory fake. Each
+// gives the suite its way to look inside a volume (files on disk, or the fake's own), so the
+// promises about data and modes are checked on both.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lstat, mkdtemp, readFile, rm, stat, writeFile, readlink } from 'node:fs/promises';
@@ -8,13 +10,46 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { isHostfleetError } from '../../src/core/errors.js';
 import { localVolumes, VOLUME_ID_RE, type VolumeDriver } from '../../src/drivers/volumes/index.js';
+import { fakeVolumes } from '../support/fakes/index.js';
 
-const IMPLEMENTATIONS: { name: string; open(): Promise<{ driver: VolumeDriver; cleanup(): Promise<void> }> }[] = [
+/** Inside reads and writes what a volume (or an export) holds, and describes it. */
+interface Inside {
+  write(path: string, name: string, text: string): Promise<void>;
+  read(path: string, name: string): Promise<string>;
+  /** stat gives the mode, owner, and an identity that changes when an export is replaced. */
+  stat(path: string): Promise<{ mode: number; uid: number; gid: number; identity: number }>;
+}
+
+const onDisk: Inside = {
+  write: (path, name, text) => writeFile(join(path, name), text),
+  read: (path, name) => readFile(join(path, name), 'utf8'),
+  stat: async (path) => {
+    const s = await stat(path);
+    return { mode: s.mode & 0o777, uid: s.uid, gid: s.gid, identity: (await lstat(path)).ino };
+  },
+};
+
+const IMPLEMENTATIONS: { name: string; open(): Promise<{ driver: VolumeDriver; inside: Inside; cleanup(): Promise<void> }> }[] = [
   {
     name: 'local',
     async open() {
       const root = await mkdtemp(join(tmpdir(), 'hf-volumes-'));
-      return { driver: localVolumes(root), cleanup: () => rm(root, { recursive: true, force: true }) };
+      return { driver: localVolumes(root), inside: onDisk, cleanup: () => rm(root, { recursive: true, force: true }) };
+    },
+  },
+  {
+    name: 'fake',
+    async open() {
+      const v = fakeVolumes();
+      const inside: Inside = {
+        write: async (path, name, text) => v.writeFile(path, name, text),
+        read: async (path, name) => v.readFile(path, name),
+        stat: async (path) => {
+          const s = v.stat(path);
+          return { mode: s.mode, uid: s.uid, gid: s.gid, identity: s.generation };
+        },
+      };
+      return { driver: v, inside, cleanup: async () => undefined };
     },
   },
 ];
@@ -24,37 +59,36 @@ const OWNER = IS_ROOT ? { uid: 41011, gid: 41011 } : { uid: process.getuid?.() ?
 
 for (const impl of IMPLEMENTATIONS) {
   test(`VolumeDriver contract: ${impl.name}`, async (t) => {
-    const { driver: v, cleanup } = await impl.open();
+    const { driver: v, inside, cleanup } = await impl.open();
     try {
       await t.test('ensure creates an owner-only volume and keeps its data when repeated', async () => {
         const p = await v.ensure('acme', OWNER);
-        const s = await stat(p);
-        assert.ok(s.isDirectory());
-        assert.equal(s.mode & 0o777, 0o700);
-        if (IS_ROOT) assert.deepEqual([s.uid, s.gid], [OWNER.uid, OWNER.gid]);
-        await writeFile(join(p, 'data.txt'), 'keep me');
+        const s = await inside.stat(p);
+        assert.equal(s.mode, 0o700);
+        if (IS_ROOT || impl.name === 'fake') assert.deepEqual([s.uid, s.gid], [OWNER.uid, OWNER.gid]);
+        await inside.write(p, 'data.txt', 'keep me');
         assert.equal(await v.ensure('acme', OWNER), p);
-        assert.equal(await readFile(join(p, 'data.txt'), 'utf8'), 'keep me');
+        assert.equal(await inside.read(p, 'data.txt'), 'keep me');
       });
 
       await t.test('exportTo makes the volume visible at mountPath; repeating it is a no-op', async () => {
         await v.exportTo('acme', 'machine-1');
         assert.equal(await v.exportedTo('machine-1'), 'acme');
-        assert.equal(await readFile(join(v.mountPath('machine-1'), 'data.txt'), 'utf8'), 'keep me');
-        const before = await lstat(v.mountPath('machine-1'));
+        assert.equal(await inside.read(v.mountPath('machine-1'), 'data.txt'), 'keep me');
+        const before = await inside.stat(v.mountPath('machine-1'));
         await v.exportTo('acme', 'machine-1');
-        assert.equal((await lstat(v.mountPath('machine-1'))).ino, before.ino, 'the export was not replaced');
+        assert.equal((await inside.stat(v.mountPath('machine-1'))).identity, before.identity, 'the export was not replaced');
       });
 
       await t.test('exportTo replaces a previous export of the machine; other machines keep theirs', async () => {
         const b = await v.ensure('globex', OWNER);
-        await writeFile(join(b, 'data.txt'), 'globex data');
+        await inside.write(b, 'data.txt', 'globex data');
         await v.exportTo('acme', 'machine-2');
         await v.exportTo('globex', 'machine-1');
         assert.equal(await v.exportedTo('machine-1'), 'globex');
         assert.equal(await v.exportedTo('machine-2'), 'acme');
-        assert.equal(await readFile(join(v.mountPath('machine-1'), 'data.txt'), 'utf8'), 'globex data');
-        assert.equal(await readFile(join(v.mountPath('machine-2'), 'data.txt'), 'utf8'), 'keep me');
+        assert.equal(await inside.read(v.mountPath('machine-1'), 'data.txt'), 'globex data');
+        assert.equal(await inside.read(v.mountPath('machine-2'), 'data.txt'), 'keep me');
       });
 
       await t.test('a machine never sees its export missing while it is switched', async () => {
@@ -84,7 +118,7 @@ for (const impl of IMPLEMENTATIONS) {
         await v.unexport('machine-3');
         await v.unexport('never-exported');
         assert.equal(await v.exportedTo('machine-3'), null);
-        await assert.rejects(readFile(join(v.mountPath('machine-3'), 'data.txt')));
+        await assert.rejects(inside.read(v.mountPath('machine-3'), 'data.txt'));
       });
 
       await t.test('remove refuses a volume still exported, then deletes it; removing again is fine', async () => {

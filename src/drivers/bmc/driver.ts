@@ -1,6 +1,8 @@
 /**
- * driver holds the BmcDriver contract and its value lists; index.ts is the public surface.
+ * driver holds the BmcDriver contract, its value lists and the checks of its arguments;
+ * index.ts is the public surface.
  */
+import { invalid } from '../../core/errors.js';
 
 /** RESET_TYPES are the ComputerSystem.Reset types hostfleet uses (a subset of Resource.ResetType). */
 export const RESET_TYPES = ['On', 'ForceOff', 'GracefulShutdown', 'GracefulRestart', 'ForceRestart', 'PowerCycle'] as const;
@@ -59,6 +61,26 @@ export interface BmcDriver {
   reset(systemId: string, type: ResetType): Promise<void>;
   /** close logs out (session auth) and closes the keep-alive connections. */
   close(): Promise<void>;
+}
+
+/**
+ * assertBootPointer throws E_VALIDATION unless httpBootUri is an absolute http(s) URL and mode
+ * is Once or Continuous: every implementation refuses the same arguments before acting.
+ */
+export function assertBootPointer(httpBootUri: string, mode: string): void {
+  let u: URL | null;
+  try {
+    u = new URL(httpBootUri);
+  } catch {
+    u = null;
+  }
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw invalid([{ field: 'httpBootUri', problem: `must be an absolute http(s) URL, got ${JSON.stringify(httpBootUri)}` }]);
+  if (mode !== 'Once' && mode !== 'Continuous') throw invalid([{ field: 'mode', problem: `must be Once or Continuous, got ${JSON.stringify(mode)}` }]);
+}
+
+/** assertResetType throws E_VALIDATION unless type is one of RESET_TYPES. */
+export function assertResetType(type: string): asserts type is ResetType {
+  if (!(RESET_TYPES as readonly string[]).includes(type)) throw invalid([{ field: 'type', problem: `must be one of ${RESET_TYPES.join(', ')}, got ${JSON.stringify(type)}` }]);
 }
 
 /** REDFISH_AUTH_MODES are the ways the client authenticates: HTTP basic, or a Redfish session (X-Auth-Token). */

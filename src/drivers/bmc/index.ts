@@ -11,6 +11,8 @@ export {
   POWER_STATES,
   HEALTHS,
   REDFISH_AUTH_MODES,
+  assertBootPointer,
+  assertResetType,
   type ResetType,
   type BootOverrideMode,
   type PowerState,

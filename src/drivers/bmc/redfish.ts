@@ -6,7 +6,7 @@
  */
 import { Agent, request } from 'undici';
 import { HostfleetError, invalid } from '../../core/errors.js';
-import { BOOT_OVERRIDE_MODES, HEALTHS, RESET_TYPES, type BmcDriver, type BootOverrideMode, type Health, type PowerState, type RedfishBmcOptions, type ResetType, type SystemInfo } from './driver.js';
+import { assertBootPointer, assertResetType, BOOT_OVERRIDE_MODES, HEALTHS, type BmcDriver, type BootOverrideMode, type Health, type PowerState, type RedfishBmcOptions, type ResetType, type SystemInfo } from './driver.js';
 import { redfishErrorText } from './messages.js';
 
 interface Reply {
@@ -245,14 +245,7 @@ export function redfishBmc(opts: RedfishBmcOptions): BmcDriver {
     getSystem: fetchSystem,
 
     async setBootPointer(systemId, httpBootUri, mode) {
-      let u: URL | null;
-      try {
-        u = new URL(httpBootUri);
-      } catch {
-        u = null;
-      }
-      if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw invalid([{ field: 'httpBootUri', problem: `must be an absolute http(s) URL, got ${JSON.stringify(httpBootUri)}` }]);
-      if (mode !== 'Once' && mode !== 'Continuous') throw invalid([{ field: 'mode', problem: `must be Once or Continuous, got ${JSON.stringify(mode)}` }]);
+      assertBootPointer(httpBootUri, mode);
       const now = await fetchSystem(systemId);
       if (now.boot.enabled === mode && now.boot.target === 'UefiHttp' && now.boot.httpBootUri === httpBootUri) return;
       await patchBoot(systemId, { BootSourceOverrideEnabled: mode, BootSourceOverrideTarget: 'UefiHttp', HttpBootUri: httpBootUri }, `setting the boot pointer to ${httpBootUri} (${mode})`);
@@ -265,7 +258,7 @@ export function redfishBmc(opts: RedfishBmcOptions): BmcDriver {
     },
 
     async reset(systemId, type) {
-      if (!(RESET_TYPES as readonly string[]).includes(type)) throw invalid([{ field: 'type', problem: `must be one of ${RESET_TYPES.join(', ')}, got ${JSON.stringify(type)}` }]);
+      assertResetType(type);
       if (!systems.has(systemId)) await fetchSystem(systemId);
       const target = systems.get(systemId)?.resetTarget ?? `${await systemUri(systemId)}/Actions/ComputerSystem.Reset`;
       const done = ALREADY_DONE[type];

@@ -113,6 +113,36 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
   await rename(tmp, path);
 }
 
+/**
+ * fetchBootPersonality is the boot loader's HTTP boot: it GETs the boot pointer with the
+ * machine's UUID and answers the personality, or why the boot failed.
+ */
+export async function fetchBootPersonality(uri: string, machineUuid: string, timeoutMs: number): Promise<Personality | string> {
+  let text: string;
+  try {
+    const res = await request(uri, {
+      method: 'GET',
+      headers: { accept: 'application/json', 'x-hostfleet-machine': machineUuid },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    text = await res.body.text();
+    if (res.statusCode !== 200) return `boot pointer ${uri} answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`;
+  } catch (e) {
+    return `boot pointer ${uri} did not answer: ${(e as Error).message}`;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return `boot pointer ${uri} did not return JSON`;
+  }
+  const check = checkPersonality(body, machineUuid);
+  if (!check.ok) return `boot pointer ${uri} returned an invalid personality: ${check.problems.map((p) => `${p.field}: ${p.problem}`).join('; ')}`;
+  return check.personality;
+}
+
 /** Machine is one emulated server. */
 export class Machine {
   private rec: MachineRecord;
@@ -332,30 +362,8 @@ export class Machine {
   }
 
   /** fetchPersonality runs the boot loader's HTTP boot: the personality, or why the boot failed. */
-  private async fetchPersonality(uri: string): Promise<Personality | string> {
-    let text: string;
-    try {
-      const res = await request(uri, {
-        method: 'GET',
-        headers: { accept: 'application/json', 'x-hostfleet-machine': this.uuid },
-        headersTimeout: this.deps.bootFetchTimeoutMs,
-        bodyTimeout: this.deps.bootFetchTimeoutMs,
-        signal: AbortSignal.timeout(this.deps.bootFetchTimeoutMs),
-      });
-      text = await res.body.text();
-      if (res.statusCode !== 200) return `boot pointer ${uri} answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`;
-    } catch (e) {
-      return `boot pointer ${uri} did not answer: ${(e as Error).message}`;
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return `boot pointer ${uri} did not return JSON`;
-    }
-    const check = checkPersonality(body, this.uuid);
-    if (!check.ok) return `boot pointer ${uri} returned an invalid personality: ${check.problems.map((p) => `${p.field}: ${p.problem}`).join('; ')}`;
-    return check.personality;
+  private fetchPersonality(uri: string): Promise<Personality | string> {
+    return fetchBootPersonality(uri, this.uuid, this.deps.bootFetchTimeoutMs);
   }
 
   /** startWorkload spawns the runtime for personality; it returns why it could not, or null. */
