@@ -6,6 +6,7 @@
  * NATS. State lives as long as the process that hosts the engine: a hub restart loses it.
  */
 import { HostfleetError, invalid } from '../../core/errors.js';
+import { systemClock, type Clock } from '../clock/index.js';
 import type { ConsumeOptions, PublishAck, StreamSpec } from './bus.js';
 import { SubjectIndex, checkPattern, checkSubject, checkToken, patternsOverlap, subjectMatches } from './subjects.js';
 
@@ -106,9 +107,16 @@ export function normaliseStreamSpec(spec: StreamSpec): Required<StreamSpec> {
   }
   spec.subjects.forEach((p, i) => checkPattern(p, `subjects[${i}]`));
   const maxMsgs = spec.maxMsgs ?? DEFAULT_MAX_MSGS;
-  if (!Number.isInteger(maxMsgs) || maxMsgs < 1) throw invalid([{ field: 'maxMsgs', problem: `must be a whole number ≥ 1; got ${JSON.stringify(spec.maxMsgs)}` }]);
+  if (!Number.isInteger(maxMsgs) || maxMsgs < 1)
+    throw invalid([{ field: 'maxMsgs', problem: `must be a whole number ≥ 1; got ${JSON.stringify(spec.maxMsgs)}` }]);
   const maxAgeMs = spec.maxAgeMs ?? 0;
-  if (!Number.isFinite(maxAgeMs) || maxAgeMs < 0) throw invalid([{ field: 'maxAgeMs', problem: `must be ≥ 0 milliseconds (0: no age limit); got ${JSON.stringify(spec.maxAgeMs)}` }]);
+  if (!Number.isFinite(maxAgeMs) || maxAgeMs < 0)
+    throw invalid([
+      {
+        field: 'maxAgeMs',
+        problem: `must be ≥ 0 milliseconds (0: no age limit); got ${JSON.stringify(spec.maxAgeMs)}`,
+      },
+    ]);
   return { name, subjects: [...spec.subjects], maxMsgs, maxAgeMs };
 }
 
@@ -121,6 +129,9 @@ export class DurableEngine {
   private nextAttId = 1;
   private closed = false;
 
+  /** clock gives the times of messages, ack deadlines and redeliveries. */
+  constructor(private readonly clock: Clock = systemClock) {}
+
   /** ensureStream creates the stream or updates its subjects and limits; E_CONFLICT on overlap. */
   ensureStream(input: StreamSpec): void {
     const spec = normaliseStreamSpec(input);
@@ -129,7 +140,11 @@ export class DurableEngine {
       for (const a of spec.subjects) {
         for (const b of other.spec.subjects) {
           if (patternsOverlap(a, b)) {
-            throw new HostfleetError('E_CONFLICT', `stream ${spec.name} would capture ${a}, which overlaps ${b} of stream ${other.spec.name}: choose subjects that do not overlap`, { details: { stream: spec.name, other: other.spec.name } });
+            throw new HostfleetError(
+              'E_CONFLICT',
+              `stream ${spec.name} would capture ${a}, which overlaps ${b} of stream ${other.spec.name}: choose subjects that do not overlap`,
+              { details: { stream: spec.name, other: other.spec.name } },
+            );
           }
         }
       }
@@ -137,7 +152,7 @@ export class DurableEngine {
     const existing = this.streams.get(spec.name);
     if (existing) {
       existing.spec = spec;
-      this.trim(existing, Date.now());
+      this.trim(existing, this.clock.now().getTime());
     } else {
       this.streams.set(spec.name, { spec, msgs: [], firstSeq: 1, lastSeq: 0, dedupe: new Map(), consumers: new Map() });
     }
@@ -182,16 +197,21 @@ export class DurableEngine {
     checkSubject(subject);
     const st = this.bySubject.match(subject)[0];
     if (!st) {
-      throw new HostfleetError('E_NOT_FOUND', `no durable stream captures subject ${subject}: declare one with ensureStream first`, { details: { subject } });
+      throw new HostfleetError(
+        'E_NOT_FOUND',
+        `no durable stream captures subject ${subject}: declare one with ensureStream first`,
+        { details: { subject } },
+      );
     }
     return this.store(st, subject, data, msgId);
   }
 
   private store(st: Stream, subject: string, data: Uint8Array, msgId: string | undefined): PublishAck {
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     if (msgId !== undefined) {
       const seen = st.dedupe.get(msgId);
-      if (seen && now - seen.time < DUPLICATE_WINDOW_MS) return { stream: st.spec.name, seq: seen.seq, duplicate: true };
+      if (seen && now - seen.time < DUPLICATE_WINDOW_MS)
+        return { stream: st.spec.name, seq: seen.seq, duplicate: true };
     }
     const seq = ++st.lastSeq;
     st.msgs.push({ seq, subject, data, time: now });
@@ -205,15 +225,31 @@ export class DurableEngine {
   consume(stream: string, durable: string, config: ConsumerConfig, sink: (d: EngineDelivery) => void): Attachment {
     const st = this.streams.get(checkToken('stream name', stream));
     checkToken('durable name', durable);
-    if (!st) throw new HostfleetError('E_NOT_FOUND', `no durable stream named ${stream}: declare it with ensureStream first`, { details: { stream } });
+    if (!st)
+      throw new HostfleetError('E_NOT_FOUND', `no durable stream named ${stream}: declare it with ensureStream first`, {
+        details: { stream },
+      });
     let c = st.consumers.get(durable);
     if (c) {
       if (c.config.filterSubject !== config.filterSubject) {
-        throw new HostfleetError('E_CONFLICT', `durable consumer ${durable} of ${stream} filters ${c.config.filterSubject ?? '(all)'}, not ${config.filterSubject ?? '(all)'}: delete it first or use another name`, { details: { stream, durable } });
+        throw new HostfleetError(
+          'E_CONFLICT',
+          `durable consumer ${durable} of ${stream} filters ${c.config.filterSubject ?? '(all)'}, not ${config.filterSubject ?? '(all)'}: delete it first or use another name`,
+          { details: { stream, durable } },
+        );
       }
       c.config = config;
     } else {
-      c = { name: durable, stream: st, config, nextSeq: st.firstSeq, inflight: new Map(), waiting: new Map(), attachments: [], rr: 0 };
+      c = {
+        name: durable,
+        stream: st,
+        config,
+        nextSeq: st.firstSeq,
+        inflight: new Map(),
+        waiting: new Map(),
+        attachments: [],
+        rr: 0,
+      };
       st.consumers.set(durable, c);
     }
     const att: Att = { id: this.nextAttId++, sink, closed: false };
@@ -226,7 +262,7 @@ export class DurableEngine {
         if (att.closed) return;
         att.closed = true;
         consumer.attachments = consumer.attachments.filter((a) => a !== att);
-        const now = Date.now();
+        const now = this.clock.now().getTime();
         // What this attachment held but never acked goes back at once: its handler is gone.
         for (const [seq, f] of consumer.inflight) {
           if (f.att === att) {
@@ -252,7 +288,7 @@ export class DurableEngine {
     const f = c?.inflight.get(seq);
     if (!c || !f) return;
     c.inflight.delete(seq);
-    this.requeue(c, seq, f.deliveries, Date.now() + (delayMs ?? c.config.retryDelayMs));
+    this.requeue(c, seq, f.deliveries, this.clock.now().getTime() + (delayMs ?? c.config.retryDelayMs));
     this.pump(c);
   }
 
@@ -279,7 +315,8 @@ export class DurableEngine {
       st.msgs.splice(0, drop);
       st.firstSeq = st.msgs.length > 0 ? (st.msgs[0] as StoredMsg).seq : st.lastSeq + 1;
     }
-    if (st.dedupe.size > 0) for (const [id, d] of st.dedupe) if (now - d.time >= DUPLICATE_WINDOW_MS) st.dedupe.delete(id);
+    if (st.dedupe.size > 0)
+      for (const [id, d] of st.dedupe) if (now - d.time >= DUPLICATE_WINDOW_MS) st.dedupe.delete(id);
   }
 
   private message(st: Stream, seq: number): StoredMsg | undefined {
@@ -288,7 +325,7 @@ export class DurableEngine {
 
   private pump(c: Consumer): void {
     const st = c.stream;
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     while (c.attachments.length > 0 && c.inflight.size < c.config.maxAckPending && !this.closed) {
       let seq: number | undefined;
       let deliveries = 0;
@@ -302,7 +339,12 @@ export class DurableEngine {
         c.waiting.delete(seq);
       } else {
         if (c.nextSeq < st.firstSeq) c.nextSeq = st.firstSeq;
-        while (c.nextSeq <= st.lastSeq && c.config.filterSubject !== undefined && !subjectMatches(c.config.filterSubject, (this.message(st, c.nextSeq) as StoredMsg).subject)) c.nextSeq++;
+        while (
+          c.nextSeq <= st.lastSeq &&
+          c.config.filterSubject !== undefined &&
+          !subjectMatches(c.config.filterSubject, (this.message(st, c.nextSeq) as StoredMsg).subject)
+        )
+          c.nextSeq++;
         if (c.nextSeq > st.lastSeq) return;
         seq = c.nextSeq++;
       }
@@ -310,7 +352,14 @@ export class DurableEngine {
       if (!m) continue; // dropped by the stream's limits meanwhile
       const att = c.attachments[c.rr++ % c.attachments.length] as Att;
       c.inflight.set(seq, { deadline: now + c.config.ackWaitMs, deliveries: deliveries + 1, att });
-      att.sink({ stream: st.spec.name, consumer: c.name, seq, subject: m.subject, data: m.data, deliveryCount: deliveries + 1 });
+      att.sink({
+        stream: st.spec.name,
+        consumer: c.name,
+        seq,
+        subject: m.subject,
+        data: m.data,
+        deliveryCount: deliveries + 1,
+      });
     }
   }
 
@@ -321,7 +370,7 @@ export class DurableEngine {
   }
 
   private sweep(): void {
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     let busy = false;
     for (const st of this.streams.values()) {
       for (const c of st.consumers.values()) {

@@ -9,12 +9,16 @@
  * Hub → client:  welcome {v, server} · err {code, message} · msg {sid, subject, reply?, headers?}⇥payload ·
  *                result {id, ok, value | code, message} · dmsg {cid, stream, durable, seq, subject, n}⇥payload
  */
+import { MAX_PAYLOAD_BYTES } from './codec.js';
 
 /** PROTOCOL_VERSION is checked at hello, so a client and hub of different versions refuse each other. */
 export const PROTOCOL_VERSION = 1;
 
 /** URL_SCHEME is the scheme of loopback bus URLs: hfbus://127.0.0.1:PORT. */
 export const URL_SCHEME = 'hfbus:';
+
+/** MAX_FRAME_BYTES: one payload plus room for its header. */
+export const MAX_FRAME_BYTES = MAX_PAYLOAD_BYTES + 16_384;
 
 const TAB = 0x09;
 const NL = 0x0a;
@@ -63,7 +67,8 @@ export class FrameReader {
         this.parts = [];
         this.partBytes = 0;
       }
-      if (line.length > this.maxFrameBytes) throw new Error(`frame of ${line.length} bytes exceeds ${this.maxFrameBytes}`);
+      if (line.length > this.maxFrameBytes)
+        throw new Error(`frame of ${line.length} bytes exceeds ${this.maxFrameBytes}`);
       if (line.length > 0) out.push(parseLine(line));
       start = nl + 1;
     }
@@ -81,7 +86,12 @@ function parseLine(line: Buffer): Frame {
   const tab = line.indexOf(TAB);
   const headerText = (tab < 0 ? line : line.subarray(0, tab)).toString('utf8');
   const header: unknown = JSON.parse(headerText);
-  if (typeof header !== 'object' || header === null || Array.isArray(header) || typeof (header as { op?: unknown }).op !== 'string') {
+  if (
+    typeof header !== 'object' ||
+    header === null ||
+    Array.isArray(header) ||
+    typeof (header as { op?: unknown }).op !== 'string'
+  ) {
     throw new Error('frame header is not an object with an op');
   }
   return { header: header as Record<string, unknown>, payload: tab < 0 ? undefined : line.subarray(tab + 1) };

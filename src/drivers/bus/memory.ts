@@ -4,6 +4,7 @@
  * the publisher's call stack, subjects are checked) so code tested on it runs unchanged on
  * the loopback hub and on NATS.
  */
+import { systemClock, type Clock } from '../clock/index.js';
 import type { Bus, BusErrorListener } from './bus.js';
 import { DurableEngine } from './durable-engine.js';
 import { LocalBus } from './local.js';
@@ -15,6 +16,8 @@ export interface MemoryBusOptions {
   readonly onError?: BusErrorListener | undefined;
   /** maxPending bounds the unhandled messages per subscription (default 65 536). */
   readonly maxPending?: number | undefined;
+  /** clock times the durable streams' ack waits, redeliveries and ages; default the system clock (read by memoryBus only, not by connect). */
+  readonly clock?: Clock | undefined;
 }
 
 /**
@@ -28,10 +31,15 @@ export interface MemoryBus extends Bus {
 
 /** memoryBus creates an in-process bus. */
 export function memoryBus(opts: MemoryBusOptions = {}): MemoryBus {
-  const core = { router: new Router(), engine: new DurableEngine() };
+  const core = { router: new Router(), engine: new DurableEngine(opts.clock ?? systemClock) };
   const handles = new Set<LocalBus>();
   const open = (o: MemoryBusOptions): LocalBus => {
-    const h: LocalBus = new LocalBus(core, { kind: 'memory', onError: o.onError ?? opts.onError, maxPending: o.maxPending ?? opts.maxPending, onClose: () => handles.delete(h) });
+    const h: LocalBus = new LocalBus(core, {
+      kind: 'memory',
+      onError: o.onError ?? opts.onError,
+      maxPending: o.maxPending ?? opts.maxPending,
+      onClose: () => handles.delete(h),
+    });
     handles.add(h);
     return h;
   };
