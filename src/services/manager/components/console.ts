@@ -24,6 +24,8 @@ import { newId, newSecret } from '../../../drivers/clock/index.js';
 import * as db from '../../../drivers/store/resources.js';
 import type { StoredServer } from '../../../drivers/store/resources.js';
 import * as users from '../../../drivers/store/users.js';
+import { accountFacts } from '../../../drivers/store/account-facts.js';
+import { roleAccountMismatch } from '../../../core/model/account-kind.js';
 import type { ServiceState } from '../../../drivers/store/users.js';
 import { principalOf } from '../api.js';
 import { SESSION_COOKIE, canSee, hashToken, requireRole, sameOrigin, sessionSecretOf, visibleAccounts } from '../auth.js';
@@ -492,11 +494,15 @@ export const consoleComponent: ManagerComponent = {
       requireRole(p, ['operator', 'reseller']);
       const b = req.body as typeof CreateUser.static;
       if (p.role === 'reseller' && b.role !== 'customer') throw new HostfleetError('E_FORBIDDEN', 'a reseller creates customer users only');
-      if (b.role !== 'operator' && b.accountId === undefined) throw new HostfleetError('E_VALIDATION', `a ${b.role} needs an accountId`, { fields: [{ field: 'body.accountId', problem: `is required for role ${b.role}` }] });
+      if (b.role !== 'operator' && b.accountId === undefined) throw new HostfleetError('E_VALIDATION', `a ${b.role} user needs accountId, the account it belongs to`, { fields: [{ field: 'body.accountId', problem: `is required for role ${b.role}` }] });
       if (b.role === 'operator' && b.accountId !== undefined) throw new HostfleetError('E_VALIDATION', 'an operator has no account', { fields: [{ field: 'body.accountId', problem: 'must be absent for role operator' }] });
-      if (b.accountId !== undefined && !(canSee(await visibleAccounts(ctx.store, p), b.accountId) && (await db.getAccount(ctx.store, b.accountId)))) {
+      const account = b.accountId !== undefined && canSee(await visibleAccounts(ctx.store, p), b.accountId) ? await db.getAccount(ctx.store, b.accountId) : null;
+      if (b.accountId !== undefined && !account) {
         throw new HostfleetError('E_VALIDATION', `account ${b.accountId} does not exist`, { fields: [{ field: 'body.accountId', problem: 'must name an existing account you manage' }] });
       }
+      // Role and account together: no reseller login on a customer's account, nor the reverse.
+      const mismatch = account ? roleAccountMismatch(b.role, await accountFacts(ctx.store, account)) : null;
+      if (mismatch) throw mismatch;
       try {
         const u = await users.insertUser(ctx.store, { id: newId(), name: b.name, passwordHash: await hashPassword(b.password), role: b.role, accountId: b.accountId ?? null });
         return await reply.status(201).send({ user: u });
