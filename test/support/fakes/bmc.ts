@@ -17,8 +17,11 @@ import type { HealthAnswer } from '../../../src/services/manager/dispatcher.js';
 import { fetchBootPersonality } from '../../../src/services/bmc/machine.js';
 import { Faults } from './faults.js';
 
-/** BMC_OPS are the BmcDriver methods a test can fail or stall. */
-export const BMC_OPS = ['listSystems', 'getSystem', 'setBootPointer', 'clearBootPointer', 'reset'] as const;
+/**
+ * BMC_OPS are the BmcDriver methods a test can fail or stall, and `boot`: a machine's own
+ * fetch of its boot pointer (failing it fails the boot, as a pointer that cannot be fetched).
+ */
+export const BMC_OPS = ['listSystems', 'getSystem', 'setBootPointer', 'clearBootPointer', 'reset', 'boot'] as const;
 /** BmcOp is one of BMC_OPS. */
 export type BmcOp = (typeof BMC_OPS)[number];
 
@@ -143,7 +146,8 @@ export function fakeBmc(opts: FakeBmcOptions): FakeBmc {
       if (b.target !== 'UefiHttp') return fail(m, `${b.target} boot is not emulated; set BootSourceOverrideTarget to UefiHttp with an HttpBootUri`);
       change(m, { installed: null });
       if (b.httpBootUri === null) return fail(m, 'UefiHttp boot selected but Boot.HttpBootUri is empty');
-      const fetched = await load(b.httpBootUri, m.uuid);
+      const uri = b.httpBootUri;
+      const fetched = await faults.enter('boot', [m.id, uri]).then(() => load(uri, m.uuid), (e: unknown) => `boot pointer ${uri} did not answer: ${(e as Error).message}`);
       if (typeof fetched === 'string') return fail(m, fetched);
       personality = fetched;
       change(m, { installed: fetched });
