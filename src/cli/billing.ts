@@ -6,8 +6,8 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { request } from 'undici';
-import Table from 'cli-table3';
 import { ApiError, type Client, defaultDataDir, readUpState } from './client.js';
+import { newTable } from './style.js';
 
 const PERIOD_RE = /^[0-9]{4}-(0[1-9]|1[0-2])$/;
 
@@ -61,7 +61,7 @@ async function fetchHtml(client: Client, path: string, token: string | undefined
 /** printInvoice renders an invoice as a table for people. */
 export function printInvoice(inv: InvoiceAnswer, out: (s: string) => void = console.log): void {
   out(`Invoice ${inv.id}${inv.draft ? ` (draft, usage up to ${inv.asOf})` : ''} — plan ${inv.plan.name} (${inv.plan.id})`);
-  const t = new Table({ head: ['item', 'quantity', 'unit', 'rate', 'amount'], colAligns: ['left', 'right', 'left', 'right', 'right'] });
+  const t = newTable({ head: ['item', 'quantity', 'unit', 'rate', 'amount'], colAligns: ['left', 'right', 'left', 'right', 'right'] });
   for (const l of inv.lines) t.push([l.description, l.quantity, l.unit, l.rate, `${l.amount.currency} ${l.amount.amount}`]);
   t.push([{ colSpan: 4, content: 'total' }, `${inv.total.currency} ${inv.total.amount}`]);
   out(t.toString());
@@ -85,11 +85,11 @@ interface UsageAnswer {
 /** printUsage renders usage as tables for people. */
 export function printUsage(u: UsageAnswer, out: (s: string) => void = console.log): void {
   out(`Usage of ${u.account} in ${u.period}${u.draft ? ` up to ${u.asOf}` : ''}${u.plan ? ` — plan ${u.plan.id}` : ' — no plan'}`);
-  const t = new Table({ head: ['role', 'server-hours', 'committed', 'burst', 'extended (server-min)', 'peak', 'RAM GB·h'] });
+  const t = newTable({ head: ['role', 'server-hours', 'committed', 'burst', 'extended (server-min)', 'peak', 'RAM GB·h'] });
   for (const r of u.roles) t.push([r.role, r.serverHours, r.levels?.committed ?? '—', r.levels?.burst ?? '—', r.levels?.extended ?? '—', r.levels?.peakServers ?? '—', r.ramGbHours]);
   out(t.toString());
   if (u.metrics.length > 0) {
-    const m = new Table({ head: ['metric', 'kind', 'total', 'peak'] });
+    const m = newTable({ head: ['metric', 'kind', 'total', 'peak'] });
     for (const x of u.metrics) m.push([x.metric, x.kind, x.kind === 'gauge' ? `${x.total} value-minutes` : x.total, x.peak]);
     out(m.toString());
   }

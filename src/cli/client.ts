@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { request } from 'undici';
+import { invocation } from './style.js';
 
 /** UpState is what `hostfleet up` keeps in its data directory between runs. */
 export interface UpState {
@@ -49,7 +50,7 @@ export class Client {
     const st = readUpState(opts.dataDir ?? defaultDataDir());
     const url = opts.url ?? process.env.HOSTFLEET_URL ?? (st ? `http://127.0.0.1:${st.ports.manager}` : undefined);
     const token = opts.token ?? process.env.HOSTFLEET_TOKEN ?? st?.operatorToken;
-    if (!url || !token) throw new Error('no manager to talk to: start one with `hostfleet up`, or set HOSTFLEET_URL and HOSTFLEET_TOKEN (or pass --url and --token)');
+    if (!url || !token) throw new Error(`no manager to talk to: start one with \`${invocation()} up\` (or pass --data-dir of the one running), or set HOSTFLEET_URL and HOSTFLEET_TOKEN (or pass --url and --token)`);
     return new Client(url.replace(/\/+$/, ''), token);
   }
 
@@ -64,7 +65,7 @@ export class Client {
         headersTimeout: 30_000,
       });
     } catch (e) {
-      throw new Error(`cannot reach the manager at ${this.url}: ${(e as Error).message}. Is \`hostfleet up\` running?`, { cause: e });
+      throw new Error(`cannot reach the manager at ${this.url}: ${(e as Error).message}. Is \`${invocation()} up\` running?`, { cause: e });
     }
     const text = await r.body.text();
     const json = text ? (JSON.parse(text) as unknown) : {};

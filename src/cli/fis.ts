@@ -85,9 +85,12 @@ export function registerFisCommands(program: Command): void {
   fis
     .command('rules <file>')
     .description("print a rule base's rules in the rule language")
-    .action(async (file: string) => {
+    .option('--json', "print JSON: the rule base's name and its rules, numbered from 1")
+    .action(async (file: string, o: { json?: boolean }) => {
       const spec = await loadFisSpec(file);
-      for (const r of spec.rules) console.log(formatRule(r, spec.inputs, spec.outputs));
+      const rules = spec.rules.map((r) => formatRule(r, spec.inputs, spec.outputs));
+      if (o.json) console.log(JSON.stringify({ fis: spec.name, rules: rules.map((text, i) => ({ rule: i + 1, text })) }));
+      else for (const r of rules) console.log(r);
     });
 
   fis

@@ -12,6 +12,7 @@ import { emptyStats, percentile } from '../services/load/steady.js';
 import type { LoadStats } from '../services/load/steady.js';
 import { buildScenario, runScenario, SCENARIOS } from '../services/load/scenario.js';
 import type { InjectFn, ScenarioCustomer, ScenarioName } from '../services/load/scenario.js';
+import { count } from '../core/count.js';
 import type { Client } from './client.js';
 import { defaultDataDir, readUpState } from './client.js';
 
@@ -94,7 +95,7 @@ export function registerLoadCommands(program: Command, client: () => Client): vo
       const out = { scenario: name, sent: stats.sent, ok: stats.ok, failed: stats.failed, p50_ms: Math.round(percentile(stats.latenciesMs, 50)), p95_ms: Math.round(percentile(stats.latenciesMs, 95)), moves: moves.length };
       if (o.json) console.log(JSON.stringify({ ...out, moveList: moves }));
       else {
-        console.log(`${out.sent} requests, ${out.failed} failed, p50 ${out.p50_ms} ms, p95 ${out.p95_ms} ms; ${moves.length} moves meanwhile:`);
+        console.log(`${count(out.sent, 'request')}, ${out.failed} failed, p50 ${out.p50_ms} ms, p95 ${out.p95_ms} ms; ${count(moves.length, 'move')} meanwhile${moves.length > 0 ? ':' : ''}`);
         for (const m of moves.reverse()) console.log(`  ${m.createdAt.slice(11, 19)} ${m.serverId} ${m.fromGroup ?? 'pool'} → ${m.toGroup ?? 'pool'} (${m.status}): ${m.reason}`);
       }
     });

@@ -4,8 +4,9 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
-import { isHostfleetError } from '../core/errors.js';
-import { ApiError, Client, defaultDataDir } from './client.js';
+import { Client, defaultDataDir } from './client.js';
+import { renderError } from './errors.js';
+import { invocation } from './style.js';
 import { registerBillingCommands } from './billing.js';
 import { registerFisCommands } from './fis.js';
 import { registerPlacementCommands } from './placement.js';
@@ -32,6 +33,27 @@ const program = new Command()
   .option('--token <token>', 'API token (default: HOSTFLEET_TOKEN, or the embedded site operator token)')
   .option('--data-dir <dir>', 'data directory of the embedded site (default: HOSTFLEET_DATA_DIR, else /var/lib/hostfleet for root, else ./.hostfleet)');
 
+// A reader that stops early (`hostfleet status | head`) closes the pipe: stop quietly then, as
+// the shell's own tools do, instead of dying with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}
+
+// The command being run, as typed after `hostfleet` ("user add"), names its flags in errors.
+let running = '';
+program.hook('preAction', (_root, action) => {
+  const names: string[] = [];
+  for (let c: Command | null = action; c !== null && c !== program; c = c.parent) names.unshift(c.name());
+  running = names.join(' ');
+  // --data-dir reaches every part of the command that looks for the embedded site (its
+  // client, `load`'s edge and BMC credentials) the way HOSTFLEET_DATA_DIR does.
+  const dataDir = program.opts<{ dataDir?: string }>().dataDir;
+  if (dataDir !== undefined) process.env.HOSTFLEET_DATA_DIR = resolve(dataDir);
+});
+
 const client = () => {
   const o = program.opts<{ url?: string; token?: string; dataDir?: string }>();
   return Client.resolve({ url: o.url, token: o.token, dataDir: o.dataDir });
@@ -48,6 +70,7 @@ program
   .option('--load-rate <n>', 'demo requests per second per customer', int('load-rate', 1, 1000), 5)
   .option('--exit-after <seconds>', 'stop by itself after this many seconds', int('exit-after', 1, 86_400))
   .action(async (o: { machines: number; port?: number; edgePort?: number; portsFrom?: number; load: boolean; loadRate: number; exitAfter?: number }) => {
+    const dataDirFlag = program.opts<{ dataDir?: string }>().dataDir;
     await up({
       dataDir: resolve(program.opts<{ dataDir?: string }>().dataDir ?? defaultDataDir()),
       machines: o.machines,
@@ -57,6 +80,8 @@ program
       load: o.load,
       loadRate: o.loadRate,
       ...(o.exitAfter !== undefined ? { exitAfterMs: o.exitAfter * 1000 } : {}),
+      // A site in a data directory given on the command line needs it on every later command too.
+      command: dataDirFlag === undefined ? invocation() : `${invocation()} --data-dir ${resolve(dataDirFlag)}`,
     });
   });
 
@@ -93,14 +118,6 @@ registerProvisionCommands(program, client);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  if (e instanceof ApiError) {
-    const fields = (e.body as { error?: { fields?: { field: string; problem: string }[] } }).error?.fields;
-    console.error(`error ${e.code}: ${e.message}`);
-    for (const f of fields ?? []) console.error(`  ${f.field}: ${f.problem}`);
-  } else if (isHostfleetError(e)) {
-    console.error(`error ${e.code}: ${e.message}`);
-  } else {
-    console.error(`error: ${(e as Error).message}`);
-  }
+  for (const line of renderError(e, running)) console.error(line);
   process.exitCode = process.exitCode || 1;
 }

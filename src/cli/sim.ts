@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { writeReport } from '../sim/report.js';
 import { runScenario } from '../sim/run.js';
 import { loadScenario } from '../sim/scenario.js';
+import { interactive } from './style.js';
 
 /** registerSimCommands adds `sim` to the program. */
 export function registerSimCommands(program: Command): void {
@@ -23,9 +24,10 @@ export function registerSimCommands(program: Command): void {
       return n;
     })
     .option('--no-progress', 'no progress bar')
-    .action(async (file: string, o: { report: string; seed?: number; progress: boolean }) => {
+    .option('--json', 'print the summary (as written to summary.json) as JSON')
+    .action(async (file: string, o: { report: string; seed?: number; progress: boolean; json?: boolean }) => {
       const scenario = await loadScenario(file);
-      const bar = o.progress && process.stderr.isTTY ? new SingleBar({ format: 'sim {bar} {percentage}% | {value}/{total} policy-ticks | {eta}s left', stream: process.stderr, hideCursor: true }) : null;
+      const bar = o.progress && interactive(process.stderr) ? new SingleBar({ format: 'sim {bar} {percentage}% | {value}/{total} policy-ticks | {eta}s left', stream: process.stderr, hideCursor: true }) : null;
       let started = false;
       const res = await runScenario(scenario, {
         ...(o.seed !== undefined ? { seed: o.seed } : {}),
@@ -40,6 +42,7 @@ export function registerSimCommands(program: Command): void {
       });
       bar?.stop();
       const { summary, html, json } = await writeReport(res, resolve(o.report));
+      if (o.json) return void process.stdout.write(`${JSON.stringify({ ...summary, report: html, summaryFile: json })}\n`);
       for (const p of summary.policies) {
         process.stdout.write(`${p.policy.padEnd(10)} server-hours ${String(p.serverHours).padStart(10)}  violating min ${String(p.violationMinutes).padStart(8)}  moves ${String(p.moves).padStart(6)}  revenue ${p.revenue ?? '—'}\n`);
       }

@@ -3,8 +3,8 @@
  * need as its agent reported them, the pool, failed servers and moves in flight (`--json`
  * prints the API's answer as it is).
  */
-import Table from 'cli-table3';
 import type { Client } from './client.js';
+import { newTable } from './style.js';
 
 /** AgentOut is a server's latest agent figures, as the manager adds them to /v1/status. */
 interface AgentOut { rps: number; p95Ms: number | null; need: number | null; decider: boolean; stale: boolean; healthy: boolean }
@@ -30,7 +30,7 @@ export function needOf(a: AgentOut | null | undefined): string {
 /** renderStatus turns the status answer into the tables the CLI prints. */
 export function renderStatus(s: StatusOut): string {
   const out: string[] = [];
-  const groups = new Table({ head: ['group', 'account', 'role', 'size (min–max)', 'servers', 'req/s', 'p95', 'need', 'domains'], style: { head: ['cyan'] } });
+  const groups = newTable({ head: ['group', 'account', 'role', 'size (min–max)', 'servers', 'req/s', 'p95', 'need', 'domains'] });
   for (const g of s.groups) {
     const col = (f: (a: AgentOut | null | undefined) => string) => g.servers.map((x) => f(x.agent)).join('\n') || '—';
     groups.push([
@@ -39,16 +39,16 @@ export function renderStatus(s: StatusOut): string {
     ]);
   }
   out.push(`site ${s.site}`, groups.toString());
-  const pool = new Table({ head: ['pool', 'state', 'address'], style: { head: ['cyan'] } });
+  const pool = newTable({ head: ['pool', 'state', 'address'] });
   for (const x of s.pool) pool.push([x.id, x.state, x.address]);
   out.push(s.pool.length ? pool.toString() : 'pool: empty');
   if (s.failed.length) {
-    const failed = new Table({ head: ['failed', 'state', 'address'], style: { head: ['red'] } });
+    const failed = newTable({ head: ['failed', 'state', 'address'] }, 'red');
     for (const x of s.failed) failed.push([x.id, x.state, x.address]);
     out.push(failed.toString());
   }
   if (s.moves.length) {
-    const moves = new Table({ head: ['move', 'server', 'from', 'to', 'step'], style: { head: ['yellow'] } });
+    const moves = newTable({ head: ['move', 'server', 'from', 'to', 'step'] }, 'yellow');
     for (const m of s.moves) moves.push([m.id.slice(0, 8), m.serverId, m.fromGroup ?? 'pool', m.toGroup ?? 'pool', m.step]);
     out.push(moves.toString());
   } else out.push('moves in flight: none');

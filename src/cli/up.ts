@@ -4,7 +4,6 @@
  * data directory, so a second `up` finds the site again. Ctrl-C stops every process it started.
  */
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import YAML from 'yaml';
@@ -16,8 +15,11 @@ import { buildScenario, runScenarioForever } from '../services/load/scenario.js'
 import type { LoadStats } from '../services/load/steady.js';
 import { ApiError, Client, readUpState } from './client.js';
 import type { UpState } from './client.js';
+import { tcpFree } from '../services/shared/ports.js';
 import { DEMO_CUSTOMERS, fillDemoGroups, seedDemo } from './demo.js';
 import { Supervisor } from './supervisor.js';
+import { interactive, invocation } from './style.js';
+import { count } from '../core/count.js';
 import { ensureWebBuilt } from '../../web/build.js';
 
 /** UpOptions are the flags of `hostfleet up`. */
@@ -32,20 +34,15 @@ export interface UpOptions {
   readonly loadRate: number;
   /** exitAfterMs stops the site by itself after this long (for scripted checks). */
   readonly exitAfterMs?: number;
+  /** command is how the user runs hostfleet against this site (`npx hostfleet --data-dir …`), for the examples `up` prints. */
+  readonly command?: string;
 }
 
 /** DEMO_SPIKE_RPS is the demo spike's peak: above what the first customer's two servers carry at their SLA target. */
 const DEMO_SPIKE_RPS = 240;
 
-const DEFAULT_PORTS: UpState['ports'] = { manager: 7070, edge: 8080, edgeAdmin: 8081, bmc: 8000, dataBase: 9100, bus: 7071 };
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
+/** DEFAULT_PORTS are the embedded site's ports when no flag chooses them (the README's examples use them). */
+export const DEFAULT_PORTS: UpState['ports'] = { manager: 7070, edge: 8080, edgeAdmin: 8081, bmc: 8000, dataBase: 9100, bus: 7071 };
 
 /** portsFrom lays the site's ports out from base up. */
 function portsFrom(base: number): UpState['ports'] {
@@ -85,7 +82,7 @@ export function ensureState(dataDir: string, opts: Pick<UpOptions, 'port' | 'edg
  * ensureConsoleUser gives a new site an operator user "admin" for the console, with a random
  * password kept in the data directory (mode 0600), and says how to log in.
  */
-async function ensureConsoleUser(client: Client, dataDir: string): Promise<string> {
+async function ensureConsoleUser(client: Client, dataDir: string, hf: string): Promise<string> {
   const file = join(dataDir, 'console-password');
   if (!existsSync(file)) {
     const password = newSecret(15);
@@ -96,12 +93,30 @@ async function ensureConsoleUser(client: Client, dataDir: string): Promise<strin
       if (!(e instanceof ApiError && e.code === 'E_CONFLICT')) throw e;
     }
   }
-  return existsSync(file) ? `log in as admin, password in ${file}` : 'log in as a user from `hostfleet user add NAME --role operator`';
+  return existsSync(file) ? `log in as admin, password in ${file}` : `log in as a user from \`${hf} user add NAME --role operator\``;
+}
+
+/**
+ * tryLines are the commands `up` suggests, each as the user can type it: hf is how they run
+ * hostfleet, and the move takes the last machine, which starts in the pool and is the last one
+ * the decision loop takes from it.
+ */
+export function tryLines(domains: readonly string[], edgeUrl: string, hf: string, machines: number): string {
+  const rows: [string, string][] = [
+    ...domains.map((d): [string, string] => [`curl -H 'Host: ${d}' ${edgeUrl}/`, '']),
+    [`${hf} status`, 'groups, servers, the pool, moves'],
+    [`${hf} move srv-${String(machines).padStart(2, '0')} --to ${DEMO_CUSTOMERS[1]?.id ?? 'globex'}-web`, 'move a server from the pool, step by step'],
+    [`${hf} explain`, 'why the decision loop moved servers: every 2 minutes acme.test spikes'],
+    [`${hf} load spike --duration 20`, 'replay a load scenario; also ramp, diurnal, failure'],
+  ];
+  const w = Math.max(...rows.map(([c]) => c.length));
+  return rows.map(([c, why]) => (why ? `  ${c.padEnd(w)}   (${why})` : `  ${c}`)).join('\n');
 }
 
 /** up starts the embedded site and returns when it has been stopped. */
 export async function up(opts: UpOptions): Promise<void> {
   const dataDir = opts.dataDir;
+  const hf = opts.command ?? invocation();
   const first = !existsSync(join(dataDir, 'up.json'));
   const st = ensureState(dataDir, opts);
   const logDir = join(dataDir, 'logs');
@@ -111,7 +126,7 @@ export async function up(opts: UpOptions): Promise<void> {
 
   const wanted: [string, number][] = [['manager', st.ports.manager], ['edge', st.ports.edge], ['edge admin', st.ports.edgeAdmin], ['BMC', st.ports.bmc], ['management bus', st.ports.bus]];
   for (const [what, port] of wanted) {
-    if (!(await portFree(port))) throw new Error(`port ${port} for the ${what} is in use (is another hostfleet up running?). Stop it, or choose other ports with --ports-from / --port / --edge-port, or edit ${join(dataDir, 'up.json')}`);
+    if (!(await tcpFree('127.0.0.1', port))) throw new Error(`port ${port} for the ${what} is in use (is another hostfleet up running?). Stop it, or choose other ports with --ports-from / --port / --edge-port, or edit ${join(dataDir, 'up.json')}`);
   }
 
   let stopping = false;
@@ -141,7 +156,7 @@ export async function up(opts: UpOptions): Promise<void> {
   process.on('SIGTERM', () => void shutdown(0));
 
   const steps = ['BMC emulator', 'edge', 'manager', 'customers', 'servers', 'load'];
-  const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'hostfleet up [{bar}] {value}/{total} {what}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  const bar = interactive(process.stderr) ? new cliProgress.SingleBar({ format: 'hostfleet up [{bar}] {value}/{total} {what}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
   let k = 0;
   const step = (what: string) => {
     k++;
@@ -184,7 +199,7 @@ export async function up(opts: UpOptions): Promise<void> {
     const client = new Client(`http://127.0.0.1:${st.ports.manager}`, st.operatorToken);
     const bmc = redfishBmc({ url: bmcUrl, username: st.bmcUser, password: st.bmcPassword, auth: 'basic' });
     await seedDemo(client, bmc, bmcUrl, localVolumes(volumesRoot), () => undefined);
-    const consoleLogin = await ensureConsoleUser(client, dataDir);
+    const consoleLogin = await ensureConsoleUser(client, dataDir, hf);
     await bmc.close();
     step('customers ready');
     await fillDemoGroups(client, () => undefined);
@@ -208,20 +223,16 @@ hostfleet is up (${dataDir})
   manager API   http://127.0.0.1:${st.ports.manager}   (OpenAPI at /openapi.json; token in ${join(dataDir, 'operator-token')})
   console       http://127.0.0.1:${st.ports.manager}/   (${consoleLogin})
   edge          ${edgeUrl}
-  Redfish BMCs  ${bmcUrl}/redfish/v1   (${opts.machines} machines)
+  Redfish BMCs  ${bmcUrl}/redfish/v1   (${count(opts.machines, 'machine')})
   logs          ${logDir}
 
 Try:
-${DEMO_CUSTOMERS.map((c) => `  curl -H 'Host: ${c.domains[0]}' ${edgeUrl}/`).join('\n')}
-  hostfleet status
-  hostfleet move <server> --to <group>      (e.g. a server of acme-web --to globex-web)
-  hostfleet explain                         (why the decision loop moved servers: every 2 minutes acme.test spikes)
-  hostfleet load spike|ramp|diurnal|failure (replay another load scenario)
+${tryLines(DEMO_CUSTOMERS.map((c) => c.domains[0] as string), edgeUrl, hf, opts.machines)}
 
 Ctrl-C stops everything.`);
     if (opts.load) {
       ticker = setInterval(() => {
-        process.stderr.write(`load: ${stats.sent} requests, ${stats.failed} failed, p95 ${percentile(stats.latenciesMs.slice(-2000), 95).toFixed(0)} ms\n`);
+        process.stderr.write(`load: ${count(stats.sent, 'request')}, ${stats.failed} failed, p95 ${percentile(stats.latenciesMs.slice(-2000), 95).toFixed(0)} ms\n`);
       }, 15_000);
       ticker.unref();
     }

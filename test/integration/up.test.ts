@@ -3,61 +3,26 @@
 // `up` finds the same site again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { freePort } from '../support/site.js';
-
-const BIN = fileURLToPath(new URL('../../bin/hostfleet.js', import.meta.url));
+import { BIN, freePortRange, startUp } from '../support/cli.js';
 
 function processesMentioning(text: string): string[] {
   const out = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
   return out.split('\n').filter((l) => l.includes(text) && !l.includes('ps -eo'));
 }
 
-async function runUp(dataDir: string, base: number): Promise<{ stop: () => Promise<number | null>; output: () => string }> {
-  const p = spawn(process.execPath, [BIN, '--data-dir', dataDir, 'up', '--ports-from', String(base), '--machines', '7', '--no-load'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  p.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
-  const deadline = Date.now() + 120_000;
-  while (!out.includes('hostfleet is up') && Date.now() < deadline) {
-    if (p.exitCode !== null) throw new Error(`up exited early:\n${out}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.ok(out.includes('hostfleet is up'), out);
-  return {
-    output: () => out,
-    stop: async () => {
-      if (p.exitCode === null && p.signalCode === null) p.kill('SIGINT');
-      return exited;
-    },
-  };
-}
-
-async function freeBase(): Promise<number> {
-  // A run of free ports: base … base+16 (machines from base+10).
-  for (let i = 0; i < 50; i++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const probes = await Promise.all([0, 1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 16].map(async (k) => {
-      const p = await freePort();
-      return p !== base + k;
-    }));
-    if (probes.every(Boolean)) return base;
-  }
-  throw new Error('no free port range');
-}
+const runUp = (dataDir: string, base: number) => startUp(['--data-dir', dataDir, 'up', '--ports-from', String(base), '--machines', '7', '--no-load']);
 
 test('hostfleet up serves the demo customers, stops everything on Ctrl-C, and finds its site again', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hf-up-'));
   chmodSync(dir, 0o711);
   const running: { stop: () => Promise<number | null> }[] = [];
   try {
-    const base = await freeBase();
+    const base = await freePortRange(7);
     const first = await runUp(dir, base);
     running.push(first);
     for (const [host, title] of [['acme.test', 'Acme Shop'], ['globex.test', 'Globex News'], ['initech.test', 'Initech Support']]) {

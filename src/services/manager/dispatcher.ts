@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { request as httpRequest } from 'undici';
 import { HostfleetError, isHostfleetError } from '../../core/errors.js';
+import { count } from '../../core/count.js';
 import { firstStep, moveKindFor, nextStep, onStepFailure, positionAfter, rollbackPosition, stepsFor } from '../../core/dispatch/move.js';
 import type { MoveKind, MoveStep } from '../../core/dispatch/move.js';
 import type { AccountRecord, GroupRecord, MoveRecord } from '../../core/model/records.js';
@@ -121,12 +122,12 @@ export class Dispatcher {
         if (!g) throw new HostfleetError('E_NOT_FOUND', `group ${r.toGroup} does not exist`, { details: { group: r.toGroup } });
         const joining = (await db.listMoves(tx, { status: 'running', limit: 1000 })).filter((m) => m.toGroup === g.id).length;
         const members = all.filter((s) => s.groupId === g.id).length;
-        if (members + joining >= g.maxSize) throw new HostfleetError('E_CONFLICT', `group ${g.id} is at its maximum size of ${g.maxSize} servers`, { details: { group: g.id, maxSize: g.maxSize, members, joining } });
+        if (members + joining >= g.maxSize) throw new HostfleetError('E_CONFLICT', `group ${g.id} is at its maximum size of ${count(g.maxSize, 'server')}`, { details: { group: g.id, maxSize: g.maxSize, members, joining } });
       }
       if (from !== null && !r.force) {
         const g = await db.getGroup(tx, from);
         const members = all.filter((s) => s.groupId === from && s.state === 'active').length;
-        if (g && members - 1 < g.minSize) throw new HostfleetError('E_CONFLICT', `moving ${server.id} would leave group ${from} below its minimum of ${g.minSize} active servers; pass force to do it anyway`, { details: { group: from, minSize: g.minSize, active: members } });
+        if (g && members - 1 < g.minSize) throw new HostfleetError('E_CONFLICT', `moving ${server.id} would leave group ${from} below its minimum of ${count(g.minSize, 'active server')}; pass force to do it anyway`, { details: { group: from, minSize: g.minSize, active: members }, fields: [{ field: 'body.force', problem: `must be true to leave ${from} below its minimum` }] });
       }
       // A server warm for the target group joins without a boot; one warm for another group boots as usual.
       const kind = moveKindFor(server.state, server.warmFor ?? null, r.toGroup);

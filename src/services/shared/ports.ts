@@ -24,7 +24,8 @@ function ephemeralStart(): number {
 
 const HIGH = ephemeralStart();
 
-function tcpFree(host: string, port: number): Promise<boolean> {
+/** tcpFree tells whether port on host is free for a TCP listener now. */
+export function tcpFree(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createServer();
     s.once('error', () => resolve(false));
