@@ -1,9 +1,10 @@
 /**
  * build bundles the console (web/src, Preact + uPlot) into web/dist with esbuild: one hashed
  * script, one hashed stylesheet and index.html. The manager serves web/dist at `/`.
- * Run it with `npm run build:web`; `hostfleet up` and `npm test` call ensureWebBuilt.
+ * Run it with `npm run build:web`; `hostfleet up` and the console's tests call ensureWebBuilt,
+ * which rebuilds when a source is newer than the build.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -43,9 +44,25 @@ export async function buildWeb(opts: { minify?: boolean } = {}): Promise<string[
   return ['index.html', ...outs.map((f) => `assets/${f}`)];
 }
 
-/** ensureWebBuilt builds the console unless web/dist already holds a build. */
+/** newestSource is the latest modification time of the console's sources (web/src, index.html). */
+function newestSource(dir = join(WEB, 'src')): number {
+  // A copy shipped with a build and without its sources keeps that build.
+  if (!existsSync(dir)) return 0;
+  let t = statSync(join(WEB, 'index.html')).mtimeMs;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/**
+ * ensureWebBuilt builds the console unless web/dist holds a build at least as new as every
+ * source: a build older than an edit would serve (and test, and photograph) the old page.
+ */
 export async function ensureWebBuilt(): Promise<boolean> {
-  if (existsSync(join(WEB_DIST, 'index.html'))) return false;
+  const built = join(WEB_DIST, 'index.html');
+  if (existsSync(built) && statSync(built).mtimeMs >= newestSource()) return false;
   await buildWeb();
   return true;
 }

@@ -169,6 +169,26 @@ describe('console server side', () => {
     assert.equal((await call(site, 'GET', '/v1/session', { cookie: a })).status, 401);
   });
 
+  test('the page learns whether it is logged in with a 200 either way; GET /v1/session stays strict', async () => {
+    const live = await login(site, 'alice', pw.alpha);
+    const ended = await login(site, 'alice', pw.alpha);
+    assert.equal((await call(site, 'DELETE', '/v1/session', { cookie: ended })).status, 204);
+    const cases: { name: string; cookie?: string; want: Record<string, unknown>; clears: boolean; strict: number }[] = [
+      { name: 'no cookie', want: { authenticated: false, user: null }, clears: false, strict: 401 },
+      { name: 'a cookie no session has', cookie: 'hf_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', want: { authenticated: false, user: null }, clears: true, strict: 401 },
+      { name: 'an ended session', cookie: ended, want: { authenticated: false, user: null }, clears: true, strict: 401 },
+      { name: 'a live session', cookie: live, want: { authenticated: true, user: { name: 'alice', role: 'customer', accountId: 'alpha' } }, clears: false, strict: 200 },
+    ];
+    for (const c of cases) {
+      const opts = c.cookie === undefined ? {} : { cookie: c.cookie };
+      const r = await call(site, 'GET', '/v1/session/state', opts);
+      assert.equal(r.status, 200, c.name);
+      assert.deepEqual(r.json, c.want, c.name);
+      assert.equal(/Max-Age=0/.test(r.setCookie ?? ''), c.clears, `${c.name}: set-cookie ${r.setCookie}`);
+      assert.equal((await call(site, 'GET', '/v1/session', opts)).status, c.strict, `${c.name}: GET /v1/session`);
+    }
+  });
+
   test('after 10 wrong passwords a name is refused from that address for a while, even with the right one; other names are not', async () => {
     await site.client.call('POST', '/v1/users', { name: 'gus', password: 'gus-password-1', role: 'customer', accountId: 'alpha' });
     for (let i = 0; i < 10; i++) assert.equal((await call(site, 'POST', '/v1/session', { body: { name: 'gus', password: `wrong-${i}` } })).status, 401, `attempt ${i + 1}`);

@@ -1,16 +1,18 @@
 // The console in a real browser (Debian's chromium driven by playwright-core) against a whole
 // embedded site: an operator logs in, load on one customer spikes and the operator moves a
 // server to it, watching the move step by step as it happens; customer A cannot see customer B
-// through the page or a direct API URL; a reseller disables a customer's service. Every view is
-// saved to docs/console-*.png.
+// through the page or a direct API URL; a reseller disables a customer's service. No page logs
+// an error to the browser's console. Every view is photographed into a scratch folder
+// (HOSTFLEET_CONSOLE_SHOTS, else <tmp>/hostfleet-console-shots): tests never rewrite tracked
+// files; `npm run docs:screenshots` runs this file and copies the pictures into docs/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
+import { ApiError } from '../../src/cli/client.js';
 import { startTestSite } from '../support/site.js';
 import type { TestSite } from '../support/site.js';
 import { runSteadyLoad } from '../../src/services/load/steady.js';
@@ -18,20 +20,28 @@ import type { LoadStats } from '../../src/services/load/steady.js';
 import { ensureWebBuilt } from '../../web/build.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
+const SHOTS = process.env.HOSTFLEET_CONSOLE_SHOTS ?? join(tmpdir(), 'hostfleet-console-shots');
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PW = { ops: 'operator-pass-1234', alice: 'alice-pass-123456', bob: 'bob-pass-12345678', rita: 'rita-pass-1234567' };
 
-/** Browser is one fresh browser profile (its own empty user-data-dir, so its own cookies). */
-interface Browser { readonly ctx: BrowserContext; readonly page: Page; close(): Promise<void> }
+/**
+ * Browser is one fresh browser profile (its own empty user-data-dir, so its own cookies);
+ * errors collects what the page logged as an error and the exceptions it threw.
+ */
+interface Browser { readonly ctx: BrowserContext; readonly page: Page; readonly errors: string[]; close(): Promise<void> }
 
 async function browser(): Promise<Browser> {
   const dir = mkdtempSync(join(tmpdir(), 'hf-chromium-'));
   const ctx = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
   const page = ctx.pages()[0] ?? (await ctx.newPage());
   page.setDefaultTimeout(30_000);
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()} (${m.location().url})`);
+  });
+  page.on('pageerror', (e) => errors.push(`exception: ${e.message}`));
   return {
-    ctx, page,
+    ctx, page, errors,
     async close() {
       await ctx.close();
       rmSync(dir, { recursive: true, force: true });
@@ -48,9 +58,32 @@ async function login(page: Page, url: string, name: string, password: string): P
   await page.locator('[data-testid=live].on').waitFor();
 }
 
+/**
+ * place puts a server into a group. The decision loop restores committed levels as soon as
+ * servers register, so it may be moving this very server already: wait for that move to end,
+ * then move it where the scene wants it unless it is there.
+ */
+async function place(site: TestSite, server: string, group: string): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const { server: s } = await site.client.call<{ server: { groupId: string | null; moveId: string | null; state: string } }>('GET', `/v1/servers/${server}`);
+    if (s.moveId === null && s.groupId === group && s.state === 'active') return;
+    if (s.moveId === null) {
+      try {
+        const m = await site.moveAndWait(server, group);
+        if (m.status === 'done') return;
+      } catch (e) {
+        if (!(e instanceof ApiError && e.code === 'E_MOVE_IN_PROGRESS')) throw e;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.fail(`${server} did not settle in ${group}`);
+}
+
 async function shot(page: Page, name: string): Promise<void> {
   await page.waitForTimeout(300);
-  await page.screenshot({ path: join(DOCS, `console-${name}.png`), fullPage: false });
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `console-${name}.png`), fullPage: false });
 }
 
 describe('console in a real browser', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: apt-get install -y chromium` }, () => {
@@ -69,9 +102,11 @@ describe('console in a real browser', { skip: existsSync(CHROMIUM) ? false : `${
     await c.call('POST', '/v1/groups', { id: 'bravo-web', accountId: 'bravo', role: 'front-end', minSize: 1, maxSize: 4, domains: ['bravo.test'] });
     await c.call('PUT', '/v1/groups/alpha-web/sla', { metric: 'servers', unitsPerServer: 1, committed: 1, burst: 3, extended: 4, priority: 0.8, responseTargetMs: 120 });
     await c.call('PUT', '/v1/groups/bravo-web/sla', { metric: 'servers', unitsPerServer: 1, committed: 1, burst: 2, extended: 2, priority: 0.4, responseTargetMs: 300 });
+    // alpha is on a price plan, so its panel has an invoice and a plan to show; bravo is on none.
+    await c.call('PUT', '/v1/billing/plans/standard', { kind: 'sla', name: 'Standard', currency: 'USD', burstMultiple: 1.5, extendedMultiple: 2, burstEntryFee: '5.00', extendedEntryFee: '20.00', servers: { 'front-end': { committed: 1, burst: 3, extended: 4, rate: '0.12' }, 'back-end': { committed: 1, burst: 2, extended: 2, rate: '0.08' } } });
+    await c.call('PUT', '/v1/accounts/alpha/plan', { planId: 'standard' });
     await site.registerAll();
-    const moves = await Promise.all([site.moveAndWait('srv-01', 'alpha-web'), site.moveAndWait('srv-02', 'bravo-web'), site.moveAndWait('srv-03', 'bravo-web'), site.moveAndWait('srv-04', 'alpha-app')]);
-    assert.deepEqual(moves.map((m) => m.status), ['done', 'done', 'done', 'done']);
+    await Promise.all([place(site, 'srv-01', 'alpha-web'), place(site, 'srv-02', 'bravo-web'), place(site, 'srv-03', 'bravo-web'), place(site, 'srv-04', 'alpha-app')]);
     await c.call('POST', '/v1/users', { name: 'ops', password: PW.ops, role: 'operator' });
     await c.call('POST', '/v1/users', { name: 'alice', password: PW.alice, role: 'customer', accountId: 'alpha' });
     await c.call('POST', '/v1/users', { name: 'bob', password: PW.bob, role: 'customer', accountId: 'bravo' });
@@ -93,6 +128,7 @@ describe('console in a real browser', { skip: existsSync(CHROMIUM) ? false : `${
     try {
       await b.page.goto(site.managerUrl + '/');
       await b.page.getByTestId('login').waitFor();
+      assert.deepEqual(b.errors, [], 'the login page loads without errors in the browser console');
       await shot(b.page, 'login');
       await b.page.getByLabel('Name').fill('ops');
       await b.page.getByLabel('Password').fill('not-the-password');
@@ -115,6 +151,7 @@ describe('console in a real browser', { skip: existsSync(CHROMIUM) ? false : `${
       assert.ok(cookie && cookie.httpOnly && cookie.sameSite === 'Strict', JSON.stringify(cookie));
       await page.getByTestId('group-alpha-web').waitFor();
       await page.getByTestId('group-bravo-web').locator('[data-testid=server-srv-02]').waitFor();
+      assert.deepEqual(b.errors, [], "the operator's console loads without errors in the browser console");
       const before = await page.getByTestId('group-alpha-web').locator('[data-testid^=server-]').count();
 
       await page.getByTestId('tab-moves').click();
@@ -172,11 +209,23 @@ describe('console in a real browser', { skip: existsSync(CHROMIUM) ? false : `${
       await page.getByTestId('tab-charts').click();
       await page.getByTestId('chart-servers').waitFor();
       await page.waitForTimeout(2500);
+      // Every group's dashed target is its SLA's: alpha-app has none recorded, so it runs under
+      // the default agreement, whose target GET /v1/groups/{id}/sla answers too.
+      const targets = [
+        { group: 'alpha-web', wantMs: 120 },
+        { group: 'bravo-web', wantMs: 300 },
+        { group: 'alpha-app', wantMs: 200 },
+      ];
+      const sampled = await site.client.call<{ groups: Record<string, { targetMs: number }[]> }>('GET', '/v1/console/samples');
+      for (const t of targets) {
+        const { sla } = await site.client.call<{ sla: { responseTargetMs: number } }>('GET', `/v1/groups/${t.group}/sla`);
+        assert.equal(sla.responseTargetMs, t.wantMs, `${t.group}'s SLA`);
+        assert.equal(Number(await page.getByTestId(`target-${t.group}`).getAttribute('data-target-ms')), t.wantMs, `${t.group}'s target line on the page`);
+        const xs = sampled.groups[t.group] ?? [];
+        assert.ok(xs.length > 0 && xs.every((x) => x.targetMs === t.wantMs), `${t.group}'s sampled targets: ${[...new Set(xs.map((x) => x.targetMs))].join(', ')}`);
+      }
       await shot(page, 'operator-charts');
-      await page.getByTestId('tab-decisions').click();
-      await page.getByTestId('surface-group').selectOption('alpha-web');
-      await page.locator('[data-testid=surface] svg').filter({ hasText: 'alpha-web' }).waitFor();
-      await shot(page, 'operator-decisions');
+      assert.deepEqual(b.errors, [], 'the views log no errors in the browser console');
     } finally {
       spike.abort();
       await b.close();
@@ -190,7 +239,22 @@ describe('console in a real browser', { skip: existsSync(CHROMIUM) ? false : `${
       await login(page, site.managerUrl, 'alice', PW.alice);
       await page.getByTestId('meter-srv-01').waitFor();
       await page.locator('[data-testid=meter-srv-01] .server-foot').filter({ hasText: 'req/s' }).waitFor();
+      // Usage, the draft invoice and the plan as tables with units and money, not a key/value dump.
+      const usage = page.getByTestId('usage');
+      await usage.getByTestId('invoice-table').waitFor();
+      await usage.getByTestId('plan-table').waitFor();
+      await usage.getByTestId('usage-table').waitFor();
+      const usageText = await usage.innerText();
+      assert.match(usageText, /front-end servers\s+[\d.,]+ server-hours?/);
+      assert.match(usageText, /USD 0\.12 per server-hour/);
+      assert.match(await usage.getByTestId('invoice-total').innerText(), /^USD \d{1,3}(,\d{3})*\.\d{2}$/);
+      for (const raw of ['{"', 'ramGbHours', 'asOf', 'true']) assert.ok(!usageText.includes(raw), `the usage panel shows ${raw}: ${usageText}`);
+      // Her moves: no column she would only see empty, server names on one line.
+      const history = page.getByTestId('history');
+      assert.deepEqual(await history.locator('th').allInnerTexts(), ['server', 'from → to', 'outcome', 'when', 'took']);
+      assert.equal(await history.locator('td.mono').first().evaluate((td) => (globalThis as unknown as { getComputedStyle(e: unknown): { whiteSpace: string } }).getComputedStyle(td).whiteSpace), 'nowrap');
       await page.waitForTimeout(2500);
+      assert.deepEqual(b.errors, [], "the customer's panel loads without errors in the browser console");
       await shot(page, 'customer');
       const text = await page.locator('body').innerText();
       assert.match(text, /alpha-web/);
@@ -219,6 +283,7 @@ describe('console in a real browser', { skip: existsSync(CHROMIUM) ? false : `${
       await login(page, site.managerUrl, 'rita', PW.rita);
       const row = page.getByTestId('service-alpha-app');
       await row.waitFor();
+      assert.deepEqual(b.errors, [], "the reseller's panel loads without errors in the browser console");
       assert.equal(await page.getByTestId('customer-bravo').count(), 0, 'bravo is not her customer');
       await row.getByRole('button', { name: 'Disable' }).click();
       await row.locator('.s-disabled').waitFor();
@@ -239,6 +304,9 @@ describe('console in a real browser', { skip: existsSync(CHROMIUM) ? false : `${
     try {
       const { page } = b;
       await login(page, site.managerUrl, 'bob', PW.bob);
+      // bravo is on no price plan: the panel says so, without asking for an invoice there is none of.
+      await page.getByTestId('usage').filter({ hasText: 'No invoice yet' }).waitFor();
+      assert.deepEqual(b.errors, [], "a customer's panel without a price plan loads without errors in the browser console");
       await page.getByRole('button', { name: 'Password' }).click();
       const form = page.getByTestId('password');
       await form.getByLabel('Current password').fill(PW.bob);
@@ -258,6 +326,40 @@ describe('console in a real browser', { skip: existsSync(CHROMIUM) ? false : `${
       await page.getByRole('button', { name: 'Log in' }).click();
       await page.getByRole('alert').filter({ hasText: 'name or the password is wrong' }).waitFor();
       await login(page, site.managerUrl, 'bob', 'bob-second-password');
+    } finally {
+      await b.close();
+    }
+  });
+  test('an operator reads the decision loop\'s plans as tables with units', async () => {
+    // After the spike alpha-web holds more than its load needs, and bravo-web has held two
+    // servers at a light load all along: the loop soon plans a server back to the pool. The
+    // view is right without a plan too, but its picture is better with one.
+    for (let i = 0; i < 90; i++) {
+      if ((await site.client.call<{ plans: unknown[] }>('GET', '/v1/plans?moves=true&limit=1')).plans.length > 0) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const moved = (await site.client.call<{ plans: unknown[] }>('GET', '/v1/plans?moves=true&limit=1')).plans.length > 0;
+    const b = await browser();
+    try {
+      const { page } = b;
+      await login(page, site.managerUrl, 'ops', PW.ops);
+      await page.getByTestId('tab-decisions').click();
+      await page.getByTestId('surface-group').selectOption('alpha-web');
+      await page.locator('[data-testid=surface] svg').filter({ hasText: 'alpha-web' }).waitFor();
+      const plans = page.getByTestId('plans');
+      await plans.getByTestId('loop-state').waitFor();
+      if (moved) {
+        await plans.getByTestId('plan-moves').waitFor();
+        assert.match(await plans.getByTestId('plan-moves').innerText(), /→/);
+        assert.match(await plans.getByTestId('plan-reasons').innerText(), /\d+ servers?\b/);
+      }
+      const text = await plans.innerText();
+      assert.ok(!text.includes('{"') && !text.includes('":'), `raw JSON in the Decisions view: ${text.slice(0, 300)}`);
+      assert.equal(await plans.locator('pre').count(), 0);
+      assert.ok((await plans.locator('table').count()) >= 1);
+      await page.waitForTimeout(300);
+      assert.deepEqual(b.errors, [], 'the Decisions view logs no errors in the browser console');
+      await shot(page, 'operator-decisions');
     } finally {
       await b.close();
     }

@@ -108,9 +108,120 @@ export interface Sample {
   readonly servers: number;
   readonly rps: number;
   readonly p95Ms: number | null;
-  readonly targetMs: number;
+  /** targetMs is the p95 target of the group's SLA; null draws no target line. */
+  readonly targetMs: number | null;
   readonly busy: number;
 }
 
 /** MOVE_STEPS are the steps of a move, in order (src/core/dispatch). */
 export const MOVE_STEPS = ['drain', 'detach', 'set-boot-pointer', 'switch-volume', 'reset', 'wait-healthy', 'attach', 'power-off', 'done'] as const;
+
+/** Restriction is a billing restriction in force on an account (a cut-off or failed payments). */
+export interface Restriction {
+  readonly action: string;
+  readonly reason: string;
+  readonly resource: string | null;
+  readonly day: string;
+}
+
+/** Usage is GET /v1/accounts/{id}/usage: a period's metered usage (docs/BILLING.md). */
+export interface Usage {
+  readonly period: string;
+  readonly asOf: string;
+  readonly draft: boolean;
+  readonly roles: readonly {
+    readonly role: string;
+    readonly serverHours: string;
+    readonly ramGbHours: string;
+    /** levels are server-minutes per SLA level, when the account's price plan states levels. */
+    readonly levels: { readonly committed: number; readonly burst: number; readonly extended: number; readonly peakServers: number } | null;
+  }[];
+  readonly ramGbHours: string;
+  readonly metrics: readonly { readonly metric: string; readonly kind: 'counter' | 'gauge'; readonly total: string; readonly peak: number }[];
+  readonly restriction: Restriction | null;
+}
+
+/** Money is an amount as the API sends it (decimal text with the currency's minor digits). */
+export interface Money {
+  readonly amount: string;
+  readonly currency: string;
+}
+
+/** Invoice is GET /v1/accounts/{id}/invoice (hostfleet.invoice/v1). */
+export interface Invoice {
+  readonly period: { readonly label: string };
+  readonly currency: string;
+  readonly lines: readonly { readonly kind: string; readonly description: string; readonly date: string | null; readonly quantity: string; readonly unit: string; readonly rate: string; readonly amount: Money }[];
+  readonly total: Money;
+  readonly recommendations: readonly { readonly kind: string; readonly text: string; readonly detail: { readonly from?: unknown; readonly to?: unknown } }[];
+  readonly draft: boolean;
+  readonly asOf: string;
+}
+
+/** PricePlan is a stored price plan as the operator wrote it: an SLA plan or an allotment plan. */
+export interface PricePlan {
+  readonly id: string;
+  readonly kind: 'sla' | 'allotment';
+  readonly name?: string;
+  readonly currency: string;
+  readonly burstMultiple?: number | string;
+  readonly extendedMultiple?: number | string;
+  readonly burstEntryFee?: number | string;
+  readonly extendedEntryFee?: number | string;
+  readonly servers?: Readonly<Record<string, { readonly committed: number; readonly burst: number; readonly extended: number; readonly rate: number | string }>>;
+  readonly price?: number | string;
+  readonly allotments?: readonly { readonly resource: string; readonly included: number | string; readonly overageRate: number | string; readonly cutOffAt?: number | string | null }[];
+  readonly cutOffAction?: string;
+}
+
+/** AccountPlan is GET /v1/accounts/{id}/plan. */
+export interface AccountPlan {
+  readonly assignment: { readonly planId: string; readonly assignedAt: string } | null;
+  readonly plan: PricePlan | null;
+  readonly restriction: Restriction | null;
+}
+
+/** PlanReason is one line of a planned move's trace (src/core/decision/reasons.ts). */
+export type PlanReason =
+  | { readonly kind: 'request'; readonly source: string; readonly urgency: number; readonly wanted: number }
+  | { readonly kind: 'tier'; readonly tier: string; readonly held: number; readonly committed: number; readonly burst: number; readonly extended: number; readonly priority: number }
+  | { readonly kind: 'source'; readonly source: string; readonly group: string | null }
+  | { readonly kind: 'donor'; readonly group: string; readonly held: number; readonly committed: number; readonly priority: number; readonly offered: boolean }
+  | { readonly kind: 'skipped'; readonly code: string; readonly group: string | null; readonly count: number };
+
+/** DecisionRequest is an agent's (or the loop's own) request for servers in a plan. */
+export interface DecisionRequest {
+  readonly id: string;
+  readonly groupId: string;
+  readonly kind: 'add' | 'release';
+  readonly count: number;
+  readonly urgency: number;
+  readonly source: string;
+  readonly serverId?: string | null;
+}
+
+/** StoredPlan is one decision tick as GET /v1/plans returns it. */
+export interface StoredPlan {
+  readonly id: string;
+  readonly at: string;
+  readonly moves: number;
+  readonly plan: {
+    readonly plan: {
+      readonly moves: readonly { readonly serverId: string; readonly fromGroup: string | null; readonly toGroup: string | null; readonly tier: string; readonly source: string; readonly reasons: readonly PlanReason[] }[];
+      readonly unmet: readonly { readonly groupId: string; readonly wanted: number; readonly granted: number; readonly code: string }[];
+      readonly skipped: Readonly<Record<string, number>>;
+    };
+    readonly outcomes: readonly { readonly serverId: string; readonly moveId: string | null; readonly error: { readonly code: string; readonly message: string } | null }[];
+    readonly failures: readonly { readonly serverId: string; readonly groupId: string | null; readonly causes: readonly string[]; readonly action: string }[];
+    readonly requests?: readonly DecisionRequest[];
+  };
+}
+
+/** LoopState is GET /v1/decision: the decision loop on this manager. */
+export interface LoopState {
+  readonly active: boolean;
+  readonly enabled: boolean;
+  readonly pendingRequests: number;
+  readonly agentsHeard: number;
+  readonly lastTick: { readonly at: number; readonly moves: number } | null;
+}

@@ -1,10 +1,10 @@
 /**
- * main starts the console: it asks the manager who is logged in, shows the login page when
+ * main starts the console: it asks the manager whether a session is open, shows the login page when
  * nobody is, and otherwise the operator's, reseller's or customer's view over one live stream.
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, call } from './api.js';
+import { call } from './api.js';
 import type { User } from './api.js';
 import { useLive } from './live.js';
 import { Customer } from './views/Customer.js';
@@ -43,10 +43,9 @@ function Shell(props: { user: User; onLogout: () => void }) {
 function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
   useEffect(() => {
-    call<{ user: User }>('GET', '/v1/session').then((r) => setUser(r.user)).catch((e: unknown) => {
-      if (e instanceof ApiError && e.status === 401) setUser(null);
-      else setUser(null);
-    });
+    // Not being logged in is an ordinary answer of /v1/session/state (200), so a fresh visit
+    // logs no failed request; an unreachable manager also ends on the login page.
+    call<{ authenticated: boolean; user: User | null }>('GET', '/v1/session/state').then((r) => setUser(r.authenticated ? r.user : null)).catch(() => setUser(null));
   }, []);
   if (user === undefined) return null;
   if (user === null) return <Login onLogin={setUser} />;

@@ -31,7 +31,8 @@ export function Chart(props: { title: string; unit: string; times: readonly numb
     const u = new uPlot({
       width: Math.max(300, el.clientWidth),
       height: props.height ?? 220,
-      legend: { show: true },
+      // The legend names the lines; values under a cursor add nothing to a live view (and read '--' without one).
+      legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: (_u, lo, hi) => [Math.min(0, lo), Math.max(1, hi * 1.1)] } },
       axes: [

@@ -4,13 +4,13 @@
  * in for memory pressure — above 50% yellow, above 75% red), their live charts, the usage panel
  * and plan from billing when the manager has it, and start, stop and restart of each service.
  */
-import { useEffect, useState } from 'preact/hooks';
-import { call, tryGet } from '../api.js';
+import { call } from '../api.js';
 import type { Group, Status, User } from '../api.js';
 import type { Live } from '../live.js';
 import { Badge, Card, MeterBar, Notice, useAction } from '../ui/bits.js';
 import { GroupCharts } from './charts.js';
 import { MoveList } from './Operator.js';
+import { Usage } from './Usage.js';
 
 const TIER_ORDER = ['front-end', 'web', 'app', 'back-end', 'db'];
 
@@ -52,39 +52,6 @@ function ServiceControls(props: { g: Group }) {
   );
 }
 
-function scalarRows(o: unknown, max = 10): [string, string][] {
-  if (!o || typeof o !== 'object') return [];
-  return Object.entries(o as Record<string, unknown>)
-    .filter(([k, v]) => k !== 'kind' && k !== 'account' && (v === null || ['string', 'number', 'boolean'].includes(typeof v)))
-    .slice(0, max)
-    .map(([k, v]) => [k, v === null ? '–' : String(v)]);
-}
-
-function Usage(props: { accountId: string }) {
-  const [d, setD] = useState<{ usage: unknown; invoice: unknown; plan: unknown } | null>(null);
-  useEffect(() => {
-    const id = props.accountId;
-    void Promise.all([tryGet(`/v1/accounts/${id}/usage`), tryGet(`/v1/accounts/${id}/invoice`), tryGet(`/v1/accounts/${id}/plan`)])
-      .then(([usage, invoice, plan]) => setD({ usage, invoice, plan }))
-      .catch(() => setD({ usage: null, invoice: null, plan: null }));
-  }, [props.accountId]);
-  if (!d) return <Card title="Usage and plan" testId="usage"><p class="muted">loading…</p></Card>;
-  const none = d.usage === null && d.invoice === null;
-  const rec = (d.usage as { recommendation?: unknown } | null)?.recommendation ?? (d.plan as { recommendation?: unknown } | null)?.recommendation;
-  return (
-    <Card title="Usage and plan" testId="usage">
-      {none ? <p class="muted empty">Billing is not enabled on this manager yet: usage, billed so far, projection and overage appear here when it is.</p> : (
-        <div class="kv-grid">
-          {[['Invoice', d.invoice], ['Usage', d.usage], ['Plan', (d.plan as { plan?: unknown } | null)?.plan ?? null]].map(([title, o]) => (
-            <div><h3>{title as string}</h3><dl class="kv">{scalarRows(o).map(([k, v]) => <><dt>{k}</dt><dd>{v}</dd></>)}</dl></div>
-          ))}
-        </div>
-      )}
-      {rec ? <div class="notice good">Recommended plan: {typeof rec === 'string' ? rec : JSON.stringify(rec)}</div> : null}
-    </Card>
-  );
-}
-
 /** Customer is the customer's page. */
 export function Customer(props: { live: Live; user: User }) {
   const st: Status | null = props.live.status;
@@ -104,8 +71,11 @@ export function Customer(props: { live: Live; user: User }) {
           <Card title="Live"><GroupCharts samples={props.live.samples} groups={st.groups.map((g) => g.id)} compact /></Card>
         </div>
         <div>
-          {props.user.accountId ? <Usage accountId={props.user.accountId} /> : null}
-          <Card title="Changes to your servers"><MoveList moves={st.running} live testId="inflight" /><MoveList moves={st.recent} testId="history" /></Card>
+          {props.user.accountId ? <Usage accountId={props.user.accountId} roles={roles} /> : null}
+          <Card title="Changes to your servers">
+            {st.running.length > 0 ? <MoveList moves={st.running} live testId="inflight" /> : null}
+            <MoveList moves={st.recent} testId="history" />
+          </Card>
         </div>
       </div>
     </div>

@@ -4,11 +4,12 @@
  * reasons, live charts, and the decision surface per group. Tabs keep each view on one screen.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { call, tryGet } from '../api.js';
+import { call } from '../api.js';
 import type { Group, Move, Server, Status } from '../api.js';
 import type { Live } from '../live.js';
 import { Badge, Card, MeterBar, MoveSteps, Notice, duration, since, useAction } from '../ui/bits.js';
 import { GroupCharts } from './charts.js';
+import { Decisions } from './Decisions.js';
 
 const TABS = [['fleet', 'Fleet'], ['moves', 'Moves'], ['charts', 'Charts'], ['decisions', 'Decisions']] as const;
 type Tab = (typeof TABS)[number][0];
@@ -44,7 +45,7 @@ function GroupCard(props: { g: Group; target: number | null }) {
   return (
     <Card
       title={<><span class="mono">{g.id}</span> <span class="muted">· {g.accountId} · {g.role}</span></>}
-      extra={<span class="head-stats">{g.service === 'disabled' ? <Badge state="disabled" /> : null} <b>{g.servers.length}</b> servers · {rps.toFixed(1)} req/s · p95 {p95 === null ? '–' : `${p95.toFixed(0)} ms`}{props.target !== null ? ` / ${props.target} ms` : ''}</span>}
+      extra={<span class="head-stats">{g.service === 'disabled' ? <Badge state="disabled" /> : null} <b>{g.servers.length}</b> {g.servers.length === 1 ? 'server' : 'servers'} · {rps.toFixed(1)} req/s · p95 {p95 === null ? '–' : `${p95.toFixed(0)} ms`}{props.target !== null ? ` / ${props.target} ms` : ''}</span>}
       testId={`group-${g.id}`}
     >
       <div class="domains">{g.domains.join(' · ')} <span class="muted">(size {g.minSize}–{g.maxSize})</span></div>
@@ -76,13 +77,15 @@ function MoveForm(props: { st: Status }) {
   const [to, setTo] = useState('');
   const [reason, setReason] = useState('');
   const a = useAction();
+  // A server chosen a moment ago may be moving now (and so not offered): the choice is cleared.
+  const chosen = servers.some((s) => s.id === server) ? server : '';
   return (
     <Card title="Move a server" testId="move-form">
       <form class="row-form" onSubmit={(e) => {
         e.preventDefault();
-        void a.run(`move of ${server} to ${to} started`, () => call('POST', '/v1/moves', { server, to, reason: reason || 'operator move from the console', force: true }));
+        void a.run(`move of ${chosen} to ${to} started`, () => call('POST', '/v1/moves', { server: chosen, to, reason: reason || 'operator move from the console', force: true }));
       }}>
-        <label>Server <select name="server" value={server} onChange={(e) => setServer((e.target as HTMLSelectElement).value)} required>
+        <label>Server <select name="server" value={chosen} onChange={(e) => setServer((e.target as HTMLSelectElement).value)} required>
           <option value="">choose…</option>
           {servers.map((s) => <option value={s.id}>{s.id} ({s.groupId ?? s.state})</option>)}
         </select></label>
@@ -92,7 +95,7 @@ function MoveForm(props: { st: Status }) {
           <option value="pool">the pool</option>
         </select></label>
         <label class="grow">Reason <input name="reason" value={reason} placeholder="why (kept with the move)" onInput={(e) => setReason((e.target as HTMLInputElement).value)} /></label>
-        <button class="primary" disabled={a.busy || !server || !to}>Move</button>
+        <button class="primary" disabled={a.busy || !chosen || !to}>Move</button>
       </form>
       <Notice error={a.error} ok={a.ok} />
     </Card>
@@ -126,49 +129,27 @@ function FailuresCard(props: { st: Status }) {
 /** MoveList shows moves in flight with their steps, or the history with reasons. */
 export function MoveList(props: { moves: readonly Move[]; live?: boolean; testId: string }) {
   if (props.moves.length === 0) return <p class="muted empty" data-testid={props.testId}>{props.live ? 'No move in flight.' : 'No moves yet.'}</p>;
+  // The manager sends reasons and requesters to operators only; a customer's table leaves out
+  // the columns it would only ever see empty (a failed move's error still shows as its reason).
+  const why = props.moves.some((m) => m.reason !== undefined || m.error !== null);
+  const who = props.moves.some((m) => m.requestedBy !== undefined);
   return (
     <table class="tbl moves" data-testid={props.testId}>
-      <thead><tr><th>server</th><th>from → to</th><th>{props.live ? 'progress' : 'outcome'}</th><th>reason</th><th>by</th><th>when</th><th class="num">took</th></tr></thead>
+      <thead><tr><th>server</th><th>from → to</th><th>{props.live ? 'progress' : 'outcome'}</th>{why ? <th>reason</th> : null}{who ? <th>by</th> : null}<th>when</th><th class="num">took</th></tr></thead>
       <tbody>
         {props.moves.map((m) => (
           <tr data-testid={`move-${m.serverId}`} class={`move-${m.status}`}>
-            <td class="mono">{m.serverId}</td>
-            <td>{m.fromGroup ?? <i>pool</i>} → {m.toGroup ?? <i>pool</i>}</td>
+            <td class="mono nowrap">{m.serverId}</td>
+            <td class="nowrap">{m.fromGroup ?? <i>pool</i>} → {m.toGroup ?? <i>pool</i>}</td>
             <td>{props.live ? <MoveSteps move={m} /> : <Badge state={m.status} />}</td>
-            <td class="reason">{m.reason ?? ''}{m.error ? <div class="err">{m.error.message}</div> : null}</td>
-            <td class="muted">{m.requestedBy ?? ''}</td>
-            <td class="muted">{since(m.createdAt)}</td>
-            <td class="num">{duration(m)}</td>
+            {why ? <td class="reason">{m.reason ?? ''}{m.error ? <div class="err">{m.error.message}</div> : null}</td> : null}
+            {who ? <td class="muted">{m.requestedBy ?? ''}</td> : null}
+            <td class="muted nowrap">{since(m.createdAt)}</td>
+            <td class="num nowrap">{duration(m)}</td>
           </tr>
         ))}
       </tbody>
     </table>
-  );
-}
-
-function Decisions(props: { st: Status }) {
-  const groups = props.st.groups;
-  const [gid, setGid] = useState(groups[0]?.id ?? '');
-  const [svg, setSvg] = useState<{ svg: string; priority: number; responseTargetMs: number } | null>(null);
-  const [plans, setPlans] = useState<unknown>(undefined);
-  useEffect(() => {
-    if (!gid) return;
-    void call<{ svg: string; priority: number; responseTargetMs: number }>('GET', `/v1/groups/${gid}/surface`).then(setSvg);
-  }, [gid]);
-  useEffect(() => {
-    void tryGet<unknown>('/v1/plans').then(async (p) => setPlans(p ?? (await tryGet<unknown>('/v1/decision')))).catch(() => setPlans(null));
-  }, [props.st]);
-  return (
-    <div class="grid2">
-      <Card title="Decision surface" extra={<select value={gid} onChange={(e) => setGid((e.target as HTMLSelectElement).value)} data-testid="surface-group">{groups.map((g) => <option value={g.id}>{g.id}</option>)}</select>} testId="surface">
-        <p class="muted">The agents' fuzzy decision for this group at its SLA priority{svg ? ` (${svg.priority}, target ${svg.responseTargetMs} ms)` : ''}: red asks for a server, blue gives one back.</p>
-        {/* The SVG is rendered by the manager from numbers only (src/core/agent/surface.ts escapes every label). */}
-        {svg ? <div class="surface" dangerouslySetInnerHTML={{ __html: svg.svg }} /> : <p class="muted">loading…</p>}
-      </Card>
-      <Card title="Decision loop" testId="plans">
-        {plans === undefined ? <p class="muted">loading…</p> : plans === null ? <p class="muted empty">The decision loop does not publish plans on this manager yet. Moves it makes appear under Moves with their reasons.</p> : <pre class="json">{JSON.stringify(plans, null, 2)}</pre>}
-      </Card>
-    </div>
   );
 }
 

@@ -18,6 +18,7 @@ import { HostfleetError } from '../../../core/errors.js';
 import { API_ROLES } from '../../../core/model/records.js';
 import type { ApiRole, GroupRecord, MoveEvent, MoveRecord, Principal } from '../../../core/model/records.js';
 import { placeOf } from '../../../core/model/server.js';
+import { defaultSla } from '../../../core/model/sla.js';
 import { DEFAULT_FIS, compileFis, renderSurfaceSvg, sampleSurface } from '../../../core/agent/index.js';
 import type { CompiledFis } from '../../../core/agent/index.js';
 import { newId, newSecret } from '../../../drivers/clock/index.js';
@@ -86,6 +87,7 @@ export interface GroupSample {
   readonly rps: number;
   /** p95Ms is the highest of the servers' p95 response times over their last 10 s; null without traffic. */
   readonly p95Ms: number | null;
+  /** targetMs is the p95 response-time target of the group's SLA (the default agreement's when none is recorded). */
   readonly targetMs: number;
   /** busy is the share of the group's worker slots in use, 0..1. */
   readonly busy: number;
@@ -123,6 +125,8 @@ class Sampler {
 
   async sample(): Promise<void> {
     const [groups, servers, slas] = await Promise.all([db.listGroups(this.ctx.store), db.listServers(this.ctx.store), db.listSlas(this.ctx.store)]);
+    // A group without a recorded SLA runs under the default agreement (GET /v1/groups/{id}/sla
+    // answers it, and the agents and the decision loop steer by it), so its target is that one.
     const target = new Map(slas.map((s) => [s.groupId, s.responseTargetMs]));
     const now = Date.now();
     const active = servers.filter((s) => s.groupId !== null && s.state === 'active');
@@ -153,7 +157,7 @@ class Sampler {
         servers: active.filter((s) => s.groupId === g.id).length,
         rps: Math.round(ms.reduce((a, m) => a + m.rps, 0) * 10) / 10,
         p95Ms: p95s.length ? Math.max(...p95s) : null,
-        targetMs: target.get(g.id) ?? 500,
+        targetMs: target.get(g.id) ?? defaultSla(g.id).responseTargetMs,
         busy: ms.length ? ms.reduce((a, m) => a + m.busy, 0) / ms.length : 0,
       });
       if (h.length > SAMPLE_HISTORY) h.splice(0, h.length - SAMPLE_HISTORY);
@@ -442,6 +446,20 @@ export const consoleComponent: ManagerComponent = {
     app.get('/v1/session', { schema: { tags: ['console'], summary: 'who the caller is' } }, async (req) => {
       const p = principalOf(req);
       return { user: { name: p.name, role: p.role, accountId: p.accountId } };
+    });
+    // The page cannot read its HttpOnly cookie, so it asks here before choosing between the login
+    // and the console. Not being logged in is an expected answer (200), not a failure: a fresh
+    // visitor's browser logs no 401. It tells only whether this cookie names a live session;
+    // GET /v1/session stays strict (401) for API callers.
+    app.get('/v1/session/state', { schema: { tags: ['console'], summary: 'whether the caller\'s cookie names a live console session: {authenticated, user}, 200 either way' }, config: pub }, async (req, reply) => {
+      const secret = sessionSecretOf(req.headers.cookie);
+      const u = secret === null ? null : await users.findSession(ctx.store, hashToken(secret), new Date());
+      if (u === null) {
+        // A cookie of an ended session is dropped, so the browser stops sending it.
+        if (secret !== null) void reply.header('set-cookie', cookie(ctx, req, '', 0));
+        return { authenticated: false, user: null };
+      }
+      return { authenticated: true, user: { name: u.name, role: u.role, accountId: u.accountId } };
     });
     app.delete('/v1/session', { schema: { tags: ['console'], summary: 'log out: ends the session and clears the cookie' } }, async (req, reply) => {
       const secret = sessionSecretOf(req.headers.cookie);
