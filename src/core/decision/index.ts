@@ -6,6 +6,8 @@
  */
 export * from './input.js';
 export * from './reasons.js';
+export * from './demand.js';
+export { donorEligible, floorOf, tierOf } from './tiers.js';
 export * from './plan.js';
 export * from './invariants.js';
 export * from './failures.js';

@@ -17,10 +17,16 @@
  *                 that are asking themselves, lowest priority first;
  *   4. release  — groups that offered a release and were not drawn on return servers to the pool;
  *   5. limit    — at most maxMovesPerTick moves in all (the rank stage stops there).
- * Every rejected candidate is counted under a SkipCode so the plan can explain itself.
+ * Every rejected candidate is counted under a SkipCode so the plan can explain itself. The
+ * input is sorted by snapshot.ts, demand merged by demand.ts, the level rules are tiers.ts and
+ * the rank stage's heap group-heap.ts.
  */
-import type { DecisionGroup, DecisionInput, DecisionRequest, DecisionServer, RecentMove, RequestSource } from './input.js';
+import type { DecisionInput, DecisionServer } from './input.js';
+import { mergeRequests } from './demand.js';
+import { GroupHeap } from './group-heap.js';
 import type { Reason, SkipCode, SourceKind, Tier } from './reasons.js';
+import { type GroupState, takeSnapshot } from './snapshot.js';
+import { TIER_RANK, donorEligible, floorOf, tierOf } from './tiers.js';
 
 /** PlannedMove is one move of the plan: a server from a group or the pool to a group or the pool. */
 export interface PlannedMove {
@@ -52,146 +58,6 @@ export interface Plan {
   readonly skipped: Readonly<Partial<Record<SkipCode, number>>>;
 }
 
-/** Demand is a group's merged requests of the tick. */
-export interface Demand {
-  readonly groupId: string;
-  readonly add: number;
-  readonly release: number;
-  readonly urgency: number;
-  readonly requestIds: readonly string[];
-  readonly source: RequestSource;
-}
-
-/** mergeRequests folds a tick's requests into one demand per group, in group-id order. */
-export function mergeRequests(requests: readonly DecisionRequest[]): Demand[] {
-  const by = new Map<string, { load: number; failure: number; release: number; urgency: number; ids: string[]; source: RequestSource }>();
-  // Stream order must not matter: the same requests give the same plan, whatever their arrival.
-  const sorted = [...requests].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  for (const r of sorted) {
-    const count = Math.max(0, Math.floor(r.count));
-    if (count === 0) continue;
-    let d = by.get(r.groupId);
-    if (!d) {
-      d = { load: 0, failure: 0, release: 0, urgency: 0, ids: [], source: r.source };
-      by.set(r.groupId, d);
-    }
-    d.ids.push(r.id);
-    if (r.kind === 'release') {
-      // Every agent of the group may offer; the group offers the largest of them once.
-      d.release = Math.max(d.release, count);
-      continue;
-    }
-    // A replacement for a failed server is owed on top of whatever the load asks for.
-    if (r.source === 'failure') d.failure += count;
-    else d.load = Math.max(d.load, count);
-    // The demand is labelled by its most urgent request; a failure replacement labels it anyway.
-    if (d.ids.length === 1 || r.urgency > d.urgency) d.source = r.source;
-    d.urgency = Math.max(d.urgency, Math.min(1, Math.max(0, r.urgency)));
-  }
-  return [...by.entries()]
-    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-    .map(([groupId, d]) => {
-      const add = d.load + d.failure;
-      // A group that asks for servers does not at the same time offer any.
-      return { groupId, add, release: add > 0 ? 0 : d.release, urgency: d.urgency, requestIds: d.ids, source: d.failure > 0 ? 'failure' : d.source };
-    });
-}
-
-/** floorOf is the size below which a group never gives servers away: its committed level and its minimum. */
-export function floorOf(g: Pick<DecisionGroup, 'committed' | 'minSize'>): number {
-  return Math.max(g.committed, g.minSize);
-}
-
-/** tierOf tells which tier the server that would make a group hold `next` servers belongs to, or null beyond every level. */
-export function tierOf(g: Pick<DecisionGroup, 'committed' | 'burst' | 'extended' | 'maxSize'>, next: number): Tier | null {
-  if (next > g.maxSize) return null;
-  if (next <= g.committed) return 'committed';
-  if (next <= g.burst) return 'burst';
-  if (next <= g.extended) return 'extended';
-  return null;
-}
-
-const TIER_RANK: Readonly<Record<Tier, number>> = { committed: 0, burst: 1, extended: 2, release: 3 };
-
-/**
- * donorEligible is the reclaim rule. A donor never goes below its floor. Servers it holds above
- * its burst level are best effort and go to any committed or burst demand; servers between its
- * committed and burst levels go to a receiver restoring its committed level, or to a burst
- * receiver of strictly higher priority. Extended demand never takes from a group.
- */
-export function donorEligible(donor: DecisionGroup, donorHeld: number, receiver: DecisionGroup, tier: Tier): SkipCode | null {
-  if (tier === 'extended' || tier === 'release') return 'donor-priority';
-  if (donorHeld - 1 < floorOf(donor)) return donorHeld - 1 < donor.committed ? 'donor-at-committed' : 'donor-at-min-size';
-  if (donorHeld > donor.burst) return null;
-  if (tier === 'committed') return null;
-  return donor.priority < receiver.priority ? null : 'donor-priority';
-}
-
-interface GroupState {
-  readonly g: DecisionGroup;
-  held: number;
-  members: DecisionServer[];
-  wanted: number;
-  granted: number;
-  offered: number;
-  urgency: number;
-  requestIds: readonly string[];
-  source: RequestSource;
-  asking: boolean;
-  lastReceived: number;
-  blocked: SkipCode | null;
-}
-
-/** heap of groups keyed by the fairness rule; smaller key first. */
-class GroupHeap {
-  private readonly a: GroupState[] = [];
-  constructor(private readonly less: (x: GroupState, y: GroupState) => boolean) {}
-  get size(): number {
-    return this.a.length;
-  }
-  push(x: GroupState): void {
-    const a = this.a;
-    a.push(x);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(a[i] as GroupState, a[p] as GroupState)) break;
-      [a[i], a[p]] = [a[p] as GroupState, a[i] as GroupState];
-      i = p;
-    }
-  }
-  pop(): GroupState | undefined {
-    const a = this.a;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last !== undefined) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && this.less(a[l] as GroupState, a[m] as GroupState)) m = l;
-        if (r < a.length && this.less(a[r] as GroupState, a[m] as GroupState)) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m] as GroupState, a[i] as GroupState];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
-const byId = (x: { id: string }, y: { id: string }) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
-
-/**
- * pickOrder orders a group's servers for giving away: servers whose agent asked go last (the
- * asker carries the group decider's history and cool-down; moving it would reset them), then
- * the one that moved longest ago first.
- */
-const pickOrder = (askers: ReadonlySet<string>) => (x: DecisionServer, y: DecisionServer) =>
-  Number(askers.has(x.id)) - Number(askers.has(y.id)) || (x.movedAt ?? -Infinity) - (y.movedAt ?? -Infinity) || byId(x, y);
-
 /** decide runs one tick: see the module comment for the stages and docs/DECISION.md for the rules. */
 export function decide(input: DecisionInput): Plan {
   const { now, settings } = input;
@@ -201,48 +67,7 @@ export function decide(input: DecisionInput): Plan {
   };
 
   // ---- snapshot ---------------------------------------------------------------------------
-  const groups = new Map<string, GroupState>();
-  for (const g of [...input.groups].sort(byId)) {
-    groups.set(g.id, { g, held: g.joining, members: [], wanted: 0, granted: 0, offered: 0, urgency: 0, requestIds: [], source: 'agent', asking: false, lastReceived: -Infinity, blocked: null });
-  }
-  const warmSame = new Map<string, DecisionServer[]>();
-  const warmOther: DecisionServer[] = [];
-  const cold: DecisionServer[] = [];
-  // Sorted once so every later choice (and the warm lists' order) is independent of input order.
-  for (const s of [...input.servers].sort(byId)) {
-    if (s.spot === 'group' && s.groupId !== null) {
-      const st = groups.get(s.groupId);
-      if (st) {
-        st.held++;
-        st.members.push(s);
-      }
-    } else if (s.spot === 'pool') {
-      if (s.temp === 'warm') {
-        if (s.groupId !== null && groups.has(s.groupId)) {
-          const l = warmSame.get(s.groupId) ?? [];
-          l.push(s);
-          warmSame.set(s.groupId, l);
-        } else warmOther.push(s);
-      } else cold.push(s);
-    }
-  }
-  const askers = new Set<string>();
-  for (const r of input.requests) if (r.serverId) askers.add(r.serverId);
-  for (const st of groups.values()) st.members.sort(pickOrder(askers));
-  for (const l of warmSame.values()) l.sort(byId);
-  warmOther.sort(byId);
-  cold.sort(byId);
-  const recentPairs = new Map<string, number>();
-  for (const m of input.recent) {
-    if (m.toGroup !== null) {
-      const st = groups.get(m.toGroup);
-      if (st && m.at > st.lastReceived) st.lastReceived = m.at;
-    }
-    if (m.fromGroup !== null && m.toGroup !== null) {
-      const k = pairKey(m);
-      recentPairs.set(k, Math.max(recentPairs.get(k) ?? -Infinity, m.at));
-    }
-  }
+  const { groups, warmSame, warmOther, cold, recentPairs } = takeSnapshot(input);
 
   // ---- demand -----------------------------------------------------------------------------
   const demands = mergeRequests(input.requests);
@@ -303,14 +128,37 @@ export function decide(input: DecisionInput): Plan {
     return 'no-supply';
   };
 
-  const grant = (r: GroupState, s: DecisionServer, from: GroupState | null, source: SourceKind, tier: Tier, donor?: Reason): void => {
+  const grant = (
+    r: GroupState,
+    s: DecisionServer,
+    from: GroupState | null,
+    source: SourceKind,
+    tier: Tier,
+    donor?: Reason,
+  ): void => {
     const reasons: Reason[] = [
       { kind: 'request', requestIds: r.requestIds, source: r.source, urgency: r.urgency, wanted: r.wanted },
-      { kind: 'tier', tier, held: r.held, committed: r.g.committed, burst: r.g.burst, extended: r.g.extended, priority: r.g.priority },
+      {
+        kind: 'tier',
+        tier,
+        held: r.held,
+        committed: r.g.committed,
+        burst: r.g.burst,
+        extended: r.g.extended,
+        priority: r.g.priority,
+      },
       { kind: 'source', source, group: from?.g.id ?? null },
     ];
     if (donor) reasons.push(donor);
-    moves.push({ order: moves.length, serverId: s.id, fromGroup: from?.g.id ?? null, toGroup: r.g.id, source, tier, reasons });
+    moves.push({
+      order: moves.length,
+      serverId: s.id,
+      fromGroup: from?.g.id ?? null,
+      toGroup: r.g.id,
+      source,
+      tier,
+      reasons,
+    });
     taken.add(s.id);
     r.held++;
     r.granted++;
@@ -382,7 +230,11 @@ export function decide(input: DecisionInput): Plan {
       for (const c of candidates) {
         const d = c.st;
         const code = c.offered
-          ? d.held - 1 < floorOf(d.g) ? (d.held - 1 < d.g.committed ? 'donor-at-committed' : 'donor-at-min-size') : null
+          ? d.held - 1 < floorOf(d.g)
+            ? d.held - 1 < d.g.committed
+              ? 'donor-at-committed'
+              : 'donor-at-min-size'
+            : null
           : donorEligible(d.g, d.held, r.g, tier);
         if (code !== null) {
           skip(code);
@@ -398,7 +250,14 @@ export function decide(input: DecisionInput): Plan {
         s = got;
         from = d;
         source = c.offered ? 'offered-release' : 'donor';
-        donorReason = { kind: 'donor', group: d.g.id, held: d.held, committed: d.g.committed, priority: d.g.priority, offered: c.offered };
+        donorReason = {
+          kind: 'donor',
+          group: d.g.id,
+          held: d.held,
+          committed: d.g.committed,
+          priority: d.g.priority,
+          offered: c.offered,
+        };
         break;
       }
     }
@@ -411,7 +270,8 @@ export function decide(input: DecisionInput): Plan {
     if (r.granted < r.wanted) heap.push(r);
   }
   for (const st of states) {
-    if (st.wanted > st.granted) unmet.push({ groupId: st.g.id, wanted: st.wanted, granted: st.granted, code: st.blocked ?? 'tick-limit' });
+    if (st.wanted > st.granted)
+      unmet.push({ groupId: st.g.id, wanted: st.wanted, granted: st.granted, code: st.blocked ?? 'tick-limit' });
   }
 
   // ---- release ----------------------------------------------------------------------------
@@ -426,7 +286,9 @@ export function decide(input: DecisionInput): Plan {
         skip('release-cooling');
         break;
       }
-      const s = d.members.find((m) => !taken.has(m.id) && (m.movedAt === null || now - m.movedAt >= settings.serverCooldownMs));
+      const s = d.members.find(
+        (m) => !taken.has(m.id) && (m.movedAt === null || now - m.movedAt >= settings.serverCooldownMs),
+      );
       if (!s) {
         skip('server-cooling');
         break;
@@ -440,7 +302,15 @@ export function decide(input: DecisionInput): Plan {
         tier: 'release',
         reasons: [
           { kind: 'request', requestIds: d.requestIds, source: d.source, urgency: d.urgency, wanted: d.offered },
-          { kind: 'tier', tier: 'release', held: d.held, committed: d.g.committed, burst: d.g.burst, extended: d.g.extended, priority: d.g.priority },
+          {
+            kind: 'tier',
+            tier: 'release',
+            held: d.held,
+            committed: d.g.committed,
+            burst: d.g.burst,
+            extended: d.g.extended,
+            priority: d.g.priority,
+          },
           { kind: 'source', source: 'group', group: d.g.id },
         ],
       });
@@ -453,8 +323,4 @@ export function decide(input: DecisionInput): Plan {
   }
 
   return { tickId: input.tickId, at: now, moves, unmet, skipped };
-}
-
-function pairKey(m: RecentMove): string {
-  return `${m.fromGroup ?? ''}\u0000${m.toGroup ?? ''}`;
 }

@@ -6,7 +6,8 @@
  */
 import type { DecisionInput } from './input.js';
 import type { Plan } from './plan.js';
-import { mergeRequests, tierOf } from './plan.js';
+import { mergeRequests } from './demand.js';
+import { tierOf } from './tiers.js';
 
 /** WarmAction pre-boots a cold server for a group ('warm') or switches a warm one off ('cool'). */
 export interface WarmAction {
@@ -25,9 +26,14 @@ export interface WarmAction {
  */
 export function likelyNeed(input: DecisionInput, plan: Plan): { groupId: string; score: number }[] {
   const unmet = new Map(plan.unmet.map((u) => [u.groupId, u.wanted - u.granted]));
-  const urgency = new Map(mergeRequests(input.requests).filter((d) => d.add > 0).map((d) => [d.groupId, d.urgency]));
+  const urgency = new Map(
+    mergeRequests(input.requests)
+      .filter((d) => d.add > 0)
+      .map((d) => [d.groupId, d.urgency]),
+  );
   const held = new Map<string, number>();
-  for (const s of input.servers) if (s.spot === 'group' && s.groupId !== null) held.set(s.groupId, (held.get(s.groupId) ?? 0) + 1);
+  for (const s of input.servers)
+    if (s.spot === 'group' && s.groupId !== null) held.set(s.groupId, (held.get(s.groupId) ?? 0) + 1);
   for (const m of plan.moves) {
     if (m.toGroup !== null) held.set(m.toGroup, (held.get(m.toGroup) ?? 0) + 1);
     if (m.fromGroup !== null) held.set(m.fromGroup, (held.get(m.fromGroup) ?? 0) - 1);
@@ -51,7 +57,9 @@ export function planWarmPool(input: DecisionInput, plan: Plan): WarmAction[] {
   // (and covers its group), or every tick would start another warm-up until the first ends.
   const warming = input.servers.filter((s) => s.spot === 'moving' && s.temp === 'warm');
   const warm = input.servers.filter((s) => s.spot === 'pool' && s.temp === 'warm' && !taken.has(s.id));
-  const cold = input.servers.filter((s) => s.spot === 'pool' && s.temp !== 'warm' && !taken.has(s.id)).sort((a, b) => (a.id < b.id ? -1 : 1));
+  const cold = input.servers
+    .filter((s) => s.spot === 'pool' && s.temp !== 'warm' && !taken.has(s.id))
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
   const target = input.settings.warmPoolSize;
   const out: WarmAction[] = [];
   // Ranking the groups is the costly part; a pool already at its target needs none of it.
@@ -69,8 +77,12 @@ export function planWarmPool(input: DecisionInput, plan: Plan): WarmAction[] {
   } else if (warm.length > target) {
     // Only servers already warm are cooled; one still warming up is left to finish.
     const rank = new Map(ranked.map((r, i) => [r.groupId, i]));
-    const worst = [...warm].sort((a, b) => (rank.get(b.groupId ?? '') ?? Infinity) - (rank.get(a.groupId ?? '') ?? Infinity) || (a.id < b.id ? -1 : 1));
-    for (const s of worst.slice(0, warm.length - target)) out.push({ kind: 'cool', serverId: s.id, groupId: null, score: 0 });
+    const worst = [...warm].sort(
+      (a, b) =>
+        (rank.get(b.groupId ?? '') ?? Infinity) - (rank.get(a.groupId ?? '') ?? Infinity) || (a.id < b.id ? -1 : 1),
+    );
+    for (const s of worst.slice(0, warm.length - target))
+      out.push({ kind: 'cool', serverId: s.id, groupId: null, score: 0 });
   }
   return out;
 }
