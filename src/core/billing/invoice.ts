@@ -5,15 +5,30 @@
  * every text that came from input, so an account or plan name cannot inject markup.
  */
 import { HostfleetError } from '../errors.js';
-import { type AllotmentAction, type AllotmentPlan, type AllotmentPeriodRating, type PaymentOutcome, rateAllotmentPeriod, recommendAllotmentPlan } from './allotment.js';
+import type { AllotmentPlan } from './allotment-plan.js';
+import { recommendAllotmentPlan } from './allotment-projection.js';
+import {
+  type AllotmentAction,
+  type AllotmentPeriodRating,
+  type PaymentOutcome,
+  rateAllotmentPeriod,
+} from './allotment.js';
 import type { InvoiceLine } from './line.js';
-import { type AllocationUsage, type MetricUsage, accountRamGbHoursByDay } from './meter.js';
+import type { AllocationUsage } from './meter.js';
+import type { MetricUsage } from './metric-meter.js';
+import { accountRamGbHoursByDay } from './ram-hours.js';
 import { type Currency, type Money, type MoneyJSON, formatMoney, moneyToJSON, sumMoney } from './money.js';
 import { type BillingPeriod, HOUR_MS, periodDays } from './period.js';
 import type { SlaPlan } from './plan.js';
 import { type SlaRating, BYTES_PER_GB, rateSla } from './rate.js';
 import { type Ratio, ratio, toPlainDecimal } from './ratio.js';
-import { type Recommendation, type RecommendationPolicy, DEFAULT_POLICY, describeRecommendation, recommendCommitted } from './recommend.js';
+import {
+  type Recommendation,
+  type RecommendationPolicy,
+  DEFAULT_POLICY,
+  describeRecommendation,
+  recommendCommitted,
+} from './recommend.js';
 
 /** Invoice is one account's bill for one period. total is the sum of the lines' amounts. */
 export interface Invoice {
@@ -36,10 +51,20 @@ export interface Invoice {
 export function buildInvoice(input: Omit<Invoice, 'id' | 'total'>): Invoice {
   for (const l of input.lines) {
     if (l.amount.currency !== input.currency) {
-      throw new HostfleetError('E_CONFIG', `invoice ${input.account}/${input.period.label} is in ${input.currency} but a line is in ${l.amount.currency}; an account's plans must share one currency`);
+      throw new HostfleetError(
+        'E_CONFIG',
+        `invoice ${input.account}/${input.period.label} is in ${input.currency} but a line is in ${l.amount.currency}; an account's plans must share one currency`,
+      );
     }
   }
-  return { ...input, id: `${input.account}/${input.period.label}`, total: sumMoney(input.currency, input.lines.map((l) => l.amount)) };
+  return {
+    ...input,
+    id: `${input.account}/${input.period.label}`,
+    total: sumMoney(
+      input.currency,
+      input.lines.map((l) => l.amount),
+    ),
+  };
 }
 
 /** SlaInvoiceOptions are the inputs of invoiceSla besides plan and usage. */
@@ -52,11 +77,20 @@ export interface SlaInvoiceOptions {
  * invoiceSla bills an account under an SLA plan for a period: rated level usage, one-time
  * fees, and next-period recommendations. `usage` must be metered over exactly `period`.
  */
-export function invoiceSla(plan: SlaPlan, account: string, period: BillingPeriod, usage: AllocationUsage, metrics: readonly MetricUsage[], opts: SlaInvoiceOptions): { readonly invoice: Invoice; readonly rating: SlaRating } {
+export function invoiceSla(
+  plan: SlaPlan,
+  account: string,
+  period: BillingPeriod,
+  usage: AllocationUsage,
+  metrics: readonly MetricUsage[],
+  opts: SlaInvoiceOptions,
+): { readonly invoice: Invoice; readonly rating: SlaRating } {
   const rating = rateSla(plan, account, period, usage, metrics);
   const notes: string[] = [];
   if (rating.overCeilingServerMinutes > 0) {
-    notes.push(`${rating.overCeilingServerMinutes} server-minutes were above the extended ceiling of the SLA; they are billed at the extended rate.`);
+    notes.push(
+      `${rating.overCeilingServerMinutes} server-minutes were above the extended ceiling of the SLA; they are billed at the extended rate.`,
+    );
   }
   const invoice = buildInvoice({
     account,
@@ -83,13 +117,21 @@ export interface AllotmentInvoiceOptions {
  * allotmentDaysFromUsage derives the daily usage of an allotment plan from metering: GB
  * RAM-hours from the allocation history's memory, GB transferred from 'transfer-bytes'.
  */
-export function allotmentDaysFromUsage(account: string, period: BillingPeriod, usage: AllocationUsage, metrics: readonly MetricUsage[]): { readonly date: string; readonly usage: { readonly 'ram-gb-hours': Ratio; readonly 'transfer-gb': Ratio } }[] {
+export function allotmentDaysFromUsage(
+  account: string,
+  period: BillingPeriod,
+  usage: AllocationUsage,
+  metrics: readonly MetricUsage[],
+): { readonly date: string; readonly usage: { readonly 'ram-gb-hours': Ratio; readonly 'transfer-gb': Ratio } }[] {
   const days = periodDays(period);
   const ram = accountRamGbHoursByDay(usage, account, days);
   const transfer = metrics.find((m) => m.account === account && m.metric === 'transfer-bytes');
   return days.map((d, i) => ({
     date: d.date,
-    usage: { 'ram-gb-hours': (ram[i] as { gbHours: Ratio }).gbHours, 'transfer-gb': ratio(transfer?.byDay[i]?.total ?? 0n, BYTES_PER_GB) },
+    usage: {
+      'ram-gb-hours': (ram[i] as { gbHours: Ratio }).gbHours,
+      'transfer-gb': ratio(transfer?.byDay[i]?.total ?? 0n, BYTES_PER_GB),
+    },
   }));
 }
 
@@ -109,11 +151,21 @@ function describeAction(date: string, a: AllotmentAction): string {
  * plan price and each day's overage, with the cut-off and payment actions as notes, and a
  * plan recommendation when the period's usage exceeded the plan.
  */
-export function invoiceAllotment(plan: AllotmentPlan, account: string, period: BillingPeriod, usage: AllocationUsage, metrics: readonly MetricUsage[], opts: AllotmentInvoiceOptions): { readonly invoice: Invoice; readonly rating: AllotmentPeriodRating } {
+export function invoiceAllotment(
+  plan: AllotmentPlan,
+  account: string,
+  period: BillingPeriod,
+  usage: AllocationUsage,
+  metrics: readonly MetricUsage[],
+  opts: AllotmentInvoiceOptions,
+): { readonly invoice: Invoice; readonly rating: AllotmentPeriodRating } {
   const days = allotmentDaysFromUsage(account, period, usage, metrics);
   const rating = rateAllotmentPeriod(plan, opts.catalogue, days, opts.payments ?? {});
   const rec = recommendAllotmentPlan(rating.plan, rating.state.used, opts.catalogue);
-  const recommendations: Recommendation[] = rec.exceeds.length > 0 ? [{ kind: 'change-plan', from: rating.plan.id, to: rec.recommended?.id ?? null, exceeds: rec.exceeds }] : [];
+  const recommendations: Recommendation[] =
+    rec.exceeds.length > 0
+      ? [{ kind: 'change-plan', from: rating.plan.id, to: rec.recommended?.id ?? null, exceeds: rec.exceeds }]
+      : [];
   const invoice = buildInvoice({
     account,
     period,
@@ -160,7 +212,14 @@ export const QUANTITY_PLACES = 6;
 
 function recommendationDetail(r: Recommendation): unknown {
   if (r.kind !== 'change-plan') return r;
-  return { ...r, exceeds: r.exceeds.map((e) => ({ resource: e.resource, projected: toPlainDecimal(e.projected, QUANTITY_PLACES), included: toPlainDecimal(e.included, QUANTITY_PLACES) })) };
+  return {
+    ...r,
+    exceeds: r.exceeds.map((e) => ({
+      resource: e.resource,
+      projected: toPlainDecimal(e.projected, QUANTITY_PLACES),
+      included: toPlainDecimal(e.included, QUANTITY_PLACES),
+    })),
+  };
 }
 
 /** invoiceToJSON converts an invoice for the API: decimals as strings, instants as ISO text. */
@@ -169,7 +228,11 @@ export function invoiceToJSON(inv: Invoice): InvoiceJSON {
     kind: 'hostfleet.invoice/v1',
     id: inv.id,
     account: inv.account,
-    period: { label: inv.period.label, start: new Date(inv.period.startMs).toISOString(), end: new Date(inv.period.endMs).toISOString() },
+    period: {
+      label: inv.period.label,
+      start: new Date(inv.period.startMs).toISOString(),
+      end: new Date(inv.period.endMs).toISOString(),
+    },
     currency: inv.currency,
     plan: inv.plan,
     lines: inv.lines.map((l) => ({
@@ -184,7 +247,11 @@ export function invoiceToJSON(inv: Invoice): InvoiceJSON {
       amount: moneyToJSON(l.amount),
     })),
     total: moneyToJSON(inv.total),
-    recommendations: inv.recommendations.map((r) => ({ kind: r.kind, text: describeRecommendation(r), detail: recommendationDetail(r) })),
+    recommendations: inv.recommendations.map((r) => ({
+      kind: r.kind,
+      text: describeRecommendation(r),
+      detail: recommendationDetail(r),
+    })),
     notes: inv.notes,
     issuedAt: new Date(inv.issuedAtMs).toISOString(),
   };
@@ -192,7 +259,10 @@ export function invoiceToJSON(inv: Invoice): InvoiceJSON {
 
 /** escapeHtml escapes the five characters that matter in HTML text and attribute values. */
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 }
 
 /**
@@ -208,8 +278,14 @@ export function renderInvoiceHtml(inv: Invoice, opts: { readonly provider?: stri
         `<tr><td>${e(l.description)}</td><td class="num">${e(toPlainDecimal(l.quantity, 4))}</td><td>${e(l.unit)}</td><td class="num">${e(toPlainDecimal(l.rate, QUANTITY_PLACES))}</td><td class="num">${e(formatMoney(l.amount))}</td></tr>`,
     )
     .join('\n');
-  const recs = inv.recommendations.length === 0 ? '' : `<section><h2>Recommendations for the next period</h2><ul>${inv.recommendations.map((r) => `<li>${e(describeRecommendation(r))}</li>`).join('')}</ul></section>`;
-  const notes = inv.notes.length === 0 ? '' : `<section><h2>Notes</h2><ul>${inv.notes.map((n) => `<li>${e(n)}</li>`).join('')}</ul></section>`;
+  const recs =
+    inv.recommendations.length === 0
+      ? ''
+      : `<section><h2>Recommendations for the next period</h2><ul>${inv.recommendations.map((r) => `<li>${e(describeRecommendation(r))}</li>`).join('')}</ul></section>`;
+  const notes =
+    inv.notes.length === 0
+      ? ''
+      : `<section><h2>Notes</h2><ul>${inv.notes.map((n) => `<li>${e(n)}</li>`).join('')}</ul></section>`;
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -8,7 +8,7 @@
  */
 import { type FieldProblem, invalid } from '../errors.js';
 import { ROLES, type Role } from '../model/names.js';
-import type { LevelCeilings } from './meter.js';
+import type { LevelCeilings } from './levels.js';
 import { type Currency, type Money, checkCurrency, moneyFromMajor } from './money.js';
 import { type Ratio, ceilRatio, cmp, isRatio, mul, parseDecimal, ratio, ZERO } from './ratio.js';
 
@@ -104,24 +104,36 @@ export const PLAN_ID_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
  * and returns the raw object with the values (a bad currency reads as USD so the rest of the
  * plan can still be checked and every problem reported at once).
  */
-export function planHeader(raw: unknown, out: FieldProblem[]): { p: Record<string, unknown>; id: unknown; name: unknown; currency: Currency } {
+export function planHeader(
+  raw: unknown,
+  out: FieldProblem[],
+): { p: Record<string, unknown>; id: unknown; name: unknown; currency: Currency } {
   if (typeof raw !== 'object' || raw === null) throw invalid([{ field: 'plan', problem: 'must be an object' }]);
   const p = raw as Record<string, unknown>;
   const id = p['id'];
-  if (typeof id !== 'string' || !PLAN_ID_RE.test(id)) out.push({ field: 'id', problem: 'must be 1–64 characters: lower-case letters, digits, . _ -, starting with a letter or digit' });
+  if (typeof id !== 'string' || !PLAN_ID_RE.test(id))
+    out.push({
+      field: 'id',
+      problem: 'must be 1–64 characters: lower-case letters, digits, . _ -, starting with a letter or digit',
+    });
   const name = p['name'] ?? id;
-  if (typeof name !== 'string' || name.length === 0 || name.length > 200) out.push({ field: 'name', problem: 'must be text of 1–200 characters' });
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200)
+    out.push({ field: 'name', problem: 'must be text of 1–200 characters' });
   const curProblem = checkCurrency('currency', p['currency']);
   if (curProblem !== null) out.push(curProblem);
   const currency = (curProblem === null ? p['currency'] : 'USD') as Currency;
   return { p, id, name, currency };
 }
 
-
 const ONE = ratio(1);
 
 /** decimalField parses a decimal field into out-problems; returns ZERO when invalid (the caller throws). */
-export function decimalField(out: FieldProblem[], field: string, v: unknown, opts: { min?: Ratio; minExclusive?: boolean } = {}): Ratio {
+export function decimalField(
+  out: FieldProblem[],
+  field: string,
+  v: unknown,
+  opts: { min?: Ratio; minExclusive?: boolean } = {},
+): Ratio {
   const r = parseDecimal(field, v, opts);
   if (isRatio(r)) return r;
   out.push(r);
@@ -135,8 +147,10 @@ function wholeField(out: FieldProblem[], field: string, v: unknown): number {
 }
 
 function checkLevelsOrder(out: FieldProblem[], field: string, c: Ratio, b: Ratio, e: Ratio): void {
-  if (cmp(b, c) < 0) out.push({ field: `${field}.burst`, problem: 'the burst ceiling must be at least the committed level' });
-  if (cmp(e, b) < 0) out.push({ field: `${field}.extended`, problem: 'the extended ceiling must be at least the burst ceiling' });
+  if (cmp(b, c) < 0)
+    out.push({ field: `${field}.burst`, problem: 'the burst ceiling must be at least the committed level' });
+  if (cmp(e, b) < 0)
+    out.push({ field: `${field}.extended`, problem: 'the extended ceiling must be at least the burst ceiling' });
 }
 
 function quantityField(out: FieldProblem[], field: string, v: unknown): QuantityCommitment | null {
@@ -163,17 +177,28 @@ export function parseSlaPlan(raw: unknown): SlaPlan {
   const out: FieldProblem[] = [];
   const { p, id, name, currency } = planHeader(raw, out);
   const burstMultiple = decimalField(out, 'burstMultiple', p['burstMultiple'], { min: ONE, minExclusive: true });
-  const extendedMultiple = decimalField(out, 'extendedMultiple', p['extendedMultiple'], { min: ONE, minExclusive: true });
-  if (out.every((f) => f.field !== 'burstMultiple' && f.field !== 'extendedMultiple') && cmp(extendedMultiple, burstMultiple) <= 0) {
-    out.push({ field: 'extendedMultiple', problem: 'must be larger than burstMultiple (the extended rate is an even larger multiple of the committed rate)' });
+  const extendedMultiple = decimalField(out, 'extendedMultiple', p['extendedMultiple'], {
+    min: ONE,
+    minExclusive: true,
+  });
+  if (
+    out.every((f) => f.field !== 'burstMultiple' && f.field !== 'extendedMultiple') &&
+    cmp(extendedMultiple, burstMultiple) <= 0
+  ) {
+    out.push({
+      field: 'extendedMultiple',
+      problem: 'must be larger than burstMultiple (the extended rate is an even larger multiple of the committed rate)',
+    });
   }
   const burstEntryFee = decimalField(out, 'burstEntryFee', p['burstEntryFee'] ?? 0, { min: ZERO });
   const extendedEntryFee = decimalField(out, 'extendedEntryFee', p['extendedEntryFee'] ?? 0, { min: ZERO });
   const committedBilling = (p['committedBilling'] ?? 'reserved') as CommittedBilling;
-  if (!COMMITTED_BILLING.includes(committedBilling)) out.push({ field: 'committedBilling', problem: `must be one of ${COMMITTED_BILLING.join(', ')}` });
+  if (!COMMITTED_BILLING.includes(committedBilling))
+    out.push({ field: 'committedBilling', problem: `must be one of ${COMMITTED_BILLING.join(', ')}` });
   const servers: Partial<Record<Role, ServerCommitment>> = {};
   const rawServers = p['servers'] ?? {};
-  if (typeof rawServers !== 'object' || rawServers === null) out.push({ field: 'servers', problem: 'must be an object keyed by role' });
+  if (typeof rawServers !== 'object' || rawServers === null)
+    out.push({ field: 'servers', problem: 'must be an object keyed by role' });
   else {
     for (const [role, v] of Object.entries(rawServers as Record<string, unknown>)) {
       const f = `servers.${role}`;
@@ -214,8 +239,14 @@ export function parseSlaPlan(raw: unknown): SlaPlan {
 }
 
 /** levelRate returns the rate of a level: committed rate × 1, × burstMultiple or × extendedMultiple. */
-export function levelRate(plan: Pick<SlaPlan, 'burstMultiple' | 'extendedMultiple'>, committedRate: Ratio, level: 'committed' | 'burst' | 'extended'): Ratio {
-  return level === 'committed' ? committedRate : mul(committedRate, level === 'burst' ? plan.burstMultiple : plan.extendedMultiple);
+export function levelRate(
+  plan: Pick<SlaPlan, 'burstMultiple' | 'extendedMultiple'>,
+  committedRate: Ratio,
+  level: 'committed' | 'burst' | 'extended',
+): Ratio {
+  return level === 'committed'
+    ? committedRate
+    : mul(committedRate, level === 'burst' ? plan.burstMultiple : plan.extendedMultiple);
 }
 
 /** MeasureLevels is an SLA stated in a performance measure (Figure 12 uses simultaneous connections). */
@@ -235,11 +266,14 @@ export interface MeasureLevels {
  */
 export function serverLevelsFromMeasure(m: MeasureLevels): LevelCeilings {
   const out: FieldProblem[] = [];
-  if (!Number.isSafeInteger(m.committed) || m.committed < 0) out.push({ field: 'committed', problem: 'must be a non-negative whole number' });
-  if (!Number.isSafeInteger(m.perServer) || m.perServer <= 0) out.push({ field: 'perServer', problem: 'must be a positive whole number' });
+  if (!Number.isSafeInteger(m.committed) || m.committed < 0)
+    out.push({ field: 'committed', problem: 'must be a non-negative whole number' });
+  if (!Number.isSafeInteger(m.perServer) || m.perServer <= 0)
+    out.push({ field: 'perServer', problem: 'must be a positive whole number' });
   const bm = decimalField(out, 'burstMultiple', m.burstMultiple, { min: ONE });
   const em = decimalField(out, 'extendedMultiple', m.extendedMultiple, { min: ONE });
-  if (out.length === 0 && cmp(em, bm) < 0) out.push({ field: 'extendedMultiple', problem: 'must be at least burstMultiple' });
+  if (out.length === 0 && cmp(em, bm) < 0)
+    out.push({ field: 'extendedMultiple', problem: 'must be at least burstMultiple' });
   if (out.length > 0) throw invalid(out);
   const per = ratio(m.perServer);
   const servers = (level: Ratio): number => Number(ceilRatio(mul(level, ratio(1n, per.n))));

@@ -16,7 +16,10 @@ import { HostfleetError } from '../errors.js';
 import type { Role } from '../model/names.js';
 import type { Level } from './events.js';
 import { type InvoiceLine, feeLine, makeLine } from './line.js';
-import { type AllocationUsage, type LevelMinutes, type MetricUsage, MB_PER_GB, levelMinutes } from './meter.js';
+import { type LevelMinutes, levelMinutes } from './levels.js';
+import type { AllocationUsage } from './meter.js';
+import type { MetricUsage } from './metric-meter.js';
+import { MB_PER_GB } from './ram-hours.js';
 import { type BillingPeriod, MINUTE_MS, periodMinutes } from './period.js';
 import { type QuantityCommitment, type SlaPlan, levelRate } from './plan.js';
 import { type Ratio, ZERO, add, cmp, isZero, max, min, mul, ratio, sub } from './ratio.js';
@@ -74,9 +77,18 @@ function tiers(used: Ratio, q: QuantityCommitment): { committed: Ratio; burst: R
  * 'transfer-bytes', storage uses 'storage-mb'). A role the account used but the plan does not
  * cover is a configuration error (E_CONFIG), never a silently dropped minute.
  */
-export function rateSla(plan: SlaPlan, account: string, period: BillingPeriod, usage: AllocationUsage, metrics: readonly MetricUsage[] = []): SlaRating {
+export function rateSla(
+  plan: SlaPlan,
+  account: string,
+  period: BillingPeriod,
+  usage: AllocationUsage,
+  metrics: readonly MetricUsage[] = [],
+): SlaRating {
   if (usage.window.startMs !== period.startMs || usage.window.endMs !== period.endMs) {
-    throw new HostfleetError('E_INTERNAL', `usage was metered over [${usage.window.startMs}, ${usage.window.endMs}) but the period ${period.label} is [${period.startMs}, ${period.endMs})`);
+    throw new HostfleetError(
+      'E_INTERNAL',
+      `usage was metered over [${usage.window.startMs}, ${usage.window.endMs}) but the period ${period.label} is [${period.startMs}, ${period.endMs})`,
+    );
   }
   const c = plan.currency;
   const lines: InvoiceLine[] = [];
@@ -87,7 +99,11 @@ export function rateSla(plan: SlaPlan, account: string, period: BillingPeriod, u
   const used = new Map(usage.roles.filter((r) => r.account === account).map((r) => [r.role, r.segments]));
   for (const role of used.keys()) {
     if (plan.servers[role] === undefined) {
-      throw new HostfleetError('E_CONFIG', `account ${account} held ${role} servers in ${period.label} but plan ${plan.id} has no commitment for role ${role}; add servers.${role} to the plan`, { details: { account, plan: plan.id, role } });
+      throw new HostfleetError(
+        'E_CONFIG',
+        `account ${account} held ${role} servers in ${period.label} but plan ${plan.id} has no commitment for role ${role}; add servers.${role} to the plan`,
+        { details: { account, plan: plan.id, role } },
+      );
     }
   }
   const planRoles = Object.keys(plan.servers).sort() as Role[];
@@ -103,8 +119,19 @@ export function rateSla(plan: SlaPlan, account: string, period: BillingPeriod, u
     const amounts: Record<Level, number> = { committed: committedCharged, burst: lm.burst, extended: lm.extended };
     for (const level of ['committed', 'burst', 'extended'] as const) {
       if (amounts[level] === 0) continue;
-      const what = level === 'committed' && plan.committedBilling === 'reserved' ? `${sc.committed} reserved` : LEVEL_WORD[level];
-      lines.push(makeLine(c, { kind: 'usage', description: `${role} servers, ${what} (server-hours)`, resource: role, level, quantity: hours(amounts[level]), unit: 'server-hour', rate: levelRate(plan, sc.rate, level) }));
+      const what =
+        level === 'committed' && plan.committedBilling === 'reserved' ? `${sc.committed} reserved` : LEVEL_WORD[level];
+      lines.push(
+        makeLine(c, {
+          kind: 'usage',
+          description: `${role} servers, ${what} (server-hours)`,
+          resource: role,
+          level,
+          quantity: hours(amounts[level]),
+          unit: 'server-hour',
+          rate: levelRate(plan, sc.rate, level),
+        }),
+      );
     }
   }
   let network: QuantityRating | null = null;
@@ -116,7 +143,18 @@ export function rateSla(plan: SlaPlan, account: string, period: BillingPeriod, u
     network = { committedCharged, burst: t.burst, extended: t.extended, used: gb };
     enteredBurst ||= !isZero(t.burst);
     enteredExtended ||= !isZero(t.extended);
-    lines.push(...quantityLines(plan, plan.network, 'network', 'data transferred (GB)', 'GB', committedCharged, t.burst, t.extended));
+    lines.push(
+      ...quantityLines(
+        plan,
+        plan.network,
+        'network',
+        'data transferred (GB)',
+        'GB',
+        committedCharged,
+        t.burst,
+        t.extended,
+      ),
+    );
   }
   let storage: QuantityRating | null = null;
   if (plan.storage !== null) {
@@ -138,23 +176,64 @@ export function rateSla(plan: SlaPlan, account: string, period: BillingPeriod, u
       storageBurst ||= !isZero(t.burst);
       storageExtended ||= !isZero(t.extended);
     }
-    const committedCharged = plan.committedBilling === 'reserved' ? mul(plan.storage.committed, hours(periodMinutes(period))) : sumC;
+    const committedCharged =
+      plan.committedBilling === 'reserved' ? mul(plan.storage.committed, hours(periodMinutes(period))) : sumC;
     storage = { committedCharged, burst: sumB, extended: sumE, used: sumUsed };
     enteredBurst ||= storageBurst;
     enteredExtended ||= storageExtended;
-    lines.push(...quantityLines(plan, plan.storage, 'storage', 'storage (GB-hours)', 'GB-hour', committedCharged, sumB, sumE));
+    lines.push(
+      ...quantityLines(plan, plan.storage, 'storage', 'storage (GB-hours)', 'GB-hour', committedCharged, sumB, sumE),
+    );
   }
-  if (enteredBurst && plan.burstEntryFee.amountMinor !== 0n) lines.push(feeLine('fee', `one-time fee: entered the burst level in ${period.label}`, plan.burstEntryFee, { level: 'burst' }));
-  if (enteredExtended && plan.extendedEntryFee.amountMinor !== 0n) lines.push(feeLine('fee', `one-time fee: entered the extended level in ${period.label}`, plan.extendedEntryFee, { level: 'extended' }));
-  return { account, lines, roles, network, storage, enteredBurst, enteredExtended, overCeilingServerMinutes: overCeiling };
+  if (enteredBurst && plan.burstEntryFee.amountMinor !== 0n)
+    lines.push(
+      feeLine('fee', `one-time fee: entered the burst level in ${period.label}`, plan.burstEntryFee, {
+        level: 'burst',
+      }),
+    );
+  if (enteredExtended && plan.extendedEntryFee.amountMinor !== 0n)
+    lines.push(
+      feeLine('fee', `one-time fee: entered the extended level in ${period.label}`, plan.extendedEntryFee, {
+        level: 'extended',
+      }),
+    );
+  return {
+    account,
+    lines,
+    roles,
+    network,
+    storage,
+    enteredBurst,
+    enteredExtended,
+    overCeilingServerMinutes: overCeiling,
+  };
 }
 
-function quantityLines(plan: SlaPlan, q: QuantityCommitment, resource: string, what: string, unit: 'GB' | 'GB-hour', committed: Ratio, burst: Ratio, extended: Ratio): InvoiceLine[] {
+function quantityLines(
+  plan: SlaPlan,
+  q: QuantityCommitment,
+  resource: string,
+  what: string,
+  unit: 'GB' | 'GB-hour',
+  committed: Ratio,
+  burst: Ratio,
+  extended: Ratio,
+): InvoiceLine[] {
   const out: InvoiceLine[] = [];
   const amounts: Record<Level, Ratio> = { committed, burst, extended };
   for (const level of ['committed', 'burst', 'extended'] as const) {
     if (cmp(amounts[level], ZERO) === 0) continue;
-    out.push(makeLine(plan.currency, { kind: 'usage', description: `${what}, ${LEVEL_WORD[level]}`, resource, level, quantity: amounts[level], unit, rate: levelRate(plan, q.rate, level) }));
+    out.push(
+      makeLine(plan.currency, {
+        kind: 'usage',
+        description: `${what}, ${LEVEL_WORD[level]}`,
+        resource,
+        level,
+        quantity: amounts[level],
+        unit,
+        rate: levelRate(plan, q.rate, level),
+      }),
+    );
   }
   return out;
 }

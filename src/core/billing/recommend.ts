@@ -7,8 +7,8 @@
  */
 import { invalid } from '../errors.js';
 import type { Role } from '../model/names.js';
-import type { LevelCeilings } from './meter.js';
-import type { AllottedResource } from './allotment.js';
+import type { LevelCeilings } from './levels.js';
+import type { AllottedResource } from './allotment-plan.js';
 import type { BillingPeriod } from './period.js';
 import { periodMinutes } from './period.js';
 import { type DecimalInput, decimalField } from './plan.js';
@@ -30,19 +30,36 @@ export interface RecommendationPolicy {
  * of a month) above committed — "frequent bursts" — and suggests lowering when the peak
  * stayed at or below half the commitment all period.
  */
-export const DEFAULT_POLICY: RecommendationPolicy = { raiseWhenAboveFraction: ratio(1, 10), raiseBy: ratio(1, 2), lowerWhenPeakAtMostFraction: ratio(1, 2) };
+export const DEFAULT_POLICY: RecommendationPolicy = {
+  raiseWhenAboveFraction: ratio(1, 10),
+  raiseBy: ratio(1, 2),
+  lowerWhenPeakAtMostFraction: ratio(1, 2),
+};
 
 /** parseRecommendationPolicy validates a raw policy (decimals), or throws E_VALIDATION. */
-export function parseRecommendationPolicy(raw: { readonly raiseWhenAboveFraction?: DecimalInput; readonly raiseBy?: DecimalInput; readonly lowerWhenPeakAtMostFraction?: DecimalInput }): RecommendationPolicy {
+export function parseRecommendationPolicy(raw: {
+  readonly raiseWhenAboveFraction?: DecimalInput;
+  readonly raiseBy?: DecimalInput;
+  readonly lowerWhenPeakAtMostFraction?: DecimalInput;
+}): RecommendationPolicy {
   const out: { field: string; problem: string }[] = [];
   const one = ratio(1);
   const p = {
-    raiseWhenAboveFraction: decimalField(out, 'raiseWhenAboveFraction', raw.raiseWhenAboveFraction ?? '0.1', { min: ZERO }),
+    raiseWhenAboveFraction: decimalField(out, 'raiseWhenAboveFraction', raw.raiseWhenAboveFraction ?? '0.1', {
+      min: ZERO,
+    }),
     raiseBy: decimalField(out, 'raiseBy', raw.raiseBy ?? '0.5', { min: ZERO, minExclusive: true }),
-    lowerWhenPeakAtMostFraction: decimalField(out, 'lowerWhenPeakAtMostFraction', raw.lowerWhenPeakAtMostFraction ?? '0.5', { min: ZERO }),
+    lowerWhenPeakAtMostFraction: decimalField(
+      out,
+      'lowerWhenPeakAtMostFraction',
+      raw.lowerWhenPeakAtMostFraction ?? '0.5',
+      { min: ZERO },
+    ),
   };
-  if (cmp(p.raiseWhenAboveFraction, one) > 0) out.push({ field: 'raiseWhenAboveFraction', problem: 'must be at most 1' });
-  if (cmp(p.lowerWhenPeakAtMostFraction, one) >= 0) out.push({ field: 'lowerWhenPeakAtMostFraction', problem: 'must be below 1' });
+  if (cmp(p.raiseWhenAboveFraction, one) > 0)
+    out.push({ field: 'raiseWhenAboveFraction', problem: 'must be at most 1' });
+  if (cmp(p.lowerWhenPeakAtMostFraction, one) >= 0)
+    out.push({ field: 'lowerWhenPeakAtMostFraction', problem: 'must be below 1' });
   if (out.length > 0) throw invalid(out);
   return p;
 }
@@ -64,7 +81,11 @@ export type Recommendation =
       readonly from: string;
       /** to is the cheapest plan covering the projection, or null when none does. */
       readonly to: string | null;
-      readonly exceeds: readonly { readonly resource: AllottedResource; readonly projected: Ratio; readonly included: Ratio }[];
+      readonly exceeds: readonly {
+        readonly resource: AllottedResource;
+        readonly projected: Ratio;
+        readonly included: Ratio;
+      }[];
     };
 
 /**
@@ -89,20 +110,48 @@ export function raiseMeasure(committed: number, raiseBy: Ratio): number {
  * policy's step after frequent bursts, or lowering it to the observed peak when it was far
  * from used. Roles with neither get no recommendation.
  */
-export function recommendCommitted(plan: { readonly servers: Readonly<Partial<Record<Role, LevelCeilings>>> }, rating: Pick<SlaRating, 'roles'>, period: BillingPeriod, policy: RecommendationPolicy = DEFAULT_POLICY): Recommendation[] {
+export function recommendCommitted(
+  plan: { readonly servers: Readonly<Partial<Record<Role, LevelCeilings>>> },
+  rating: Pick<SlaRating, 'roles'>,
+  period: BillingPeriod,
+  policy: RecommendationPolicy = DEFAULT_POLICY,
+): Recommendation[] {
   const out: Recommendation[] = [];
   const total = periodMinutes(period);
   for (const r of rating.roles) {
     const levels = plan.servers[r.role];
     if (levels === undefined) continue;
     const from: LevelCeilings = { committed: levels.committed, burst: levels.burst, extended: levels.extended };
-    const evidence = { minutesAboveCommitted: r.minutes.minutesAboveCommitted, periodMinutes: total, peakServers: r.minutes.peakServers };
-    if (r.minutes.minutesAboveCommitted > 0 && cmp(ratio(r.minutes.minutesAboveCommitted, total), policy.raiseWhenAboveFraction) > 0) {
-      out.push({ kind: 'raise-committed', role: r.role, from, to: scaleLevels(from, add(ratio(1), policy.raiseBy)), ...evidence });
-    } else if (from.committed > 0 && r.minutes.peakServers < from.committed && cmp(ratio(r.minutes.peakServers, from.committed), policy.lowerWhenPeakAtMostFraction) <= 0) {
+    const evidence = {
+      minutesAboveCommitted: r.minutes.minutesAboveCommitted,
+      periodMinutes: total,
+      peakServers: r.minutes.peakServers,
+    };
+    if (
+      r.minutes.minutesAboveCommitted > 0 &&
+      cmp(ratio(r.minutes.minutesAboveCommitted, total), policy.raiseWhenAboveFraction) > 0
+    ) {
+      out.push({
+        kind: 'raise-committed',
+        role: r.role,
+        from,
+        to: scaleLevels(from, add(ratio(1), policy.raiseBy)),
+        ...evidence,
+      });
+    } else if (
+      from.committed > 0 &&
+      r.minutes.peakServers < from.committed &&
+      cmp(ratio(r.minutes.peakServers, from.committed), policy.lowerWhenPeakAtMostFraction) <= 0
+    ) {
       const peak = Math.max(1, r.minutes.peakServers);
       const factor = ratio(peak, from.committed);
-      out.push({ kind: 'lower-committed', role: r.role, from, to: { ...scaleLevels(from, factor), committed: peak }, ...evidence });
+      out.push({
+        kind: 'lower-committed',
+        role: r.role,
+        from,
+        to: { ...scaleLevels(from, factor), committed: peak },
+        ...evidence,
+      });
     }
   }
   return out;
@@ -111,8 +160,15 @@ export function recommendCommitted(plan: { readonly servers: Readonly<Partial<Re
 /** describeRecommendation renders a recommendation as one sentence for people. */
 export function describeRecommendation(r: Recommendation): string {
   if (r.kind === 'change-plan') {
-    const what = r.exceeds.map((e) => `${e.resource} projected ${toPlainDecimal(e.projected, 2)} over an allotment of ${toPlainDecimal(e.included, 2)}`).join('; ');
-    return r.to === null ? `Projected usage exceeds plan ${r.from} (${what}) and no plan covers it; contact us for a custom plan.` : `Switch from plan ${r.from} to ${r.to}: ${what}.`;
+    const what = r.exceeds
+      .map(
+        (e) =>
+          `${e.resource} projected ${toPlainDecimal(e.projected, 2)} over an allotment of ${toPlainDecimal(e.included, 2)}`,
+      )
+      .join('; ');
+    return r.to === null
+      ? `Projected usage exceeds plan ${r.from} (${what}) and no plan covers it; contact us for a custom plan.`
+      : `Switch from plan ${r.from} to ${r.to}: ${what}.`;
   }
   const pct = toPlainDecimal(mul(ratio(r.minutesAboveCommitted * 100, r.periodMinutes), ratio(1)), 1);
   if (r.kind === 'raise-committed') {
