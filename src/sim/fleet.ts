@@ -11,44 +11,27 @@
  * pool) and failed. Powered servers — warm, joining, active, leaving — are what server-hours
  * count.
  */
-import { stepsFor } from '../core/dispatch/index.js';
-import type { MoveStep } from '../core/dispatch/index.js';
+import { checkFleet } from './fleet-check.js';
+import { moveSeconds } from './move-time.js';
 import type { Rng } from './rng.js';
 import type { ServerModel } from './scenario.js';
+import {
+  ACTIVE,
+  COLD,
+  FAILED,
+  JOINING,
+  LEAVING,
+  SIM_STATES,
+  WARM,
+  type FleetCounts,
+  type SimState,
+} from './server-states.js';
 
-/** SIM_STATES are the simulated server states. */
-export const SIM_STATES = ['pool-cold', 'pool-warm', 'joining', 'active', 'leaving', 'failed'] as const;
-/** SimState is one of SIM_STATES. */
-export type SimState = (typeof SIM_STATES)[number];
-
-const COLD = 0;
-const WARM = 1;
-const JOINING = 2;
-const ACTIVE = 3;
-const LEAVING = 4;
-const FAILED = 5;
+export { SIM_STATES, type FleetCounts, type SimState } from './server-states.js';
+export { moveSeconds, stepSeconds } from './move-time.js';
 
 /** JoinKind says where a joining server comes from, which decides its delay. */
 export type JoinKind = 'cold' | 'warm' | 'group';
-
-/** stepSeconds gives every move step its duration under a server model; warm means the personality is already booted. */
-export function stepSeconds(m: ServerModel, warm: boolean): Readonly<Record<MoveStep, number>> {
-  return {
-    drain: m.drainS, detach: 0, 'set-boot-pointer': 0, 'switch-volume': 0,
-    reset: warm ? 0 : m.resetS, 'wait-healthy': warm ? m.warmBootS : m.coldBootS, attach: 0, 'power-off': m.powerOffS, done: 0,
-  };
-}
-
-/** moveSeconds is the duration of a whole move from a group or the pool (null) to a group or the pool. */
-export function moveSeconds(m: ServerModel, from: string | null, to: string | null, warm = false): number {
-  const d = stepSeconds(m, warm);
-  let s = 0;
-  for (const step of stepsFor(from, to)) s += d[step];
-  return s;
-}
-
-/** FleetCounts is a conservation snapshot: servers per state (sums to the fleet size). */
-export type FleetCounts = Readonly<Record<SimState, number>>;
 
 /** Fleet is one policy's servers. Customers and sites are numbered 0 … n − 1. */
 export class Fleet {
@@ -79,7 +62,15 @@ export class Fleet {
   private readonly mtbfTicks: number;
   private readonly mttrTicks: number;
 
-  constructor(model: ServerModel, siteSizes: readonly number[], customerSite: readonly number[], ticks: number, tickSeconds: number, replicationLagS: number, rng: Rng) {
+  constructor(
+    model: ServerModel,
+    siteSizes: readonly number[],
+    customerSite: readonly number[],
+    ticks: number,
+    tickSeconds: number,
+    replicationLagS: number,
+    rng: Rng,
+  ) {
     this.n = siteSizes.reduce((a, b) => a + b, 0);
     this.state = new Uint8Array(this.n);
     this.owner = new Int32Array(this.n).fill(-1);
@@ -171,7 +162,12 @@ export class Fleet {
 
   /** powered is the number of servers that draw power and count as server-hours. */
   powered(): number {
-    return (this.stateCount[WARM] as number) + (this.stateCount[JOINING] as number) + (this.stateCount[ACTIVE] as number) + (this.stateCount[LEAVING] as number);
+    return (
+      (this.stateCount[WARM] as number) +
+      (this.stateCount[JOINING] as number) +
+      (this.stateCount[ACTIVE] as number) +
+      (this.stateCount[LEAVING] as number)
+    );
   }
 
   /** activeServers lists a customer's active servers (a live view: do not keep it across calls). */
@@ -359,36 +355,12 @@ export class Fleet {
    * counters and lists (empty when the fleet is consistent): the conservation test's oracle.
    */
   check(): string[] {
-    const bad: string[] = [];
-    const byState = new Int32Array(SIM_STATES.length);
-    const act = new Int32Array(this.active.length);
-    const joi = new Int32Array(this.active.length);
-    for (let s = 0; s < this.n; s++) {
-      const st = this.state[s] as number;
-      byState[st] = (byState[st] as number) + 1;
-      const o = this.owner[s] as number;
-      if (st === ACTIVE) act[o] = (act[o] as number) + 1;
-      if (st === JOINING) joi[o] = (joi[o] as number) + 1;
-    }
-    let total = 0;
-    for (let i = 0; i < SIM_STATES.length; i++) {
-      total += byState[i] as number;
-      if (byState[i] !== this.stateCount[i]) bad.push(`state ${SIM_STATES[i]}: counted ${this.stateCount[i]}, found ${byState[i]}`);
-    }
-    if (total !== this.n) bad.push(`servers: ${total} found, ${this.n} in the fleet`);
-    for (let c = 0; c < this.active.length; c++) {
-      if (act[c] !== this.active[c] || (this.activeList[c] as number[]).length !== act[c]) bad.push(`customer ${c}: active ${this.active[c]}, found ${act[c]}`);
-      if (joi[c] !== this.joining[c]) bad.push(`customer ${c}: joining ${this.joining[c]}, found ${joi[c]}`);
-    }
-    this.coldList.forEach((l, si) => {
-      for (const s of l) if (this.state[s] !== COLD || this.site[s] !== si) bad.push(`server ${s} in site ${si}'s cold pool is ${SIM_STATES[this.state[s] as number]}`);
-    });
-    this.warmList.forEach((l, si) => {
-      for (const s of l) if (this.state[s] !== WARM || this.site[s] !== si) bad.push(`server ${s} in site ${si}'s warm pool is ${SIM_STATES[this.state[s] as number]}`);
-    });
-    const pooled = this.coldList.reduce((a, l) => a + l.length, 0) + this.warmList.reduce((a, l) => a + l.length, 0);
-    if (pooled !== (byState[COLD] as number) + (byState[WARM] as number)) bad.push(`pool lists hold ${pooled}, states say ${(byState[COLD] as number) + (byState[WARM] as number)}`);
-    return bad;
+    return checkFleet(this);
+  }
+
+  /** siteCount is the number of sites. */
+  get siteCount(): number {
+    return this.coldList.length;
   }
 
   /** tickSeconds is the fleet's tick. */

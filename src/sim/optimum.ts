@@ -11,7 +11,7 @@
 import { serversNeeded } from './capacity.js';
 import type { CapacityTable } from './capacity.js';
 import type { SimContext } from './context.js';
-import { moveSeconds } from './fleet.js';
+import { moveSeconds } from './move-time.js';
 import type { CustomerMetrics, PolicyResult } from './run.js';
 
 /** optimumLeadTicks is the optimum's look-ahead: the warm join in ticks (at least 1). */
@@ -35,7 +35,8 @@ export function optimumAllocation(ctx: SimContext, charts: readonly number[]): P
   for (let c = 0; c < s.customers.length; c++) {
     const rates = ctx.demand.rates[c] as Float64Array;
     const table = ctx.tables[c] as CapacityTable;
-    for (let t = 0; t < ticks + lead; t++) need[t] = t < ticks ? serversNeeded(table, rates[ctx.demand.warmup + t] as number) : 0;
+    for (let t = 0; t < ticks + lead; t++)
+      need[t] = t < ticks ? serversNeeded(table, rates[ctx.demand.warmup + t] as number) : 0;
     let sum = 0;
     let prev = 0;
     for (let t = 0; t < ticks; t++) {
@@ -48,7 +49,12 @@ export function optimumAllocation(ctx: SimContext, charts: readonly number[]): P
       const ci = charts.indexOf(c);
       if (ci >= 0) (chart[ci] as Float32Array)[t] = need[t] as number;
     }
-    customers.push({ id: (s.customers[c] as (typeof s.customers)[number]).id, serverHours: sum * hours, violationMinutes: 0, revenue: null });
+    customers.push({
+      id: (s.customers[c] as (typeof s.customers)[number]).id,
+      serverHours: sum * hours,
+      violationMinutes: 0,
+      revenue: null,
+    });
   }
   let sh = 0;
   let peak = 0;
@@ -57,7 +63,21 @@ export function optimumAllocation(ctx: SimContext, charts: readonly number[]): P
     if ((powered[t] as number) > peak) peak = powered[t] as number;
   }
   return {
-    policy: 'optimum', serverHours: sh * hours, violationMinutes: 0, moves, crossSiteMoves: 0, releases: 0, failures: 0, revenue: null, peakPowered: peak,
-    customers, powered, pool: new Float32Array(ticks), violating: new Float32Array(ticks), chart, conservationErrors: [], wallMs: performance.now() - t0,
+    policy: 'optimum',
+    serverHours: sh * hours,
+    violationMinutes: 0,
+    moves,
+    crossSiteMoves: 0,
+    releases: 0,
+    failures: 0,
+    revenue: null,
+    peakPowered: peak,
+    customers,
+    powered,
+    pool: new Float32Array(ticks),
+    violating: new Float32Array(ticks),
+    chart,
+    conservationErrors: [],
+    wallMs: performance.now() - t0,
   };
 }

@@ -1,0 +1,235 @@
+/**
+ * hostfleet-agents are the simulated agents of the hostfleet policy, one per group, wired from
+ * the same src/core functions as the live agent: the aggregator (B_k of measured response time
+ * and CPU), the Holt-Winters predictor (arrival rate per predictor step) and `decisionStep`
+ * (aggregate → predict → FIS → hysteresis). An agent sees what a real one would — the
+ * ground-truth queue's mean response time and utilisation — not the demand itself; its request
+ * size comes from its own predictor's M/M/c model at the forecast rate.
+ */
+import {
+  addSample,
+  compileFis,
+  groupDecider,
+  createAggregator,
+  createPredictor,
+  DEFAULT_FIS,
+  DEFAULT_HW_PARAMS,
+  DEFAULT_THRESHOLDS,
+  decisionStep,
+  INITIAL_DECIDE_STATE,
+  observeRates,
+  predictQueue,
+  resolveProbeSpecs,
+  createStepMemo,
+} from '../../core/agent/index.js';
+import type {
+  Aggregator,
+  CompiledFis,
+  DecideState,
+  Predictor,
+  RequestTypeSpec,
+  StepMemo,
+  Thresholds,
+} from '../../core/agent/index.js';
+import type { DecisionRequest } from '../../core/decision/index.js';
+import { capacityTable, meanResponseMs, serversNeeded } from '../capacity.js';
+import type { CapacityTable } from '../capacity.js';
+import type { SimContext } from '../context.js';
+import { rateAt } from '../context.js';
+import type { Fleet } from '../fleet.js';
+import { moveSeconds } from '../move-time.js';
+
+interface Agent {
+  readonly agg: Aggregator;
+  readonly pred: Predictor;
+  state: DecideState;
+  readonly memo: StepMemo;
+  sum: number;
+  count: number;
+}
+
+/** SimAgents holds every group's agent of one run. */
+export class SimAgents {
+  private readonly fis: CompiledFis;
+  private readonly thresholds: Thresholds;
+  private readonly stepTicks: number;
+  private readonly types: RequestTypeSpec[][] = [];
+  private readonly agents: Agent[] = [];
+  private readonly agentTable: CapacityTable[] = [];
+
+  constructor(private readonly ctx: SimContext) {
+    const s = ctx.scenario;
+    const hf = s.hostfleet;
+    const n = ctx.customerSite.length;
+    this.fis = compileFis(DEFAULT_FIS);
+    this.thresholds = { ...DEFAULT_THRESHOLDS, confirm: hf.confirm, cooldown: hf.cooldown };
+    this.stepTicks = Math.max(1, Math.round(hf.predictorStepS / s.tickSeconds));
+    const horizonS = moveSeconds(s.server, null, 'g');
+    for (let c = 0; c < n; c++) {
+      const cust = s.customers[c] as (typeof s.customers)[number];
+      // One queue per worker slot: c = servers × workers at the per-worker rate, the same queue the ground truth is.
+      const t: RequestTypeSpec[] = [
+        { name: 'dynamic', serviceRate: 1000 / s.server.serviceMs, targetMs: cust.sla.targetMs },
+      ];
+      this.types.push(t);
+      const specs = resolveProbeSpecs({
+        dynamic_rt_ms: { window: hf.responseWindow, min: s.server.serviceMs, max: 2 * cust.sla.targetMs },
+        cpu_pct: { window: hf.responseWindow },
+      });
+      const period = Math.round(86_400 / hf.predictorStepS);
+      const pred = createPredictor({
+        stepSeconds: hf.predictorStepS,
+        seasonSeconds: 86_400,
+        horizonSeconds: horizonS,
+        hw: {
+          ...DEFAULT_HW_PARAMS,
+          smooth: Math.min(Math.floor((period - 1) / 2), Math.round(2400 / hf.predictorStepS)),
+        },
+        requestTypes: t,
+      });
+      this.agents.push({
+        agg: createAggregator(specs),
+        pred,
+        state: INITIAL_DECIDE_STATE,
+        memo: createStepMemo(),
+        sum: 0,
+        count: 0,
+      });
+    }
+    // The agent's model for one request type is M/M/(servers × workers) at the per-worker rate, so
+    // "how many servers meet the percentile at rate λ" is tabulated once with the same Erlang C.
+    const agentTables = new Map<number, CapacityTable>();
+    for (let c = 0; c < n; c++) {
+      const cust = s.customers[c] as (typeof s.customers)[number];
+      let tb = agentTables.get(cust.sla.targetMs);
+      const size = (ctx.tables[c] as CapacityTable).lamMax.length - 1;
+      if (tb === undefined || tb.lamMax.length <= size) {
+        tb = capacityTable(
+          {
+            serviceMs: s.server.serviceMs,
+            workers: s.server.workers,
+            targetMs: cust.sla.targetMs,
+            percentile: s.percentile,
+          },
+          size,
+        );
+        agentTables.set(cust.sla.targetMs, tb);
+      }
+    }
+    for (let c = 0; c < n; c++)
+      this.agentTable.push(
+        agentTables.get((s.customers[c] as (typeof s.customers)[number]).sla.targetMs) as CapacityTable,
+      );
+  }
+
+  /** agentWant is the smallest server count the agent's own M/M/c model says meets the percentile at rate λ. */
+  readonly agentWant = (c: number, lambda: number, upTo: number): number =>
+    Math.min(upTo, serversNeeded(this.agentTable[c] as CapacityTable, lambda));
+
+  /** agentWantSlow is agentWant straight from predictQueue; the tests check the two agree. */
+  readonly agentWantSlow = (c: number, lambda: number, upTo: number): number => {
+    const w = this.ctx.scenario.server.workers;
+    const tol = 1 - this.ctx.scenario.percentile;
+    const t = this.types[c] as RequestTypeSpec[];
+    let lo = 1;
+    let hi = Math.max(1, upTo);
+    if ((predictQueue(t, [lambda], hi * w)[0]?.pMiss ?? 1) > tol) return hi;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((predictQueue(t, [lambda], mid * w)[0]?.pMiss ?? 1) <= tol) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+
+  /** learnHistory feeds customer c's predictor the warm-up days the operator already has. */
+  learnHistory(c: number): void {
+    const a = this.agents[c] as Agent;
+    for (let t = -this.ctx.demand.warmup; t + this.stepTicks <= 0; t += this.stepTicks) {
+      let sum = 0;
+      for (let k = 0; k < this.stepTicks; k++) sum += rateAt(this.ctx, c, t + k);
+      observeRates(a.pred, [sum / this.stepTicks]);
+    }
+  }
+
+  /**
+   * request runs customer c's agent at the start of tick t on what it measured at t − 1 and
+   * returns its request, or null. nextSeq numbers the run's requests; serverIds names servers.
+   */
+  request(
+    fleet: Fleet,
+    c: number,
+    t: number,
+    serverIds: readonly string[],
+    nextSeq: () => number,
+  ): DecisionRequest | null {
+    const ctx = this.ctx;
+    const s = ctx.scenario;
+    const hf = s.hostfleet;
+    const w = s.server.workers;
+    const id = s.customers[c]?.id as string;
+    const a = this.agents[c] as Agent;
+    const lambda = rateAt(ctx, c, t - 1);
+    a.sum += lambda;
+    a.count++;
+    if (a.count === this.stepTicks) {
+      observeRates(a.pred, [a.sum / a.count]);
+      a.sum = 0;
+      a.count = 0;
+    }
+    const active = fleet.active[c] as number;
+    const cust = s.customers[c] as (typeof s.customers)[number];
+    if (active > 0) {
+      const rt = meanResponseMs((ctx.tables[c] as (typeof ctx.tables)[number]).spec, lambda, active);
+      addSample(a.agg, 'dynamic_rt_ms', Number.isFinite(rt) ? rt : 10 * cust.sla.targetMs);
+      addSample(
+        a.agg,
+        'cpu_pct',
+        Math.min(100, (100 * lambda * s.server.serviceMs) / (1000 * active * s.server.workers)),
+      );
+    }
+    const out = decisionStep({
+      fis: this.fis,
+      aggregator: a.agg,
+      predictor: a.pred,
+      priority: ctx.priority[c] as number,
+      servers: active * w,
+      state: a.state,
+      thresholds: this.thresholds,
+      memo: a.memo,
+    });
+    a.state = out.state;
+    const held = fleet.held(c);
+    const forecast = out.predictions[0]?.lambda ?? Number.NaN;
+    const expect = Math.max(Number.isFinite(forecast) ? forecast : 0, lambda) * (1 + hf.headroom);
+    const ext = ctx.extended[c] as number;
+    // Claim 6: the predictor's horizon asks for what the forecast needs before the load arrives.
+    if (held < ext) {
+      const want = this.agentWant(c, expect, ext);
+      if (want > held) {
+        return {
+          id: `p${nextSeq()}`,
+          groupId: id,
+          kind: 'add',
+          count: want - held,
+          urgency: Math.min(1, Math.max(0, out.predictions[0]?.pMiss ?? 1)),
+          source: 'predicted',
+        };
+      }
+    }
+    if (out.request === 'none') return null;
+    const want = this.agentWant(c, expect, ext + 1);
+    let count: number;
+    if (out.request === 'add') count = Math.max(1, want - held);
+    else count = Math.min(held - want, Math.ceil(held / 4));
+    // The agent does not offer a server its own forecast says it still needs.
+    if (count <= 0) return null;
+    const urgency =
+      out.request === 'add'
+        ? Math.min(1, Math.max(0, out.predictions[0]?.pMiss ?? out.need.need))
+        : Math.min(1, Math.max(0, -out.need.need));
+    // As live, the request comes from the group's decider (its lowest server id), which names it.
+    const decider = groupDecider(fleet.activeServers(c).map((x) => serverIds[x] as string)) ?? 'none';
+    return { id: `${decider}:${t}:${nextSeq()}`, groupId: id, kind: out.request, count, urgency, source: 'agent' };
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * hostfleet-site runs the hostfleet policy's decision loop for one site: it builds the site's
+ * DecisionInput, calls `decide` of src/core/decision, carries the plan out on the fleet, keeps
+ * the warm pool with `planWarmPool`, and serves demand the site cannot meet locally with
+ * servers from the site with the most spare pool (the extended level of seed 001, paying the
+ * replication lag) — the global coordinator's part, done here in the simulator.
+ *
+ * Snapshot: to keep a tick cheap, the input lists the servers of groups that ask for something
+ * or hold more than their floor (the only possible donors), and the pool; every other group's
+ * servers are folded into its `joining` count, which `decide` adds to `held`, so each group's
+ * held count stays exact. The cold pool is listed up to the tick's move bound plus the
+ * warm-pool target: a tick cannot use more.
+ */
+import { decide, planWarmPool } from '../../core/decision/index.js';
+import type {
+  DecisionGroup,
+  DecisionInput,
+  DecisionRequest,
+  DecisionServer,
+  DecisionSettings,
+  RecentMove,
+} from '../../core/decision/index.js';
+import type { SimContext } from '../context.js';
+import type { Fleet } from '../fleet.js';
+import type { HostfleetStats } from './hostfleet.js';
+
+/** SiteDecider holds what the decision loop keeps between ticks: recent moves and cached views of servers and groups. */
+export class SiteDecider {
+  private readonly ids: readonly string[];
+  private readonly index: ReadonlyMap<string, number>;
+  private readonly tickMs: number;
+  private readonly cache: (DecisionServer | undefined)[] = [];
+  private readonly recent: RecentMove[][];
+  private readonly recentSpan: number;
+  private readonly siteCustomers: number[][];
+  // A group's entry changes only with its joining count: kept and reused while that is the same.
+  private readonly groupViews: (DecisionGroup | undefined)[];
+
+  /** asking marks the customers that asked for something this tick; serverIds names servers. */
+  constructor(
+    private readonly ctx: SimContext,
+    private readonly settings: DecisionSettings,
+    private readonly stats: HostfleetStats,
+    private readonly serverIds: readonly string[],
+    private readonly asking: Uint8Array,
+  ) {
+    const s = ctx.scenario;
+    const n = ctx.customerSite.length;
+    const nSites = s.sites.length;
+    this.ids = s.customers.map((c) => c.id);
+    const ids = this.ids;
+    this.index = new Map(ids.map((id, i) => [id, i]));
+    this.tickMs = s.tickSeconds * 1000;
+    this.recent = Array.from({ length: nSites }, () => []);
+    this.recentSpan = Math.max(settings.reverseCooldownMs, settings.groupCooldownMs, settings.serverCooldownMs);
+    this.siteCustomers = Array.from({ length: nSites }, () => []);
+    for (let c = 0; c < n; c++) (this.siteCustomers[ctx.customerSite[c] as number] as number[]).push(c);
+    // In id order: decide sorts its groups by id every call, and an input already in that order sorts in one pass.
+    for (const l of this.siteCustomers)
+      l.sort((x, y) =>
+        (ids[x] as string) < (ids[y] as string) ? -1 : (ids[x] as string) > (ids[y] as string) ? 1 : 0,
+      );
+    this.groupViews = new Array<DecisionGroup | undefined>(n);
+  }
+
+  private serverView(fleet: Fleet, x: number, spot: 'group' | 'pool'): DecisionServer {
+    const owner = fleet.owner[x] as number;
+    const groupId = owner >= 0 ? (this.ids[owner] as string) : null;
+    const temp = spot === 'pool' ? (fleet.state[x] === 1 ? 'warm' : 'cold') : null;
+    const since = fleet.since(x);
+    const movedAt = since >= 0 ? this.ctx.scenario.start + since * this.tickMs : null;
+    const old = this.cache[x];
+    if (
+      old !== undefined &&
+      old.spot === spot &&
+      old.groupId === groupId &&
+      old.temp === temp &&
+      old.movedAt === movedAt
+    )
+      return old;
+    const v: DecisionServer = { id: this.serverIds[x] as string, spot, groupId, temp, movedAt };
+    this.cache[x] = v;
+    return v;
+  }
+
+  /** run decides site's tick t on its requests and carries the plan out on the fleet. */
+  run(fleet: Fleet, site: number, t: number, requests: DecisionRequest[]): void {
+    const { ctx, settings, stats, ids, index } = this;
+    const nSites = ctx.scenario.sites.length;
+    const now = ctx.scenario.start + t * this.tickMs;
+    const servers: DecisionServer[] = [];
+    const groups: DecisionGroup[] = [];
+    let adds = 0;
+    for (const r of requests) if (r.kind === 'add') adds += r.count;
+    // Donors are only drawn on when the pool is empty (decide's source order), so their servers
+    // are listed only when the tick's adds exceed the site's pool.
+    const donorsMatter = adds > fleet.poolCold(site) + fleet.poolWarm(site);
+    for (const c of this.siteCustomers[site] as number[]) {
+      const held = fleet.held(c);
+      const listed = this.asking[c] === 1 || (donorsMatter && held > (ctx.committed[c] as number));
+      if (listed) for (const x of fleet.activeServers(c)) servers.push(this.serverView(fleet, x, 'group'));
+      const joining = (fleet.joining[c] as number) + (listed ? 0 : (fleet.active[c] as number));
+      let g = this.groupViews[c];
+      if (g === undefined || g.joining !== joining) {
+        g = {
+          id: ids[c] as string,
+          minSize: 0,
+          maxSize: ctx.extended[c] as number,
+          committed: ctx.committed[c] as number,
+          burst: ctx.burst[c] as number,
+          extended: ctx.extended[c] as number,
+          priority: ctx.priority[c] as number,
+          joining,
+        };
+        this.groupViews[c] = g;
+      }
+      groups.push(g);
+    }
+    for (const x of fleet.warmServers(site)) servers.push(this.serverView(fleet, x, 'pool'));
+    const cold = fleet.coldServers(site);
+    const coldCap = settings.maxMovesPerTick + settings.warmPoolSize;
+    for (let k = cold.length - 1; k >= 0 && k >= cold.length - coldCap; k--)
+      servers.push(this.serverView(fleet, cold[k] as number, 'pool'));
+    const rec = (this.recent[site] as RecentMove[]).filter((m) => now - m.at < this.recentSpan);
+    this.recent[site] = rec;
+    const input: DecisionInput = { tickId: `${site}:${t}`, now, servers, groups, requests, recent: rec, settings };
+    const plan = decide(input);
+    stats.decideCalls++;
+    for (const m of plan.moves) {
+      const x = Number(m.serverId.slice(1));
+      const from = fleet.state[x] === 3 ? (ids[fleet.owner[x] as number] as string) : null;
+      const ok = m.toGroup === null ? fleet.release(x, t) : fleet.join(x, index.get(m.toGroup) as number, t);
+      if (ok) rec.push({ serverId: m.serverId, fromGroup: from, toGroup: m.toGroup, at: now });
+    }
+    for (const w of planWarmPool(input, plan)) {
+      const x = Number(w.serverId.slice(1));
+      if (w.kind === 'warm' && w.groupId !== null) {
+        if (fleet.warmServer(x, index.get(w.groupId) as number, t)) stats.warmed++;
+      } else if (w.kind === 'cool') fleet.cool(x);
+    }
+    // Demand the site could not meet from its own pool: borrow from the site with the most spare servers.
+    for (const u of plan.unmet) {
+      if (u.code !== 'no-supply' && u.code !== 'extended-pool-only' && u.code !== 'tick-limit') continue;
+      stats.unmet += u.wanted - u.granted;
+      const c = index.get(u.groupId) as number;
+      for (let k = u.granted; k < u.wanted && fleet.held(c) < (ctx.extended[c] as number); k++) {
+        let best = -1;
+        for (let o = 0; o < nSites; o++)
+          if (
+            o !== site &&
+            fleet.poolCold(o) > settings.warmPoolSize &&
+            (best < 0 || fleet.poolCold(o) > fleet.poolCold(best))
+          )
+            best = o;
+        if (best < 0) break;
+        const pool = fleet.coldServers(best);
+        if (!fleet.join(pool[pool.length - 1] as number, c, t)) break;
+        stats.borrowed++;
+      }
+    }
+  }
+}
