@@ -52,9 +52,26 @@ export async function writeSite(volumes: VolumeDriver, account: AccountRecord, c
   }
 }
 
-/** seedDemo creates the demo accounts, groups and servers that do not exist yet. */
+/**
+ * DEMO_PLAN is the SLA price plan every demo account is put on, so the customer console shows
+ * an invoice and a plan from the first minute. Its levels match the demo groups' sizes (one
+ * committed server, up to eight with burst and extended).
+ */
+export const DEMO_PLAN = {
+  kind: 'sla',
+  name: 'Demo',
+  currency: 'USD',
+  burstMultiple: 1.5,
+  extendedMultiple: 2,
+  burstEntryFee: '1.00',
+  extendedEntryFee: '5.00',
+  servers: { 'front-end': { committed: 1, burst: 4, extended: 8, rate: '0.10' } },
+} as const;
+
+/** seedDemo creates the demo accounts, groups and servers that do not exist yet, and puts every demo account on DEMO_PLAN. */
 export async function seedDemo(client: Client, bmc: BmcDriver, bmcUrl: string, volumes: VolumeDriver, log: (s: string) => void): Promise<void> {
   const { accounts } = await client.call<{ accounts: AccountRecord[] }>('GET', '/v1/accounts');
+  const created: string[] = [];
   for (const c of DEMO_CUSTOMERS) {
     let account = accounts.find((a) => a.id === c.id);
     if (!account) {
@@ -63,10 +80,14 @@ export async function seedDemo(client: Client, bmc: BmcDriver, bmcUrl: string, v
         id: `${c.id}-web`, accountId: c.id, role: 'front-end', minSize: 1, maxSize: 8, domains: c.domains,
         runtime: { serviceTimeMs: 40, concurrency: 4, maxQueue: 200 },
       });
+      created.push(c.id);
       log(`customer ${c.id}: ${c.domains.join(', ')}`);
     }
     await writeSite(volumes, account, c);
   }
+  // Only accounts created now are put on the plan: on a second `up`, an operator's choice stands.
+  if (created.length > 0) await client.call('PUT', '/v1/billing/plans/demo', DEMO_PLAN);
+  for (const id of created) await client.call('PUT', `/v1/accounts/${id}/plan`, { planId: 'demo' });
   const { servers } = await client.call<{ servers: { id: string; systemId?: string }[] }>('GET', '/v1/servers');
   const known = new Set(servers.map((s) => s.systemId));
   const systems = await bmc.listSystems();
