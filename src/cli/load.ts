@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { redfishBmc } from '../drivers/bmc/index.js';
+import { systemClock } from '../drivers/clock/index.js';
 import { emptyStats, percentile } from '../services/load/steady.js';
 import type { LoadStats } from '../services/load/steady.js';
 import { buildScenario, runScenario, SCENARIOS } from '../services/load/scenario.js';
@@ -78,7 +79,7 @@ export function registerLoadCommands(program: Command, client: () => Client): vo
       const customers = await customersOf(c, o.groups?.split(',').map((x) => x.trim()).filter(Boolean));
       if (customers.length === 0) throw new InvalidArgumentError('the site has no group with a domain to send load to');
       const scenario = await buildScenario(name as ScenarioName, { customers, baseRps: o.baseRps, durationMs: o.duration * 1000, factor: o.factor, ...(o.trace ? { trace: o.trace } : {}) }, tracesDir());
-      const since = new Date().toISOString();
+      const since = systemClock.now().toISOString();
       if (!o.json) console.error(`scenario ${name}: ${scenario.describe}; ${o.duration} s against ${edgeUrl}`);
       const ac = new AbortController();
       const stop = () => ac.abort();

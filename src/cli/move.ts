@@ -5,18 +5,19 @@
 import cliProgress from 'cli-progress';
 import { stepsFor } from '../core/dispatch/move.js';
 import type { MoveRecord } from '../core/model/records.js';
+import { systemClock } from '../drivers/clock/index.js';
 import type { Client } from './client.js';
 import { ApiError } from './client.js';
 import { interactive } from './style.js';
 
 /** followMove polls a move until it ends, calling onStep as it advances. */
 export async function followMove(client: Client, id: string, onStep: (m: MoveRecord) => void, timeoutMs = 180_000): Promise<MoveRecord> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = systemClock.now().getTime() + timeoutMs;
   for (;;) {
     const { move } = await client.call<{ move: MoveRecord }>('GET', `/v1/moves/${id}`);
     onStep(move);
     if (move.status !== 'running') return move;
-    if (Date.now() > deadline) throw new Error(`move ${id} is still running after ${timeoutMs / 1000} s; see hostfleet status`);
+    if (systemClock.now().getTime() > deadline) throw new Error(`move ${id} is still running after ${timeoutMs / 1000} s; see hostfleet status`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -49,7 +50,7 @@ const inPlace = (to: string) => (to === 'pool' ? 'in the pool' : `in ${to}`);
 
 /** move requests a move and, unless noWait, follows it to its end. */
 export async function move(client: Client, server: string, opts: { to: string; reason?: string; force?: boolean; wait?: boolean; json?: boolean }): Promise<number> {
-  const t0 = Date.now();
+  const t0 = systemClock.now().getTime();
   const m = await request(client, server, opts);
   if (m === null) {
     console.log(opts.json ? JSON.stringify({ server, to: opts.to, status: 'unchanged' }) : `${server} is already ${inPlace(opts.to)}; nothing to move`);
@@ -65,7 +66,7 @@ export async function move(client: Client, server: string, opts: { to: string; r
   const fin = await followMove(client, m.id, (cur) => bar?.update(Math.max(steps.indexOf(cur.step as (typeof steps)[number]), 0), { step: cur.step }));
   bar?.update(steps.length, { step: fin.status });
   bar?.stop();
-  const ms = Date.now() - t0;
+  const ms = systemClock.now().getTime() - t0;
   if (opts.json) console.log(JSON.stringify({ ...fin, ms }));
   else if (fin.status === 'done') console.log(`${server} is now ${inPlace(opts.to)} (${ms} ms, move ${fin.id})`);
   else console.log(`move ${fin.id} ${fin.status} at step ${fin.step}: ${fin.error?.message ?? 'no error recorded'}`);
