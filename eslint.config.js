@@ -63,6 +63,24 @@ export default tseslint.config(
     ),
   },
   {
+    // The product never imports the world the embedded site emulates (DESIGN.md): a real fleet
+    // replaces src/emulators without a change to the product. src/core's own rule below covers it.
+    files: ['src/services/**/*.ts', 'src/drivers/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/emulators/**'],
+              message: 'the product does not import src/emulators; only the CLI, tests and benchmarks start emulators.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // src/core is pure: time and randomness are arguments, and it does no I/O.
     files: ['src/core/**/*.ts'],
     ignores: ['src/core/**/*.test.ts'],
@@ -74,7 +92,7 @@ export default tseslint.config(
           patterns: [
             { group: ['node:*', 'fs', 'http', 'net', 'child_process'], message: 'src/core does no I/O.' },
             {
-              group: ['**/drivers/**', '**/services/**', '**/cli/**', '**/sim/**'],
+              group: ['**/drivers/**', '**/services/**', '**/cli/**', '**/sim/**', '**/emulators/**'],
               message: 'src/core imports nothing outside src/core.',
             },
           ],

@@ -17,7 +17,7 @@ import pg from 'pg';
 import YAML from 'yaml';
 import { freePort, startTestSite } from '../test/support/site.js';
 import { Client } from '../src/cli/client.js';
-import { percentile, runSteadyLoad } from '../src/services/load/steady.js';
+import { percentile, runSteadyLoad } from '../src/emulators/load/steady.js';
 import { checkServerInvariants, placeOf } from '../src/core/model/server.js';
 import type { ServerState } from '../src/core/model/server.js';
 import type { MoveRecord } from '../src/core/model/records.js';

@@ -3,7 +3,7 @@
 // serving in the new group (the move's end: attached at the edge, healthy) and whether any
 // customer request failed meanwhile.
 import { startTestSite } from '../test/support/site.js';
-import { percentile, runSteadyLoad } from '../src/services/load/steady.js';
+import { percentile, runSteadyLoad } from '../src/emulators/load/steady.js';
 import type { MoveRecord } from '../src/core/model/records.js';
 
 const moves = Number(process.argv[2] ?? 20);

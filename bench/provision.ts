@@ -25,7 +25,7 @@ import { bindDriver, mailDriver, nginxDriver, pureFtpdDriver, run } from '../src
 import type { HeldEntry, ServiceDriver } from '../src/drivers/services/index.js';
 import { startProvisioner } from '../src/services/provisioner/agent.js';
 import type { Provisioner } from '../src/services/provisioner/agent.js';
-import { percentile } from '../src/services/load/steady.js';
+import { percentile } from '../src/emulators/load/steady.js';
 import type { ServiceKind, TaskResult } from '../src/core/provisioning/index.js';
 import { freePort } from '../src/services/shared/ports.js';
 

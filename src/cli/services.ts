@@ -9,7 +9,7 @@ import { runService } from '../services/shared/process.js';
 import { runManager } from '../services/manager/main.js';
 import { startEdge } from '../services/edge/edge.js';
 import { edgeOptionsFromEnv } from '../services/edge/main.js';
-import { startBmcEmulator } from '../services/bmc/emulator.js';
+import { startBmcEmulator } from '../emulators/bmc/emulator.js';
 
 const int = (name: string) => (v: string): number => {
   const n = Number(v);

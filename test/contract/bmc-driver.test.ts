@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isHostfleetError } from '../../src/core/errors.js';
 import { redfishBmc, type BmcDriver, type RedfishAuthMode } from '../../src/drivers/bmc/index.js';
-import { startBmcEmulator, type BmcEmulator } from '../../src/services/bmc/emulator.js';
-import { demoPersonality, startStaticBootService, waitFor, type StaticBootService } from '../../src/services/bmc/testing.js';
+import { startBmcEmulator, type BmcEmulator } from '../../src/emulators/bmc/emulator.js';
+import { demoPersonality, startStaticBootService, waitFor, type StaticBootService } from '../support/boot-service.js';
 import { fakeBmc } from '../support/fakes/index.js';
 
 const USER = 'root';

@@ -10,8 +10,8 @@ import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startBmcEmulator, type BmcEmulator } from '../../src/services/bmc/emulator.js';
-import { demoPersonality, startStaticBootService, waitFor, type StaticBootService } from '../../src/services/bmc/testing.js';
+import { startBmcEmulator, type BmcEmulator } from '../../src/emulators/bmc/emulator.js';
+import { demoPersonality, startStaticBootService, waitFor, type StaticBootService } from '../support/boot-service.js';
 
 const USER = 'admin';
 const PASS = 'correct horse battery staple';

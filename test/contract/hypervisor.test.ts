@@ -12,8 +12,8 @@ import type { ResourceVector } from '../../src/core/scheduler/index.js';
 import { httpHypervisor } from '../../src/drivers/hypervisor/index.js';
 import type { HypervisorDriver, HypervisorNode } from '../../src/drivers/hypervisor/index.js';
 import { newSecret } from '../../src/drivers/clock/index.js';
-import { demoPersonality } from '../../src/services/bmc/testing.js';
-import { startNodeProcesses } from '../../src/services/hypervisor/fleet.js';
+import { demoPersonality } from '../support/boot-service.js';
+import { startNodeProcesses } from '../../src/emulators/hypervisor/fleet.js';
 import { freePort } from '../../src/services/shared/ports.js';
 import { fakeHypervisor } from '../support/fakes/index.js';
 

@@ -15,8 +15,8 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { ApiError } from '../../src/cli/client.js';
 import { startTestSite } from '../support/site.js';
 import type { TestSite } from '../support/site.js';
-import { runSteadyLoad } from '../../src/services/load/steady.js';
-import type { LoadStats } from '../../src/services/load/steady.js';
+import { runSteadyLoad } from '../../src/emulators/load/steady.js';
+import type { LoadStats } from '../../src/emulators/load/steady.js';
 import { ensureWebBuilt } from '../../web/build.js';
 
 const CHROMIUM = '/usr/bin/chromium';

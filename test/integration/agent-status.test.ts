@@ -9,7 +9,7 @@ import { request } from 'undici';
 import { startTestSite } from '../support/site.js';
 import type { TestSite } from '../support/site.js';
 import type { AgentStatus } from '../../src/core/agent/messages.js';
-import { AGENT_UID } from '../../src/services/bmc/machine.js';
+import { AGENT_UID } from '../../src/emulators/bmc/machine.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { isHostfleetError } from '../../src/core/errors.js';
 import { redfishBmc, type BmcDriver } from '../../src/drivers/bmc/index.js';
 import { localVolumes } from '../../src/drivers/volumes/index.js';
-import { startBmcEmulator, type BmcEmulator } from '../../src/services/bmc/emulator.js';
-import { demoPersonality, startStaticBootService, waitFor, type StaticBootService } from '../../src/services/bmc/testing.js';
+import { startBmcEmulator, type BmcEmulator } from '../../src/emulators/bmc/emulator.js';
+import { demoPersonality, startStaticBootService, waitFor, type StaticBootService } from '../support/boot-service.js';
 
 const USER = 'admin';
 const PASS = 'lifecycle-pw';
@@ -160,7 +160,7 @@ test('machine lifecycle in process', async (t) => {
   }
 });
 
-const MAIN = fileURLToPath(new URL('../../src/services/bmc/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/emulators/bmc/main.ts', import.meta.url));
 
 /** startMain runs the emulator process and resolves with it and its ready line. */
 async function startMain(dataDir: string, ipc: boolean): Promise<{ proc: ChildProcess; ready: { url: string; machines: { id: string; uuid: string; dataAddress: string }[] } }> {

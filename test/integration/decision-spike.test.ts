@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { startTestSite } from '../support/site.js';
 import type { TestSite } from '../support/site.js';
-import { percentile, runSteadyLoad } from '../../src/services/load/steady.js';
-import type { LoadStats } from '../../src/services/load/steady.js';
+import { percentile, runSteadyLoad } from '../../src/emulators/load/steady.js';
+import type { LoadStats } from '../../src/emulators/load/steady.js';
 
 interface StatusServer { id: string; state: string; groupId: string | null; moveId: string | null }
 interface PlanMove { serverId: string; fromGroup: string | null; toGroup: string | null; source: string; tier: string }

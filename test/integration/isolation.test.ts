@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { redfishBmc } from '../../src/drivers/bmc/index.js';
 import { localVolumes } from '../../src/drivers/volumes/index.js';
-import { startBmcEmulator } from '../../src/services/bmc/emulator.js';
-import { demoPersonality, startStaticBootService, waitFor } from '../../src/services/bmc/testing.js';
+import { startBmcEmulator } from '../../src/emulators/bmc/emulator.js';
+import { demoPersonality, startStaticBootService, waitFor } from '../support/boot-service.js';
 
 const exec = promisify(execFile);
 const A = { account: 'acct-a', uid: 41101, gid: 41101 };

@@ -10,7 +10,7 @@ import { request } from 'undici';
 import { startTestSite } from '../support/site.js';
 import { redfishBmc } from '../../src/drivers/bmc/index.js';
 import type { TestSite } from '../support/site.js';
-import { runSteadyLoad } from '../../src/services/load/steady.js';
+import { runSteadyLoad } from '../../src/emulators/load/steady.js';
 import { checkServerInvariants } from '../../src/core/model/server.js';
 import type { MoveRecord } from '../../src/core/model/records.js';
 

@@ -1,12 +1,12 @@
 /**
- * testing holds a static boot service for tests and demos that run the BMC emulator without
+ * boot-service holds a static boot service for tests that run the BMC emulator without
  * the manager: it hands out personalities by URL path, checks the machine header the way the
  * real boot service must (a personality goes only to the machine it was issued for), and
  * records every fetch so a test can prove which machine asked for what.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Personality } from '../../core/model/personality.js';
+import type { Personality } from '../../src/core/model/personality.js';
 
 /** BootFetch is one recorded boot pointer request. */
 export interface BootFetch {

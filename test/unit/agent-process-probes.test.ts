@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { cpuPercent, fetchWorkloadStats, measure, parseMemTotal, parseProcStat, parseWorkloadStats, readMemTotal, readProcSample } from '../../src/services/agent/probes.js';
 import type { Observation, WorkloadStats } from '../../src/services/agent/probes.js';
-import { startRuntime } from '../../src/services/server/runtime.js';
+import { startRuntime } from '../../src/emulators/server/runtime.js';
 import type { Personality } from '../../src/core/model/personality.js';
 
 test('parseProcStat reads utime+stime and rss after the last parenthesis, whatever the command name holds', () => {

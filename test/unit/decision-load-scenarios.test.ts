@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { buildScenario, rampRate, runShapedLoad, spikeRate, traceRate } from '../../src/services/load/scenario.js';
+import { buildScenario, rampRate, runShapedLoad, spikeRate, traceRate } from '../../src/emulators/load/scenario.js';
 import { tracesDir } from '../../src/cli/load.js';
 
 const shapes = [

@@ -9,7 +9,7 @@ import { isHostfleetError } from '../../src/core/errors.js';
 import type { ErrorCode } from '../../src/core/errors.js';
 import { readDocument } from '../../src/cli/placement.js';
 import { tracesDir } from '../../src/cli/load.js';
-import { buildScenario } from '../../src/services/load/scenario.js';
+import { buildScenario } from '../../src/emulators/load/scenario.js';
 import { loadManagerConfig } from '../../src/services/manager/config.js';
 import { buildDemand, loadScenario } from '../../src/sim/scenario.js';
 import { listTraceFiles, loadTrace } from '../../src/sim/traces.js';

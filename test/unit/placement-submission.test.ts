@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { isHostfleetError } from '../../src/core/errors.js';
 import { parseConfiguration } from '../../src/core/scheduler/index.js';
 import { backendsOf, parseSubmission, poolIdOf } from '../../src/services/manager/components/placement.js';
-import { processUsage } from '../../src/services/hypervisor/node.js';
+import { processUsage } from '../../src/emulators/hypervisor/node.js';
 import { formatMap, readDocument } from '../../src/cli/placement.js';
 
 const tier = (name: string, role: string, ids: string[]) => ({ name, role, components: ids.map((id) => ({ id, resources: { ram: 1, cpu: 1, disk: 1, bandwidth: 1 } })) });

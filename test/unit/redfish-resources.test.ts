@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { redfishError, redfishErrorText, REDFISH_MESSAGES } from '../../src/drivers/bmc/index.js';
 import { redfishMessage } from '../../src/drivers/bmc/messages.js';
-import { checkReset, checkSystemPatch, computerSystem, isHttpUri } from '../../src/services/bmc/resources.js';
-import type { MachineView } from '../../src/services/bmc/machine.js';
+import { checkReset, checkSystemPatch, computerSystem, isHttpUri } from '../../src/emulators/bmc/resources.js';
+import type { MachineView } from '../../src/emulators/bmc/machine.js';
 
 test('redfishMessage fills the registry template and names the related properties', () => {
   const m = redfishMessage('PropertyValueNotInList', ['Floppy', 'BootSourceOverrideTarget'], ['#/Boot/BootSourceOverrideTarget']);

@@ -1,16 +1,13 @@
 /**
- * personality checks what a machine received from its boot pointer before anything acts on
- * it: the emulated boot loader refuses a boot with a malformed personality (Health Critical),
- * and the runtime refuses to start with one. The type itself lives in src/core/model.
+ * check-personality checks what a machine received from its boot pointer before anything acts
+ * on it: the agent refuses to start with a malformed personality, and so do the emulated boot
+ * loader (Health Critical), the runtime and the hypervisor node. The type is personality.ts.
  */
-import type { FieldProblem } from '../../core/errors.js';
-import { ROLES } from '../../core/model/names.js';
-import type { Personality } from '../../core/model/personality.js';
+import type { FieldProblem } from '../errors.js';
+import { ROLES } from './names.js';
+import { PERSONALITY_KIND, type Personality } from './personality.js';
 
-/** PERSONALITY_KIND is the only personality format this runtime understands. */
-export const PERSONALITY_KIND = 'hostfleet.personality/v1';
-
-/** IMAGES are the runtimes an emulated machine can boot. */
+/** IMAGES are the runtimes a personality can name (the embedded fleet's machines and nodes boot them). */
 export const IMAGES = ['hostfleet/demo-runtime'] as const;
 
 /** ID_RE bounds the ids a personality carries (server, account, group, volume). */

@@ -5,5 +5,6 @@
 export * from './server.js';
 export * from './names.js';
 export * from './personality.js';
+export * from './check-personality.js';
 export * from './records.js';
 export * from './sla.js';

@@ -17,9 +17,12 @@ export interface RuntimeConfig {
   readonly maxQueue: number;
 }
 
+/** PERSONALITY_KIND is the personality format this version of hostfleet issues and accepts. */
+export const PERSONALITY_KIND = 'hostfleet.personality/v1';
+
 /** Personality is the boot image pointer's payload. */
 export interface Personality {
-  readonly kind: 'hostfleet.personality/v1';
+  readonly kind: typeof PERSONALITY_KIND;
   /** machine is the Redfish ComputerSystem UUID the personality was issued for. */
   readonly machine: string;
   readonly server: string;
@@ -68,3 +71,44 @@ export interface PersonalityAgent {
 
 /** DEFAULT_RUNTIME is the demo runtime's configuration when a group sets none. */
 export const DEFAULT_RUNTIME: RuntimeConfig = { serviceTimeMs: 50, concurrency: 8, maxQueue: 200 };
+
+/**
+ * PersonalityParts is what a personality is made of, named from the issuer's side: a server
+ * of the resource database booting for a group, or a component a hardware node runs for a
+ * virtual server configuration.
+ */
+export interface PersonalityParts {
+  /** machine is the system UUID (or the node's component id) the personality is issued for. */
+  readonly machine: string;
+  readonly server: string;
+  /** account is the customer the machine serves; uid and gid are the ones its workload runs as. */
+  readonly account: { readonly id: string; readonly name: string; readonly uid: number; readonly gid: number };
+  readonly group: Personality['group'];
+  readonly image: string;
+  readonly runtime: RuntimeConfig;
+  /** volume is the id of the customer's storage portion. */
+  readonly volume: string;
+  /** config is the workload's configuration; none when absent. */
+  readonly config?: Readonly<Record<string, string>>;
+  /** agent is the agent section, present only when the machine's agent can reach the bus. */
+  readonly agent?: PersonalityAgent;
+}
+
+/** buildPersonality is the one place a personality is put together; the issuers only name its parts. */
+export function buildPersonality(parts: PersonalityParts): Personality {
+  const { account, agent } = parts;
+  return {
+    kind: PERSONALITY_KIND,
+    machine: parts.machine,
+    server: parts.server,
+    account: { id: account.id, name: account.name },
+    group: parts.group,
+    image: parts.image,
+    runtime: parts.runtime,
+    volume: { id: parts.volume },
+    uid: account.uid,
+    gid: account.gid,
+    config: parts.config ?? {},
+    ...(agent === undefined ? {} : { agent }),
+  };
+}

@@ -62,6 +62,18 @@ export interface ServerRecord {
   readonly capacity: number;
 }
 
+/** StoredServer is a server record with its optimistic-concurrency version and machine UUID. */
+export interface StoredServer extends ServerRecord {
+  readonly uuid: string;
+  readonly version: number;
+  readonly updatedAt: string;
+  /**
+   * warmFor is the group whose personality a warm pool server holds (or is being warmed with);
+   * null otherwise (optional so records built by hand before the warm pool still type-check).
+   */
+  readonly warmFor?: string | null;
+}
+
 /** placeOf derives the one place of a server from its record. */
 export function placeOf(s: Pick<ServerRecord, 'state' | 'groupId' | 'moveId'>): Place {
   if (s.moveId !== null || s.state === 'moving') return 'moving';

@@ -1,7 +1,7 @@
 /**
  * bmc is the manager's only way to control a machine: out-of-band, over Redfish (DMTF
  * DSP0266), whether the machine is a real server's BMC or one of the embedded fleet's
- * emulated machines (src/services/bmc). This is the seed's host management circuitry: it sets
+ * emulated machines (src/emulators/bmc). This is the seed's host management circuitry: it sets
  * the boot pointer ("initialization pointers") and reinitializes the server.
  */
 

@@ -1,5 +1,5 @@
 /**
- * http is the HypervisorDriver of hostfleet's node API (src/services/hypervisor/node.ts serves
+ * http is the HypervisorDriver of hostfleet's node API (src/emulators/hypervisor/node.ts serves
  * it on every emulated node; a real hypervisor gets a small agent speaking the same API):
  *
  *   GET    /healthz                          (no token)

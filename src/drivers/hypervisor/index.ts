@@ -3,7 +3,7 @@
  * deployment manager and data collector) reaches the hardware nodes of the grid: it starts and
  * stops components (virtual servers) with their personalities, health-checks the nodes, and
  * reads what each component uses. `httpHypervisor` speaks the node API that
- * src/services/hypervisor serves; the contract every implementation keeps is stated on
+ * src/emulators/hypervisor serves; the contract every implementation keeps is stated on
  * HypervisorDriver (driver.ts), and test/contract/hypervisor.test.ts runs it against each.
  */
 export { COMPONENT_ID_RE } from './driver.js';

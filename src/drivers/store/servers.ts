@@ -6,22 +6,13 @@
  */
 import { HostfleetError } from '../../core/errors.js';
 import { assertTransition } from '../../core/model/server.js';
-import type { ServerRecord, ServerState } from '../../core/model/server.js';
+import type { ServerState, StoredServer } from '../../core/model/server.js';
 import type { Personality } from '../../core/model/personality.js';
 import { iso, isUniqueViolation, type Row } from './rows.js';
 import type { Sql } from './store.js';
 
-/** StoredServer is a server record with its optimistic-concurrency version and machine UUID. */
-export interface StoredServer extends ServerRecord {
-  readonly uuid: string;
-  readonly version: number;
-  readonly updatedAt: string;
-  /**
-   * warmFor is the group whose personality a warm pool server holds (or is being warmed with);
-   * null otherwise (optional so records built by hand before the warm pool still type-check).
-   */
-  readonly warmFor?: string | null;
-}
+// StoredServer is a domain type (src/core/model/server.ts); the store's callers have read it from here.
+export type { StoredServer } from '../../core/model/server.js';
 
 const serverOf = (x: Row): StoredServer => ({
   id: String(x.id),

@@ -15,8 +15,8 @@ import { request } from 'undici';
 import type { Personality } from '../../core/model/personality.js';
 import type { BootOverrideMode, Health, PowerState, ResetType } from '../../drivers/bmc/index.js';
 import type { VolumeDriver } from '../../drivers/volumes/index.js';
-import { checkPersonality } from '../server/personality.js';
-import { workloadPersonality } from '../agent/config.js';
+import { checkPersonality } from '../../core/model/check-personality.js';
+import { workloadPersonality } from '../../services/agent/config.js';
 
 /** BOOT_TARGETS are the Boot.BootSourceOverrideTarget values an emulated machine offers. */
 export const BOOT_TARGETS = ['None', 'Pxe', 'Hdd', 'UefiHttp'] as const;
@@ -83,7 +83,7 @@ export interface MachineDeps {
   readonly log: MachineLogger;
   /** image is the bundled server runtime (see image.ts) every boot runs with node. */
   readonly image: string;
-  /** agentImage is the bundled agent (src/services/agent/image.ts), started next to the workload when the personality has an agent section; null runs none. */
+  /** agentImage is the bundled agent (buildAgentImage in image.ts), started next to the workload when the personality has an agent section; null runs none. */
   readonly agentImage?: string | null;
 }
 
@@ -104,7 +104,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** freePort picks a free port on host below the kernel's ephemeral range (src/services/shared/ports.ts). */
-export { freePort } from '../shared/ports.js';
+export { freePort } from '../../services/shared/ports.js';
 
 /** writeJsonAtomic writes a file by rename so a crash never leaves half a state file. */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {

@@ -2,7 +2,7 @@
  * node is one emulated hardware node of the placement grid (seed 003): a capacity (RAM, CPU,
  * disk, bandwidth) and a small HTTP API through which the manager's deployer starts and stops
  * components. Each component — a virtual server — runs as its own server runtime process (the
- * bundled image of src/services/bmc/image.ts) with its own personality, on its own port. The
+ * bundled image of src/emulators/bmc/image.ts) with its own personality, on its own port. The
  * node reports what each process uses as a hypervisor would: CPU time and resident memory read
  * from /proc, beside the runtime's own /_runtime/stats.
  *
@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import type { ResourceVector } from '../../core/scheduler/index.js';
 import { COMPONENT_ID_RE } from '../../drivers/hypervisor/index.js';
-import { checkPersonality } from '../server/personality.js';
+import { checkPersonality } from '../../core/model/check-personality.js';
 import { freePort } from '../bmc/machine.js';
 
 /** NodeOptions configure one emulated hardware node. */

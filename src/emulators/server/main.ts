@@ -1,5 +1,5 @@
 /**
- * main is the process an emulated machine boots into (see src/services/bmc/machine.ts):
+ * main is the process an emulated machine boots into (see src/emulators/bmc/machine.ts):
  *
  *   HOSTFLEET_PERSONALITY  the personality JSON received from the boot pointer (required)
  *   HOSTFLEET_LISTEN       data-plane host:port (required)
@@ -9,7 +9,7 @@
  * It exits when its IPC channel to the BMC closes (the machine lost power: nothing is left
  * running) and, gracefully and bounded, on SIGTERM or SIGINT.
  */
-import { checkPersonality } from './personality.js';
+import { checkPersonality } from '../../core/model/check-personality.js';
 import { startRuntime } from './runtime.js';
 
 function need(name: string): string {

@@ -1,6 +1,6 @@
 /**
  * main is the agent's process, which an emulated machine starts next to the workload (see
- * src/services/bmc/machine.ts) from the bundled image (image.ts):
+ * src/emulators/bmc/machine.ts) from the bundled image (src/emulators/bmc/image.ts):
  *
  *   HOSTFLEET_PERSONALITY   the personality with its agent section (bus URL and token) — the
  *                           workload's copy has no agent section
@@ -10,7 +10,7 @@
  * It joins the bus (retrying while the manager, which hosts the embedded hub, is not up), then
  * ticks until SIGTERM/SIGINT or until its IPC channel to the BMC closes (power loss).
  */
-import { checkPersonality } from '../server/personality.js';
+import { checkPersonality } from '../../core/model/check-personality.js';
 import { openBus } from '../../drivers/bus/index.js';
 import type { Bus } from '../../drivers/bus/index.js';
 import { startAgent } from './agent.js';

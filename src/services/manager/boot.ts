@@ -5,12 +5,12 @@
  * its system UUID when it boots.
  */
 import { HostfleetError } from '../../core/errors.js';
-import type { Personality, PersonalityAgent } from '../../core/model/personality.js';
+import { buildPersonality, type Personality, type PersonalityAgent } from '../../core/model/personality.js';
 import type { Sla } from '../../core/model/sla.js';
 import type { AccountRecord, GroupRecord } from '../../core/model/records.js';
 import { consumeBootPointer, insertBootPointer } from '../../drivers/store/resources.js';
 import { runningKindOf } from '../../drivers/store/warm.js';
-import type { StoredServer } from '../../drivers/store/resources.js';
+import type { StoredServer } from '../../core/model/server.js';
 import type { Sql } from '../../drivers/store/index.js';
 import type { Clock } from '../../drivers/clock/index.js';
 import { newSecret } from '../../drivers/clock/index.js';
@@ -45,20 +45,16 @@ export function agentSectionFor(bus: AgentBus, server: string, group: string, sl
 
 /** personalityFor builds the personality a server receives to serve a group; agent is its agent section, when the site runs agents. */
 export function personalityFor(server: StoredServer, group: GroupRecord, account: AccountRecord, agent?: PersonalityAgent): Personality {
-  return {
-    kind: 'hostfleet.personality/v1',
+  return buildPersonality({
     machine: server.uuid,
     server: server.id,
-    account: { id: account.id, name: account.displayName },
+    account: { id: account.id, name: account.displayName, uid: account.uid, gid: account.gid },
     group: { id: group.id, name: group.id, role: group.role },
     image: group.image,
     runtime: group.runtime,
-    volume: { id: account.id },
-    uid: account.uid,
-    gid: account.gid,
-    config: {},
+    volume: account.id,
     ...(agent === undefined ? {} : { agent }),
-  };
+  });
 }
 
 /**

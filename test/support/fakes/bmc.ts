@@ -1,6 +1,6 @@
 /**
  * bmc is the in-memory fake of the BmcDriver: machines with power, health, a boot override and
- * an installed personality, modelled on the emulator (src/services/bmc/machine.ts) without its
+ * an installed personality, modelled on the emulator (src/emulators/bmc/machine.ts) without its
  * processes. Powering on is booting: a one-time override is consumed by the boot that uses it,
  * whatever the outcome; an HTTP boot fetches the pointer with the machine's UUID (over HTTP by
  * default, as the emulator's boot loader does) and a failed fetch leaves the machine on,
@@ -14,7 +14,7 @@ import { assertBootPointer, assertResetType } from '../../../src/drivers/bmc/ind
 import type { BmcDriver, BootOverrideMode, Health, PowerState, ResetType, SystemInfo } from '../../../src/drivers/bmc/index.js';
 import type { VolumeDriver } from '../../../src/drivers/volumes/index.js';
 import type { HealthAnswer } from '../../../src/services/manager/dispatcher.js';
-import { fetchBootPersonality } from '../../../src/services/bmc/machine.js';
+import { fetchBootPersonality } from '../../../src/emulators/bmc/machine.js';
 import { Faults } from './faults.js';
 
 /**

@@ -1,7 +1,7 @@
 /**
  * hypervisor is the in-memory fake of the HypervisorDriver: hardware nodes with an id, a
  * capacity and a token, each running components (virtual servers) with an address, a process
- * id and a personality, as src/services/hypervisor/node.ts runs them without the processes.
+ * id and a personality, as src/emulators/hypervisor/node.ts runs them without the processes.
  * Like the real node it reports its capacity and leaves placing within it to the scheduler. A
  * killed node stops answering and its components die with it, as virtual machines die with
  * their host.
@@ -11,7 +11,7 @@ import type { Personality } from '../../../src/core/model/personality.js';
 import type { ResourceVector } from '../../../src/core/scheduler/index.js';
 import { COMPONENT_ID_RE } from '../../../src/drivers/hypervisor/index.js';
 import type { ComponentInfo, ComponentUsage, HypervisorDriver, HypervisorNode, NodeDescription } from '../../../src/drivers/hypervisor/index.js';
-import { checkPersonality } from '../../../src/services/server/personality.js';
+import { checkPersonality } from '../../../src/core/model/check-personality.js';
 import { Faults } from './faults.js';
 
 /** HYPERVISOR_OPS are the HypervisorDriver methods a test can fail or stall. */
