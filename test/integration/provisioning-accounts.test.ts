@@ -17,7 +17,6 @@ import { startManager } from '../../src/services/manager/manager.js';
 import type { Manager } from '../../src/services/manager/manager.js';
 import { loadManagerConfig } from '../../src/services/manager/config.js';
 import { issueApiToken } from '../../src/services/manager/auth.js';
-import { provisioningComponent } from '../../src/services/manager/components/provisioning.js';
 import { createAccount, getAccount } from '../../src/drivers/store/resources.js';
 import type { TestGateway } from '../../src/drivers/payments/index.js';
 
@@ -37,7 +36,7 @@ async function api(method: string, path: string, body?: unknown, headers: Record
 }
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 const q = async (sql: string, params: unknown[] = []) => (await manager.ctx.store.query<Record<string, unknown>>(sql, params)).rows;
-const gateway = () => provisioningComponent.gateway() as TestGateway;
+const gateway = () => manager.components.provisioning.gateway() as TestGateway;
 
 let n = 0;
 const orderBody = (over: Json = {}) => ({ contact: { name: 'Ada Lovelace', email: 'ada@example.com', country: 'GB' }, domain: `shop${++n}.test`, services: ['web', 'dns', 'mail', 'ftp'], plan: 'starter', ...over });

@@ -14,7 +14,7 @@ import type { TestSite } from '../support/site.js';
 import * as db from '../../src/drivers/store/resources.js';
 import type { StoredServer } from '../../src/drivers/store/resources.js';
 import { getMoveKind } from '../../src/drivers/store/warm.js';
-import { decisionLoopOf, isWarmStatus } from '../../src/services/manager/components/decision.js';
+import { isWarmStatus } from '../../src/services/manager/components/decision.js';
 import type { Manager } from '../../src/services/manager/manager.js';
 import type { MoveRecord } from '../../src/core/model/records.js';
 
@@ -76,7 +76,7 @@ describe('warm pool', () => {
     assert.deepEqual(await attached('alpha-web'), [member.id]);
 
     // Its agent publishes status marked warm; the group's decider does not count it.
-    const loop = decisionLoopOf(mgr().ctx);
+    const loop = mgr().components.decision.loop;
     const ws = await until('the warm agent heard', async () => loop.lastStatus(warm.id));
     assert.ok(isWarmStatus(ws), 'the warm agent says it is warm');
     assert.equal(ws.decider, false);

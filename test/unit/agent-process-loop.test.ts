@@ -15,7 +15,7 @@ import { memoryBus, subjects } from '../../src/drivers/bus/index.js';
 import { startAgent } from '../../src/services/agent/agent.js';
 import { baseProbeSpecs, checkAgentSection, workloadPersonality } from '../../src/services/agent/config.js';
 import { startRuntime } from '../../src/services/server/runtime.js';
-import { AgentStatusBoard } from '../../src/services/manager/components/agents.js';
+import { AgentStatusBoard } from '../../src/services/manager/components/agent-status-board.js';
 
 const base: Personality = {
   kind: 'hostfleet.personality/v1', machine: 'u-1', server: 'srv-01', account: { id: 'a', name: 'A' }, group: { id: 'a-web', name: 'a-web', role: 'front-end' },

@@ -17,33 +17,44 @@ export function hashToken(token: string): string {
 }
 
 /** issueApiToken creates a new API token for a role (and account scope) and returns it once. */
-export async function issueApiToken(sql: Sql, t: { role: ApiRole; accountId: string | null; name: string; token?: string }): Promise<string> {
+export async function issueApiToken(
+  sql: Sql,
+  t: { role: ApiRole; accountId: string | null; name: string; token?: string },
+): Promise<string> {
   const token = t.token ?? `hf_${newSecret(32)}`;
-  await insertApiToken(sql, { id: newId(), tokenHash: hashToken(token), role: t.role, accountId: t.accountId, name: t.name });
+  await insertApiToken(sql, {
+    id: newId(),
+    tokenHash: hashToken(token),
+    role: t.role,
+    accountId: t.accountId,
+    name: t.name,
+  });
   return token;
 }
 
 /** ensureApiToken stores a configured token's hash unless it is stored already (idempotent). */
-export async function ensureApiToken(sql: Sql, t: { role: ApiRole; accountId: string | null; name: string; token: string }): Promise<void> {
+export async function ensureApiToken(
+  sql: Sql,
+  t: { role: ApiRole; accountId: string | null; name: string; token: string },
+): Promise<void> {
   if ((await findApiToken(sql, hashToken(t.token))) === null) await issueApiToken(sql, t);
 }
 
 /**
  * Authenticator resolves bearer tokens, caching hits briefly to keep the store off the hot path.
- * One per store (Authenticator.for), so revoking an account's tokens clears every route's cache
- * at once; another manager of the same site may trust a revoked token for at most ttlMs.
+ * One per manager (the manager builds it and hands it to the API and to the components that
+ * check tokens), so revoking an account's tokens clears every route's cache at once; another
+ * manager of the same site may trust a revoked token for at most ttlMs.
  */
 export class Authenticator {
-  private static readonly byStore = new WeakMap<Sql, Authenticator>();
   private readonly cache = new Map<string, { p: Principal; until: number }>();
-  constructor(private readonly sql: Sql, private readonly ttlMs = 5000, private readonly now: () => number = () => performance.now()) {}
-
-  /** for returns the store's one Authenticator. */
-  static for(sql: Sql): Authenticator {
-    let a = Authenticator.byStore.get(sql);
-    if (!a) Authenticator.byStore.set(sql, (a = new Authenticator(sql)));
-    return a;
-  }
+  // The cache's lifetime is measured on the monotonic clock: it bounds how long a revoked token
+  // may be trusted, whatever the wall clock (or a test's clock) does.
+  constructor(
+    private readonly sql: Sql,
+    private readonly ttlMs = 5000,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   /** forgetAccount drops the cached tokens of an account (its tokens were revoked). */
   forgetAccount(accountId: string): void {
@@ -53,12 +64,17 @@ export class Authenticator {
   /** authenticate returns the principal of an Authorization header or throws E_UNAUTHENTICATED. */
   async authenticate(header: string | undefined): Promise<Principal> {
     const m = header === undefined ? null : /^Bearer\s+([A-Za-z0-9_\-.~+/]{16,200}=*)$/.exec(header);
-    if (!m) throw new HostfleetError('E_UNAUTHENTICATED', 'send an API token as "Authorization: Bearer <token>" (hostfleet up writes the operator token to <data dir>/operator-token)');
+    if (!m)
+      throw new HostfleetError(
+        'E_UNAUTHENTICATED',
+        'send an API token as "Authorization: Bearer <token>" (hostfleet up writes the operator token to <data dir>/operator-token)',
+      );
     const hash = hashToken(m[1] as string);
     const hit = this.cache.get(hash);
     if (hit && hit.until > this.now()) return hit.p;
     const row = await findApiToken(this.sql, hash);
-    if (!row) throw new HostfleetError('E_UNAUTHENTICATED', 'the API token is not known; ask an operator for a valid token');
+    if (!row)
+      throw new HostfleetError('E_UNAUTHENTICATED', 'the API token is not known; ask an operator for a valid token');
     const p: Principal = { tokenId: row.id, role: row.role, accountId: row.accountId, name: row.name };
     this.cache.set(hash, { p, until: this.now() + this.ttlMs });
     return p;
@@ -83,16 +99,26 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * authenticateRequest accepts a bearer token or, without one, the console's session cookie.
  * Cookies ride along on cross-site requests, so a state-changing request authenticated by
  * cookie must also carry an Origin naming this very host (SameSite=Strict is the first guard,
- * this is the second, for browsers and proxies that do not honour it).
+ * this is the second, for browsers and proxies that do not honour it). Sessions end at `now`
+ * (the manager's clock).
  */
-export async function authenticateRequest(auth: Authenticator, sql: Sql, req: { method: string; headers: Record<string, string | string[] | undefined> }): Promise<Principal> {
+export async function authenticateRequest(
+  auth: Authenticator,
+  sql: Sql,
+  req: { method: string; headers: Record<string, string | string[] | undefined> },
+  now: Date,
+): Promise<Principal> {
   const h = req.headers;
-  const secret = typeof h.authorization === 'string' ? null : sessionSecretOf(typeof h.cookie === 'string' ? h.cookie : undefined);
+  const secret =
+    typeof h.authorization === 'string' ? null : sessionSecretOf(typeof h.cookie === 'string' ? h.cookie : undefined);
   if (secret === null) return auth.authenticate(typeof h.authorization === 'string' ? h.authorization : undefined);
   if (!SAFE_METHODS.has(req.method) && !sameOrigin(h.origin, h.host)) {
-    throw new HostfleetError('E_FORBIDDEN', 'a request that changes something must come from the console page itself (its Origin header must name this host)');
+    throw new HostfleetError(
+      'E_FORBIDDEN',
+      'a request that changes something must come from the console page itself (its Origin header must name this host)',
+    );
   }
-  const u = await findSession(sql, hashToken(secret), new Date());
+  const u = await findSession(sql, hashToken(secret), now);
   if (!u) throw new HostfleetError('E_UNAUTHENTICATED', 'your session has ended; log in again');
   return { tokenId: `session:${u.id}`, role: u.role, accountId: u.accountId, name: u.name };
 }
@@ -109,7 +135,11 @@ export function sameOrigin(origin: string | string[] | undefined, host: string |
 
 /** requireRole throws E_FORBIDDEN unless the principal has one of the roles. */
 export function requireRole(p: Principal, roles: readonly ApiRole[]): void {
-  if (!roles.includes(p.role)) throw new HostfleetError('E_FORBIDDEN', `this needs the role ${roles.join(' or ')}; your token has the role ${p.role}`);
+  if (!roles.includes(p.role))
+    throw new HostfleetError(
+      'E_FORBIDDEN',
+      `this needs the role ${roles.join(' or ')}; your token has the role ${p.role}`,
+    );
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
- * context is what the manager's components share: the store, the drivers, the bus, the
+ * context is what the manager's components may share: the store, the drivers, the bus, the
  * dispatcher, the clock and the leadership state. Each feature of the manager (agent status,
- * decision loop, billing, placement, provisioning, console) is a ManagerComponent that adds its
- * routes and background work through this one interface, so features stay in their own files.
+ * decision loop, billing, placement, provisioning, console) is a Component built by its own
+ * factory (createX(deps)) from the pieces of this context it declares, plus the other
+ * components it needs; it holds its own state, so two managers in one process share nothing.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -13,12 +14,13 @@ import type { EdgeDriver } from '../../drivers/edge/index.js';
 import type { HypervisorDriver } from '../../drivers/hypervisor/index.js';
 import type { Sql, Store } from '../../drivers/store/index.js';
 import type { VolumeDriver } from '../../drivers/volumes/index.js';
+import type { Authenticator } from './auth.js';
 import type { BootService } from './boot.js';
 import type { ManagerConfig } from './config.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { ManagerMetrics } from './metrics.js';
 
-/** ManagerContext is the shared state every component reads and acts through. */
+/** ManagerContext is the shared state components read and act through. */
 export interface ManagerContext {
   readonly cfg: ManagerConfig;
   readonly siteId: string;
@@ -36,6 +38,8 @@ export interface ManagerContext {
   readonly hypervisor: HypervisorDriver;
   readonly boot: BootService;
   readonly metrics: ManagerMetrics;
+  /** auth resolves API tokens; one per manager, so revoking clears every route's cache. */
+  readonly auth: Authenticator;
   bmcFor(url: string): BmcDriver;
   /** isLeader tells whether this manager is the active one (it may act); standbys only watch. */
   isLeader(): boolean;
@@ -43,16 +47,42 @@ export interface ManagerContext {
   readonly fence?: (tx: Sql) => Promise<void>;
 }
 
-/** Running is a component's background work, stopped when the manager stops. */
+/** Component is one feature of the manager, as its factory built it. */
+export interface Component {
+  readonly name: string;
+  /** routes adds the component's HTTP routes; called before the API listens. */
+  routes?(app: FastifyInstance): Promise<void>;
+  /** start begins the component's background work once the API listens. */
+  start?(): Promise<void>;
+  /** stop ends that work (the manager stops components in reverse order); safe when start never ran. */
+  stop?(): Promise<void>;
+}
+
+/** Running is a legacy component's background work, stopped when the manager stops. */
 export interface Running {
   close(): Promise<void>;
 }
 
-/** ManagerComponent is one feature of the manager. */
+/**
+ * ManagerComponent is the older shape of a component, a module-level object handed the
+ * context on every call; the console keeps it until it moves to a factory (legacyComponent
+ * adapts it).
+ */
 export interface ManagerComponent {
   readonly name: string;
-  /** routes adds the component's HTTP routes; called before the API listens. */
   routes?(app: FastifyInstance, ctx: ManagerContext): Promise<void>;
-  /** start begins the component's background work once the API listens. */
   start?(ctx: ManagerContext): Promise<Running>;
+}
+
+/** legacyComponent adapts a ManagerComponent to a Component bound to one context. */
+export function legacyComponent(c: ManagerComponent, ctx: ManagerContext): Component {
+  let running: Running | undefined;
+  return {
+    name: c.name,
+    routes: async (app) => c.routes?.(app, ctx),
+    start: async () => {
+      running = await c.start?.(ctx);
+    },
+    stop: async () => running?.close(),
+  };
 }

@@ -24,9 +24,22 @@ import type { Clock } from '../../drivers/clock/index.js';
 import { openBus, startBusHub } from '../../drivers/bus/index.js';
 import type { Bus } from '../../drivers/bus/index.js';
 import { buildApi } from './api.js';
-import { COMPONENTS } from './components/index.js';
-import type { ManagerContext, Running } from './context.js';
-import { ensureApiToken } from './auth.js';
+import { createAgents } from './components/agents.js';
+import type { AgentsComponent } from './components/agents.js';
+import { createBilling } from './components/billing.js';
+import { consoleComponent } from './components/console.js';
+import { createDecision } from './components/decision.js';
+import type { DecisionComponent } from './components/decision.js';
+import { createEdgeSync } from './components/edge-sync.js';
+import { createPlacement } from './components/placement.js';
+import type { PlacementComponent } from './components/placement.js';
+import { createProvisioning } from './components/provisioning.js';
+import type { ProvisioningComponent } from './components/provisioning.js';
+import { createResources } from './components/resources.js';
+import { createSla } from './components/sla.js';
+import { legacyComponent } from './context.js';
+import type { Component, ManagerContext } from './context.js';
+import { Authenticator, ensureApiToken } from './auth.js';
 import { BootService } from './boot.js';
 import type { ManagerConfig } from './config.js';
 import { Dispatcher } from './dispatcher.js';
@@ -34,10 +47,46 @@ import type { HealthProbe } from './dispatcher.js';
 import { alwaysLeader, startLease } from './lease.js';
 import { ManagerMetrics } from './metrics.js';
 
+/** ManagerComponents are the components of a manager that its owner (and tests) reach by name. */
+export interface ManagerComponents {
+  readonly agents: AgentsComponent;
+  readonly provisioning: ProvisioningComponent;
+  readonly placement: PlacementComponent;
+  readonly decision: DecisionComponent;
+  /** all lists every component in start order. */
+  readonly all: readonly Component[];
+}
+
+/**
+ * wireComponents builds the manager's components in start order (they stop in reverse). Each
+ * takes the pieces of the context it declares; the decision loop and the console read the one
+ * agent status board the agents component feeds. Add a feature by writing its factory in
+ * components/ and naming it here.
+ */
+function wireComponents(ctx: ManagerContext): ManagerComponents {
+  const sla = createSla(ctx);
+  const resources = createResources(ctx);
+  const provisioning = createProvisioning(ctx);
+  const agents = createAgents(ctx);
+  const edgeSync = createEdgeSync(ctx);
+  const billing = createBilling(ctx);
+  const consoleUi = legacyComponent(consoleComponent, ctx);
+  const placement = createPlacement(ctx);
+  const decision = createDecision({ ...ctx, board: agents.board });
+  return {
+    agents,
+    provisioning,
+    placement,
+    decision,
+    all: [resources, sla, provisioning, agents, edgeSync, billing, consoleUi, placement, decision],
+  };
+}
+
 /** Manager is a running manager. */
 export interface Manager {
   readonly url: string;
   readonly ctx: ManagerContext;
+  readonly components: ManagerComponents;
   readonly store: Store;
   readonly dispatcher: Dispatcher;
   readonly edge: EdgeDriver;
@@ -76,11 +125,20 @@ function runtimeTarget(s: string): string | { host: string; port: number } {
 }
 
 /** openManagerBus connects the manager to its bus, hosting the hub when the bus is loopback. */
-async function openManagerBus(cfg: ManagerConfig, log: Logger): Promise<{ bus: Bus; busUrl: string; closeBus: () => Promise<void> }> {
+async function openManagerBus(
+  cfg: ManagerConfig,
+  log: Logger,
+): Promise<{ bus: Bus; busUrl: string; closeBus: () => Promise<void> }> {
   const onError = (e: unknown) => log.warn({ err: e }, 'bus error');
   switch (cfg.bus.kind) {
     case 'loopback': {
-      const hub = await startBusHub({ host: cfg.bus.host, port: cfg.bus.port, token: cfg.bus.token, name: `manager-${cfg.site.id}`, onError });
+      const hub = await startBusHub({
+        host: cfg.bus.host,
+        port: cfg.bus.port,
+        token: cfg.bus.token,
+        name: `manager-${cfg.site.id}`,
+        onError,
+      });
       return { bus: hub.bus, busUrl: hub.url, closeBus: () => hub.close() };
     }
     case 'nats': {
@@ -97,11 +155,20 @@ async function openManagerBus(cfg: ManagerConfig, log: Logger): Promise<{ bus: B
 /** configuredBmcs builds a Redfish client per configured BMC and the lookup by URL. */
 function configuredBmcs(cfg: ManagerConfig): { bmcFor: (url: string) => BmcDriver; close: () => Promise<unknown> } {
   const bmcs = new Map<string, BmcDriver>();
-  for (const b of cfg.bmcs) bmcs.set(b.url.replace(/\/+$/, ''), redfishBmc({ url: b.url, username: b.username, password: b.password, auth: b.auth }));
+  for (const b of cfg.bmcs)
+    bmcs.set(
+      b.url.replace(/\/+$/, ''),
+      redfishBmc({ url: b.url, username: b.username, password: b.password, auth: b.auth }),
+    );
   return {
     bmcFor: (url) => {
       const b = bmcs.get(url.replace(/\/+$/, ''));
-      if (!b) throw new HostfleetError('E_CONFIG', `no credentials are configured for the BMC ${url}; add it under bmcs in the manager configuration`, { details: { bmc: url } });
+      if (!b)
+        throw new HostfleetError(
+          'E_CONFIG',
+          `no credentials are configured for the BMC ${url}; add it under bmcs in the manager configuration`,
+          { details: { bmc: url } },
+        );
       return b;
     },
     close: () => Promise.allSettled([...bmcs.values()].map((b) => b.close())),
@@ -110,7 +177,16 @@ function configuredBmcs(cfg: ManagerConfig): { bmcFor: (url: string) => BmcDrive
 
 /** configuredEdge builds the edge driver the configuration names. */
 function configuredEdge(cfg: ManagerConfig): EdgeDriver {
-  return cfg.edge.kind === 'builtin' ? builtinEdge({ adminUrl: cfg.edge.adminUrl, token: cfg.edge.token }) : haproxyEdge({ socket: runtimeTarget(cfg.edge.socket), hostsMap: cfg.edge.hostsMap, poolsMap: cfg.edge.poolsMap, ...(cfg.edge.ratesMap !== undefined ? { ratesMap: cfg.edge.ratesMap } : {}), slots: cfg.edge.slots, persistMaps: cfg.edge.persistMaps });
+  return cfg.edge.kind === 'builtin'
+    ? builtinEdge({ adminUrl: cfg.edge.adminUrl, token: cfg.edge.token })
+    : haproxyEdge({
+        socket: runtimeTarget(cfg.edge.socket),
+        hostsMap: cfg.edge.hostsMap,
+        poolsMap: cfg.edge.poolsMap,
+        ...(cfg.edge.ratesMap !== undefined ? { ratesMap: cfg.edge.ratesMap } : {}),
+        slots: cfg.edge.slots,
+        persistMaps: cfg.edge.persistMaps,
+      });
 }
 
 /** startManager starts a manager from a validated configuration. */
@@ -129,7 +205,13 @@ export async function startManager(cfg: ManagerConfig, opts: ManagerOptions = {}
     owned.push(() => opened.close());
   }
   await db.upsertSite(store, { id: cfg.site.id, name: cfg.site.name, timeZone: cfg.site.timeZone });
-  if (cfg.operatorToken) await ensureApiToken(store, { role: 'operator', accountId: null, name: 'operator (configured)', token: cfg.operatorToken });
+  if (cfg.operatorToken)
+    await ensureApiToken(store, {
+      role: 'operator',
+      accountId: null,
+      name: 'operator (configured)',
+      token: cfg.operatorToken,
+    });
 
   // With a lease, only the manager holding it acts (moves, decision ticks); the other stands by.
   const leadership = cfg.lease.enabled ? await startLease(store, cfg.site.id, cfg.lease, log) : alwaysLeader();
@@ -146,30 +228,64 @@ export async function startManager(cfg: ManagerConfig, opts: ManagerOptions = {}
   if (!opts.hypervisor) owned.push(() => hypervisor.close());
   const volumes = opts.volumes ?? localVolumes(cfg.volumes.root);
   const metrics = new ManagerMetrics(store);
-  const boot = new BootService(cfg.publicUrl ?? `http://${cfg.listen.host}:${cfg.listen.port}`, cfg.bootPointerTtlMs, clock);
-  const dispatcher = new Dispatcher({ store, clock, log: log.child({ component: 'dispatcher' }), bmcFor, edge, volumes, boot, moves: cfg.moves, metrics, ...(opts.health ? { health: opts.health } : {}), ...(cfg.lease.enabled ? { fence: (tx) => leadership.fence(tx) } : {}) });
+  const boot = new BootService(
+    cfg.publicUrl ?? `http://${cfg.listen.host}:${cfg.listen.port}`,
+    cfg.bootPointerTtlMs,
+    clock,
+  );
+  const dispatcher = new Dispatcher({
+    store,
+    clock,
+    log: log.child({ component: 'dispatcher' }),
+    bmcFor,
+    edge,
+    volumes,
+    boot,
+    moves: cfg.moves,
+    metrics,
+    ...(opts.health ? { health: opts.health } : {}),
+    ...(cfg.lease.enabled ? { fence: (tx) => leadership.fence(tx) } : {}),
+  });
   const { bus, busUrl, closeBus } = await openManagerBus(cfg, log);
-  const ctx: ManagerContext = { cfg, siteId: cfg.site.id, store, log, clock, bus, busUrl, dispatcher, edge, volumes, hypervisor, boot, metrics, bmcFor, isLeader: () => leadership.isLeader(), ...(cfg.lease.enabled ? { fence: (tx) => leadership.fence(tx) } : {}) };
+  const auth = new Authenticator(store);
+  const ctx: ManagerContext = {
+    cfg,
+    siteId: cfg.site.id,
+    store,
+    log,
+    clock,
+    bus,
+    busUrl,
+    dispatcher,
+    edge,
+    volumes,
+    hypervisor,
+    boot,
+    metrics,
+    auth,
+    bmcFor,
+    isLeader: () => leadership.isLeader(),
+    ...(cfg.lease.enabled ? { fence: (tx) => leadership.fence(tx) } : {}),
+  };
   const closeOwned = async (): Promise<void> => {
     for (const close of owned.reverse()) await close();
   };
 
   let app: FastifyInstance;
+  let components: ManagerComponents;
   try {
+    components = wireComponents(ctx);
+    const all = components.all;
     app = await buildApi({
       store,
       siteId: cfg.site.id,
-      dispatcher,
       boot,
       metrics,
       log,
-      isLeader: () => leadership.isLeader(),
+      clock,
+      auth,
       extend: async (a) => {
-        for (const c of COMPONENTS) await c.routes?.(a, ctx);
-      },
-      discover: async (bmcUrl, systemId) => {
-        const sys = await bmcFor(bmcUrl).getSystem(systemId);
-        return { uuid: sys.uuid.toLowerCase() };
+        for (const c of all) await c.routes?.(a);
       },
     });
     await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
@@ -180,27 +296,34 @@ export async function startManager(cfg: ManagerConfig, opts: ManagerOptions = {}
     throw e;
   }
   const addr = app.server.address();
-  const url = typeof addr === 'object' && addr ? `http://${cfg.listen.host}:${addr.port}` : `http://${cfg.listen.host}:${cfg.listen.port}`;
+  const url =
+    typeof addr === 'object' && addr
+      ? `http://${cfg.listen.host}:${addr.port}`
+      : `http://${cfg.listen.host}:${cfg.listen.port}`;
   if (cfg.publicUrl === undefined && cfg.listen.port === 0) boot.setBaseUrl(url);
   // Moves in flight are resumed by whichever manager is active: now, or when it takes over.
   const resumed = leadership.isLeader() ? await dispatcher.resume() : [];
   leadership.onChange(async (leader) => {
     if (leader) await dispatcher.resume();
   });
-  const running: Running[] = [];
-  for (const c of COMPONENTS) {
-    if (c.start) running.push(await c.start(ctx));
+  const started: Component[] = [];
+  for (const c of components.all) {
+    await c.start?.();
+    started.push(c);
   }
   log.info({ url, store: store.kind, resumed: resumed.length }, 'manager listening');
 
   const sweeper = setInterval(() => {
-    db.deleteExpiredBootPointers(store, clock.now()).catch((e: unknown) => log.warn({ err: e }, 'could not sweep expired boot pointers'));
+    db.deleteExpiredBootPointers(store, clock.now()).catch((e: unknown) =>
+      log.warn({ err: e }, 'could not sweep expired boot pointers'),
+    );
   }, 60_000);
   sweeper.unref();
 
   return {
     url,
     ctx,
+    components,
     store,
     dispatcher,
     edge,
@@ -211,7 +334,10 @@ export async function startManager(cfg: ManagerConfig, opts: ManagerOptions = {}
     bmcFor,
     async close() {
       clearInterval(sweeper);
-      for (const r of running.reverse()) await r.close().catch((e: unknown) => log.warn({ err: e }, 'component did not stop cleanly'));
+      for (const c of started.reverse())
+        await c
+          .stop?.()
+          .catch((e: unknown) => log.warn({ err: e, component: c.name }, 'component did not stop cleanly'));
       await app.close();
       await dispatcher.close();
       await leadership.close();

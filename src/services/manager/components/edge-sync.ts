@@ -10,7 +10,7 @@ import * as db from '../../../drivers/store/resources.js';
 import { listRestrictions } from '../../../drivers/store/billing.js';
 import type { GroupRecord } from '../../../core/model/records.js';
 import type { StoredServer } from '../../../drivers/store/resources.js';
-import type { ManagerComponent, ManagerContext, Running } from '../context.js';
+import type { Component, ManagerContext } from '../context.js';
 
 /** EDGE_SYNC_INTERVAL_MS is how often the edge is compared with the database. */
 export const EDGE_SYNC_INTERVAL_MS = 5000;
@@ -31,19 +31,27 @@ export interface EdgeRepair {
  * throttled accounts (account → requests per second) have their pool rate-limited at the edge,
  * and every other group's pool has no limit.
  */
-export function planEdgeRepairs(edge: readonly EdgePoolStatus[], groups: readonly GroupRecord[], servers: readonly StoredServer[], suspended: ReadonlySet<string> = new Set(), throttled: ReadonlyMap<string, number> = new Map()): EdgeRepair[] {
+export function planEdgeRepairs(
+  edge: readonly EdgePoolStatus[],
+  groups: readonly GroupRecord[],
+  servers: readonly StoredServer[],
+  suspended: ReadonlySet<string> = new Set(),
+  throttled: ReadonlyMap<string, number> = new Map(),
+): EdgeRepair[] {
   const out: EdgeRepair[] = [];
   const byPool = new Map(edge.map((p) => [p.id, p]));
   const moving = new Set(servers.filter((s) => s.moveId !== null).map((s) => s.id));
   for (const g of groups) {
     const p = byPool.get(g.id);
     const rateLimit = throttled.get(g.accountId) ?? null;
-    if (!p || [...p.domains].sort().join(',') !== [...g.domains].sort().join(',') || p.rateLimit !== rateLimit) out.push({ kind: 'pool', pool: g.id, rateLimit });
+    if (!p || [...p.domains].sort().join(',') !== [...g.domains].sort().join(',') || p.rateLimit !== rateLimit)
+      out.push({ kind: 'pool', pool: g.id, rateLimit });
     // A server drained by a move that was then rolled back is attached again (back in service).
     const attached = new Set((p?.servers ?? []).filter((s) => s.state !== 'draining').map((s) => s.id));
     if (suspended.has(g.accountId)) continue;
     for (const s of servers) {
-      if (s.groupId === g.id && s.state === 'active' && s.moveId === null && !attached.has(s.id)) out.push({ kind: 'attach', pool: g.id, server: s.id });
+      if (s.groupId === g.id && s.state === 'active' && s.moveId === null && !attached.has(s.id))
+        out.push({ kind: 'attach', pool: g.id, server: s.id });
     }
   }
   const serverById = new Map(servers.map((s) => [s.id, s]));
@@ -56,17 +64,28 @@ export function planEdgeRepairs(edge: readonly EdgePoolStatus[], groups: readonl
       const s = serverById.get(es.id);
       // A server in a move is the dispatcher's to program; anything else must be active in this group.
       if (moving.has(es.id)) continue;
-      if (suspendedPools.has(p.id) || !s || s.groupId !== p.id || (s.state !== 'active' && s.state !== 'draining')) out.push({ kind: 'detach', pool: p.id, server: es.id });
+      if (suspendedPools.has(p.id) || !s || s.groupId !== p.id || (s.state !== 'active' && s.state !== 'draining'))
+        out.push({ kind: 'detach', pool: p.id, server: es.id });
     }
   }
   return out;
 }
 
+/** EdgeSyncDeps are what the reconciler compares and repairs. */
+export type EdgeSyncDeps = Pick<ManagerContext, 'store' | 'edge' | 'cfg' | 'log' | 'isLeader'>;
+
 /** syncEdge applies the repairs once and returns them. */
-export async function syncEdge(ctx: ManagerContext): Promise<EdgeRepair[]> {
-  const [edge, groups, servers, restrictions] = await Promise.all([ctx.edge.status(), db.listGroups(ctx.store), db.listServers(ctx.store), listRestrictions(ctx.store)]);
+export async function syncEdge(ctx: Omit<EdgeSyncDeps, 'isLeader'>): Promise<EdgeRepair[]> {
+  const [edge, groups, servers, restrictions] = await Promise.all([
+    ctx.edge.status(),
+    db.listGroups(ctx.store),
+    db.listServers(ctx.store),
+    listRestrictions(ctx.store),
+  ]);
   const suspended = new Set(restrictions.filter((r) => r.action === 'suspend').map((r) => r.accountId));
-  const throttled = new Map(restrictions.filter((r) => r.action === 'throttle').map((r) => [r.accountId, ctx.cfg.billing.throttleRps]));
+  const throttled = new Map(
+    restrictions.filter((r) => r.action === 'throttle').map((r) => [r.accountId, ctx.cfg.billing.throttleRps]),
+  );
   const repairs = planEdgeRepairs(edge, groups, servers, suspended, throttled);
   const groupById = new Map(groups.map((g) => [g.id, g]));
   const serverById = new Map(servers.map((s) => [s.id, s]));
@@ -85,23 +104,26 @@ export async function syncEdge(ctx: ManagerContext): Promise<EdgeRepair[]> {
   return repairs;
 }
 
-/** edgeSyncComponent runs syncEdge at start and every EDGE_SYNC_INTERVAL_MS. */
-export const edgeSyncComponent: ManagerComponent = {
-  name: 'edge-sync',
-  async start(ctx: ManagerContext): Promise<Running> {
-    let running: Promise<unknown> = Promise.resolve();
-    const tick = () => {
-      if (!ctx.isLeader()) return;
-      running = syncEdge(ctx).catch((e: unknown) => ctx.log.warn({ err: e }, 'edge sync failed; retrying at the next interval'));
-    };
-    tick();
-    const timer = setInterval(tick, EDGE_SYNC_INTERVAL_MS);
-    timer.unref();
-    return {
-      async close() {
-        clearInterval(timer);
-        await running;
-      },
-    };
-  },
-};
+/** createEdgeSync returns the component that runs syncEdge at start and every EDGE_SYNC_INTERVAL_MS on the active manager. */
+export function createEdgeSync(d: EdgeSyncDeps): Component {
+  let running: Promise<unknown> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    if (!d.isLeader()) return;
+    running = syncEdge(d).catch((e: unknown) =>
+      d.log.warn({ err: e }, 'edge sync failed; retrying at the next interval'),
+    );
+  };
+  return {
+    name: 'edge-sync',
+    async start() {
+      tick();
+      timer = setInterval(tick, EDGE_SYNC_INTERVAL_MS);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -17,7 +17,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HostfleetError, invalid, isHostfleetError } from '../../../core/errors.js';
 import type { FieldProblem } from '../../../core/errors.js';
 import { settleProblems, unknownKeys } from '../../../core/keys.js';
-import type { Personality } from '../../../core/model/personality.js';
+import { buildPersonality, type Personality } from '../../../core/model/personality.js';
 import {
   DEFAULT_SETTINGS,
   Fleet,
@@ -47,9 +47,9 @@ import { BALANCE_POLICIES, type BalancePolicy } from '../../../drivers/edge/inde
 import type { HypervisorDriver, NodeDescription } from '../../../drivers/hypervisor/index.js';
 import * as pdb from '../../../drivers/store/placement.js';
 import type { ComponentRecord, NodeRecord } from '../../../drivers/store/placement.js';
-import { principalOf } from '../api.js';
+import { principalOf } from '../principal.js';
 import { canSee, requireRole, visibleAccounts } from '../auth.js';
-import type { ManagerComponent, ManagerContext, Running } from '../context.js';
+import type { Component, ManagerContext } from '../context.js';
 import { IdParam } from '../schemas.js';
 
 /** NODE_HEALTH_INTERVAL_MS is how often every up node is health-checked (default of placement.nodeHealthIntervalMs). */
@@ -80,7 +80,12 @@ export function poolIdOf(configId: string): string {
 }
 
 // The personality's group role of each tier (the runtime's roles, src/core/model/names.ts).
-const GROUP_ROLE: Readonly<Record<TierRole, 'front-end' | 'web' | 'app' | 'db'>> = { 'load-balancer': 'front-end', web: 'web', app: 'app', db: 'db' };
+const GROUP_ROLE: Readonly<Record<TierRole, 'front-end' | 'web' | 'app' | 'db'>> = {
+  'load-balancer': 'front-end',
+  web: 'web',
+  app: 'app',
+  db: 'db',
+};
 
 /**
  * parseSubmission splits a submitted document into the configuration (parseConfiguration) and
@@ -88,10 +93,14 @@ const GROUP_ROLE: Readonly<Record<TierRole, 'front-end' | 'web' | 'app' | 'db'>>
  * round-robin) and sticky. It throws E_VALIDATION naming every bad field.
  */
 export function parseSubmission(body: unknown): { config: Configuration; edge: EdgeSettings } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid([{ field: 'body', problem: 'must be a configuration object with id, account, tiers' }]);
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw invalid([{ field: 'body', problem: 'must be a configuration object with id, account, tiers' }]);
   const { edge: e, ...rest } = body as Record<string, unknown>;
   const config = parseConfiguration(rest, ['edge']);
-  if (config.id.length > MAX_CONFIG_ID) throw invalid([{ field: 'id', problem: `must be at most ${MAX_CONFIG_ID} characters (its edge pool is ${POOL_PREFIX}<id>)` }]);
+  if (config.id.length > MAX_CONFIG_ID)
+    throw invalid([
+      { field: 'id', problem: `must be at most ${MAX_CONFIG_ID} characters (its edge pool is ${POOL_PREFIX}<id>)` },
+    ]);
   return { config, edge: parseEdgeSettings(e, config) };
 }
 
@@ -101,14 +110,31 @@ const EDGE_KEYS = ['domains', 'balance', 'sticky'] as const;
 function parseEdgeSettings(e: unknown, config: Configuration): EdgeSettings {
   const problems: FieldProblem[] = [...unknownKeys(e, EDGE_KEYS, 'edge')];
   const o = (e ?? {}) as Record<string, unknown>;
-  if (e !== undefined && (typeof e !== 'object' || e === null || Array.isArray(e))) problems.push({ field: 'edge', problem: `must be { ${EDGE_KEYS.join(', ')} }` });
+  if (e !== undefined && (typeof e !== 'object' || e === null || Array.isArray(e)))
+    problems.push({ field: 'edge', problem: `must be { ${EDGE_KEYS.join(', ')} }` });
   const domains = o.domains ?? [];
-  if (!Array.isArray(domains) || !domains.every((d) => typeof d === 'string' && /^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/.test(d))) problems.push({ field: 'edge.domains', problem: 'must be a list of lower-case DNS names such as shop.example.com' });
+  if (
+    !Array.isArray(domains) ||
+    !domains.every(
+      (d) =>
+        typeof d === 'string' &&
+        /^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/.test(d),
+    )
+  )
+    problems.push({
+      field: 'edge.domains',
+      problem: 'must be a list of lower-case DNS names such as shop.example.com',
+    });
   const balance = o.balance ?? 'least-connections';
-  if (!(BALANCE_POLICIES as readonly unknown[]).includes(balance)) problems.push({ field: 'edge.balance', problem: `must be one of ${BALANCE_POLICIES.join(', ')}` });
+  if (!(BALANCE_POLICIES as readonly unknown[]).includes(balance))
+    problems.push({ field: 'edge.balance', problem: `must be one of ${BALANCE_POLICIES.join(', ')}` });
   const sticky = o.sticky ?? false;
   if (typeof sticky !== 'boolean') problems.push({ field: 'edge.sticky', problem: 'must be true or false' });
-  if (Array.isArray(domains) && domains.length > 0 && !config.tiers.some((t) => t.role === 'load-balancer')) problems.push({ field: 'edge.domains', problem: 'need a tier with role load-balancer, which the edge pool stands for' });
+  if (Array.isArray(domains) && domains.length > 0 && !config.tiers.some((t) => t.role === 'load-balancer'))
+    problems.push({
+      field: 'edge.domains',
+      problem: 'need a tier with role load-balancer, which the edge pool stands for',
+    });
   if (problems.length > 0) throw invalid(settleProblems(problems));
   return { domains: domains as string[], balance: balance as BalancePolicy, sticky: sticky as boolean };
 }
@@ -129,8 +155,16 @@ export function backendsOf(config: Configuration): string[] {
 /** unschedulableError is what a caller sees when nothing fits: the status in words, naming the resource. */
 function unschedulableError(configId: string, status: Status, decisionId: string): HostfleetError {
   // The catalogue has no code of its own for "no capacity"; E_CONFLICT (the grid's current state) is the closest.
-  return new HostfleetError('E_CONFLICT', `configuration ${configId} cannot be placed: ${describeStatus(status)}`, { details: { decision: decisionId, status } });
+  return new HostfleetError('E_CONFLICT', `configuration ${configId} cannot be placed: ${describeStatus(status)}`, {
+    details: { decision: decisionId, status },
+  });
 }
+
+/** PlacementDeps are what placement plans on, records in, deploys through and reports to. */
+export type PlacementDeps = Pick<
+  ManagerContext,
+  'cfg' | 'siteId' | 'store' | 'log' | 'clock' | 'bus' | 'edge' | 'hypervisor' | 'isLeader'
+>;
 
 /** Placement is the deployer, monitor and collector of one manager. */
 export class Placement {
@@ -140,7 +174,7 @@ export class Placement {
   private readonly misses = new Map<string, number>();
   private closed = false;
 
-  constructor(private readonly ctx: ManagerContext) {
+  constructor(private readonly ctx: PlacementDeps) {
     // Built when the manager registers its routes, so bad settings stop the start (E_CONFIG).
     this.pipeline = newPipeline(ctx.cfg.placement ? parseSettings(ctx.cfg.placement.scheduler) : DEFAULT_SETTINGS);
     this.hv = ctx.hypervisor;
@@ -154,23 +188,60 @@ export class Placement {
   }
 
   /** registerNode asks the node for its capacity and records it (operator). */
-  async registerNode(input: { id: string; url: string; token: string; isolated?: boolean; reserved?: Partial<ResourceVector> }): Promise<NodeRecord> {
+  async registerNode(input: {
+    id: string;
+    url: string;
+    token: string;
+    isolated?: boolean;
+    reserved?: Partial<ResourceVector>;
+  }): Promise<NodeRecord> {
     let reported: NodeDescription;
     try {
       reported = await this.hv.describe(input, { timeoutMs: 5000 });
     } catch (e) {
       const status = isHostfleetError(e, 'E_HYPERVISOR') ? e.details?.status : undefined;
-      if (typeof status === 'number') throw new HostfleetError('E_VALIDATION', `node ${input.id} at ${input.url} answered HTTP ${status}; check the token`, { fields: [{ field: 'body.token', problem: "must be the node's token" }] });
-      throw new HostfleetError('E_VALIDATION', `node ${input.id} at ${input.url} did not answer: ${(e as Error).message}; check the URL`, { fields: [{ field: 'body.url', problem: 'must be the URL of a running node' }] });
+      if (typeof status === 'number')
+        throw new HostfleetError(
+          'E_VALIDATION',
+          `node ${input.id} at ${input.url} answered HTTP ${status}; check the token`,
+          { fields: [{ field: 'body.token', problem: "must be the node's token" }] },
+        );
+      throw new HostfleetError(
+        'E_VALIDATION',
+        `node ${input.id} at ${input.url} did not answer: ${(e as Error).message}; check the URL`,
+        { fields: [{ field: 'body.url', problem: 'must be the URL of a running node' }] },
+      );
     }
-    if (reported.id !== input.id) throw new HostfleetError('E_VALIDATION', `the node at ${input.url} says it is ${String(reported.id)}, not ${input.id}`, { fields: [{ field: 'body.id', problem: `must be the node's own id (${String(reported.id)})` }] });
-    const n = parseNode({ id: input.id, capacity: reported.capacity, reserved: { ram: 0, cpu: 0, disk: 0, bandwidth: 0, ...input.reserved }, isolated: input.isolated ?? false });
+    if (reported.id !== input.id)
+      throw new HostfleetError(
+        'E_VALIDATION',
+        `the node at ${input.url} says it is ${String(reported.id)}, not ${input.id}`,
+        { fields: [{ field: 'body.id', problem: `must be the node's own id (${String(reported.id)})` }] },
+      );
+    const n = parseNode({
+      id: input.id,
+      capacity: reported.capacity,
+      reserved: { ram: 0, cpu: 0, disk: 0, bandwidth: 0, ...input.reserved },
+      isolated: input.isolated ?? false,
+    });
     return this.serial(async () => {
-      const rec = await pdb.upsertNode(this.ctx.store, { id: n.id, url: input.url.replace(/\/+$/, ''), token: input.token, capacity: n.capacity, reserved: n.reserved, isolated: n.isolated });
+      const rec = await pdb.upsertNode(this.ctx.store, {
+        id: n.id,
+        url: input.url.replace(/\/+$/, ''),
+        token: input.token,
+        capacity: n.capacity,
+        reserved: n.reserved,
+        isolated: n.isolated,
+      });
       // A node that answers again after a failure comes back empty of anything it still runs:
       // its components were re-placed, so whatever it runs now is an orphan.
-      const recorded = new Set((await pdb.listComponents(this.ctx.store)).filter((c) => c.nodeId === n.id).map((c) => `${c.configId}.${c.component}`));
-      for (const { id } of reported.components) if (!recorded.has(id)) await this.hv.stop(rec, id).catch(() => undefined);
+      const recorded = new Set(
+        (await pdb.listComponents(this.ctx.store))
+          .filter((c) => c.nodeId === n.id)
+          .map((c) => `${c.configId}.${c.component}`),
+      );
+      for (const { id } of reported.components)
+        if (!recorded.has(id)) await this.hv.stop(rec, id).catch(() => undefined);
       if (rec.state === 'down') {
         await pdb.setNodeState(this.ctx.store, n.id, 'up');
         this.misses.delete(n.id);
@@ -184,7 +255,15 @@ export class Placement {
   private notify(configId: string, kind: 'unschedulable' | 'unplaced', status: Status, decisionId: string): void {
     const message = describeStatus(status);
     this.ctx.log.warn({ configuration: configId, decision: decisionId, status }, `placement: ${message}`);
-    this.ctx.bus.publish(subjects.event(this.ctx.siteId, 'placement', configId), { kind, configuration: configId, decision: decisionId, status, message }).catch((e: unknown) => this.ctx.log.warn({ err: e }, 'placement: could not publish the event'));
+    this.ctx.bus
+      .publish(subjects.event(this.ctx.siteId, 'placement', configId), {
+        kind,
+        configuration: configId,
+        decision: decisionId,
+        status,
+        message,
+      })
+      .catch((e: unknown) => this.ctx.log.warn({ err: e }, 'placement: could not publish the event'));
   }
 
   /**
@@ -192,13 +271,19 @@ export class Placement {
    * transaction under node locks, and on success writes what `write` writes. A stale plan
    * answers 'conflict' and nothing is written: the caller re-plans.
    */
-  private async commit(plan: Plan, write: (tx: Parameters<Parameters<ManagerContext['store']['transaction']>[0]>[0]) => Promise<void>): Promise<'ok' | 'conflict'> {
+  private async commit(
+    plan: Plan,
+    write: (tx: Parameters<Parameters<ManagerContext['store']['transaction']>[0]>[0]) => Promise<void>,
+  ): Promise<'ok' | 'conflict'> {
     return this.ctx.store.transaction(async (tx) => {
       await pdb.lockNodes(tx);
       const fresh = Fleet.from(await pdb.loadFleet(tx));
       const r = commitPlan(fresh, plan);
       if (r.code === 'conflict') {
-        this.ctx.log.info({ decision: plan.decisionId, conflict: r }, 'placement: the plan went stale; back to the scheduler');
+        this.ctx.log.info(
+          { decision: plan.decisionId, conflict: r },
+          'placement: the plan went stale; back to the scheduler',
+        );
         return 'conflict';
       }
       await write(tx);
@@ -209,66 +294,142 @@ export class Placement {
   /** submit places a new configuration and deploys it; nothing fits → E_CONFLICT naming the resource. */
   submit(config: Configuration, edge: EdgeSettings): Promise<{ decision: string; explain: string[] }> {
     return this.serial(async () => {
-      if (await pdb.getConfig(this.ctx.store, config.id)) throw new HostfleetError('E_CONFLICT', `configuration ${config.id} exists; add components to it or choose another id`, { details: { configuration: config.id } });
+      if (await pdb.getConfig(this.ctx.store, config.id))
+        throw new HostfleetError(
+          'E_CONFLICT',
+          `configuration ${config.id} exists; add components to it or choose another id`,
+          { details: { configuration: config.id } },
+        );
       for (let attempt = 1; ; attempt++) {
         const fleet = Fleet.from(await pdb.loadFleet(this.ctx.store));
         const decisionId = newId();
         const plan = planPlacement(fleet, config, { decisionId, pipeline: this.pipeline, explain: true });
         const explain = explainPlan(plan);
         if (plan.status.code !== 'ok') {
-          await pdb.insertDecision(this.ctx.store, { id: decisionId, configId: null, kind: 'placement', status: plan.status, explain });
+          await pdb.insertDecision(this.ctx.store, {
+            id: decisionId,
+            configId: null,
+            kind: 'placement',
+            status: plan.status,
+            explain,
+          });
           this.notify(config.id, 'unschedulable', plan.status, decisionId);
           throw unschedulableError(config.id, plan.status, decisionId);
         }
         const tierOf = new Map(componentsOf(config).map((x) => [x.component.id, x.tier.name]));
         const done = await this.commit(plan, async (tx) => {
-          await pdb.insertConfig(tx, { id: config.id, accountId: config.account, spec: config, edge, state: 'deploying' });
+          await pdb.insertConfig(tx, {
+            id: config.id,
+            accountId: config.account,
+            spec: config,
+            edge,
+            state: 'deploying',
+          });
           for (const a of plan.actions) {
             if (a.kind !== 'host') continue;
-            await pdb.putComponent(tx, { configId: config.id, component: a.hosted.component, tier: tierOf.get(a.hosted.component)!, nodeId: a.node, hosted: a.hosted, address: null, state: 'starting' });
+            await pdb.putComponent(tx, {
+              configId: config.id,
+              component: a.hosted.component,
+              tier: tierOf.get(a.hosted.component)!,
+              nodeId: a.node,
+              hosted: a.hosted,
+              address: null,
+              state: 'starting',
+            });
           }
-          await pdb.insertDecision(tx, { id: decisionId, configId: config.id, kind: 'placement', status: plan.status, explain });
+          await pdb.insertDecision(tx, {
+            id: decisionId,
+            configId: config.id,
+            kind: 'placement',
+            status: plan.status,
+            explain,
+          });
         });
         if (done === 'ok') {
           await this.realise(config.id);
           return { decision: decisionId, explain };
         }
-        if (attempt >= COMMIT_ATTEMPTS) throw new HostfleetError('E_CONFLICT', `configuration ${config.id}: the grid changed under ${COMMIT_ATTEMPTS} plans in a row; submit it again`);
+        if (attempt >= COMMIT_ATTEMPTS)
+          throw new HostfleetError(
+            'E_CONFLICT',
+            `configuration ${config.id}: the grid changed under ${COMMIT_ATTEMPTS} plans in a row; submit it again`,
+          );
       }
     });
   }
 
   /** addComponent adds one component to a tier of a placed configuration and places only it (003's incremental change). */
-  addComponent(configId: string, tierName: string, component: unknown): Promise<{ decision: string; explain: string[] }> {
+  addComponent(
+    configId: string,
+    tierName: string,
+    component: unknown,
+  ): Promise<{ decision: string; explain: string[] }> {
     return this.serial(async () => {
       const rec = await pdb.getConfig(this.ctx.store, configId);
       if (!rec) throw new HostfleetError('E_NOT_FOUND', `configuration ${configId} does not exist`);
       const spec = rec.spec as Configuration;
-      if (!spec.tiers.some((t) => t.name === tierName)) throw invalid([{ field: 'body.tier', problem: `must be a tier of ${configId}: ${spec.tiers.map((t) => t.name).join(', ')}` }]);
-      const updated = parseConfiguration({ ...spec, tiers: spec.tiers.map((t) => (t.name === tierName ? { ...t, components: [...t.components, component] } : t)) });
-      const added = componentsOf(updated).find((x) => !componentsOf(spec).some((y) => y.component.id === x.component.id))!;
+      if (!spec.tiers.some((t) => t.name === tierName))
+        throw invalid([
+          { field: 'body.tier', problem: `must be a tier of ${configId}: ${spec.tiers.map((t) => t.name).join(', ')}` },
+        ]);
+      const updated = parseConfiguration({
+        ...spec,
+        tiers: spec.tiers.map((t) => (t.name === tierName ? { ...t, components: [...t.components, component] } : t)),
+      });
+      const added = componentsOf(updated).find(
+        (x) => !componentsOf(spec).some((y) => y.component.id === x.component.id),
+      )!;
       for (let attempt = 1; ; attempt++) {
         const fleet = Fleet.from(await pdb.loadFleet(this.ctx.store));
         const decisionId = newId();
-        const plan = planAddComponent(fleet, updated, added.component.id, { decisionId, pipeline: this.pipeline, explain: true });
+        const plan = planAddComponent(fleet, updated, added.component.id, {
+          decisionId,
+          pipeline: this.pipeline,
+          explain: true,
+        });
         const explain = explainPlan(plan);
         if (plan.status.code !== 'ok') {
-          await pdb.insertDecision(this.ctx.store, { id: decisionId, configId, kind: 'add-component', status: plan.status, explain });
+          await pdb.insertDecision(this.ctx.store, {
+            id: decisionId,
+            configId,
+            kind: 'add-component',
+            status: plan.status,
+            explain,
+          });
           this.notify(configId, 'unschedulable', plan.status, decisionId);
           throw unschedulableError(configId, plan.status, decisionId);
         }
         const done = await this.commit(plan, async (tx) => {
           await pdb.updateConfig(tx, configId, { spec: updated });
           for (const a of plan.actions) {
-            if (a.kind === 'host') await pdb.putComponent(tx, { configId, component: a.hosted.component, tier: tierName, nodeId: a.node, hosted: a.hosted, address: null, state: 'starting' });
+            if (a.kind === 'host')
+              await pdb.putComponent(tx, {
+                configId,
+                component: a.hosted.component,
+                tier: tierName,
+                nodeId: a.node,
+                hosted: a.hosted,
+                address: null,
+                state: 'starting',
+              });
           }
-          await pdb.insertDecision(tx, { id: decisionId, configId, kind: 'add-component', status: plan.status, explain });
+          await pdb.insertDecision(tx, {
+            id: decisionId,
+            configId,
+            kind: 'add-component',
+            status: plan.status,
+            explain,
+          });
         });
         if (done === 'ok') {
           await this.realise(configId);
           return { decision: decisionId, explain };
         }
-        if (attempt >= COMMIT_ATTEMPTS) throw new HostfleetError('E_CONFLICT', `configuration ${configId}: the grid changed under ${COMMIT_ATTEMPTS} plans in a row; try again`);
+        if (attempt >= COMMIT_ATTEMPTS)
+          throw new HostfleetError(
+            'E_CONFLICT',
+            `configuration ${configId}: the grid changed under ${COMMIT_ATTEMPTS} plans in a row; try again`,
+          );
       }
     });
   }
@@ -281,7 +442,10 @@ export class Placement {
    * new requests go there, in-flight ones finish on the original), then the original stops.
    * Changes run one at a time, so the original's resources are not handed out before it stops.
    */
-  changeComponent(configId: string, component: unknown): Promise<{ decision: string; mode: string; explain: string[] }> {
+  changeComponent(
+    configId: string,
+    component: unknown,
+  ): Promise<{ decision: string; mode: string; explain: string[] }> {
     return this.serial(async () => {
       const rec = await pdb.getConfig(this.ctx.store, configId);
       if (!rec) throw new HostfleetError('E_NOT_FOUND', `configuration ${configId} does not exist`);
@@ -289,17 +453,35 @@ export class Placement {
       const id = (component as { id?: unknown } | null)?.id;
       const tier = spec.tiers.find((t) => t.components.some((c) => c.id === id));
       if (!tier) throw invalid([{ field: 'body.component.id', problem: `must name a component of ${configId}` }]);
-      const updated = parseConfiguration({ ...spec, tiers: spec.tiers.map((t) => (t === tier ? { ...t, components: t.components.map((c) => (c.id === id ? component : c)) } : t)) });
+      const updated = parseConfiguration({
+        ...spec,
+        tiers: spec.tiers.map((t) =>
+          t === tier ? { ...t, components: t.components.map((c) => (c.id === id ? component : c)) } : t,
+        ),
+      });
       const next = componentsOf(updated).find((x) => x.component.id === id)!.component;
       const old = (await pdb.listComponents(this.ctx.store, configId)).find((c) => c.component === id);
-      if (!old) throw new HostfleetError('E_CONFLICT', `component ${configId}/${String(id)} is not placed; wait for its re-placement`);
+      if (!old)
+        throw new HostfleetError(
+          'E_CONFLICT',
+          `component ${configId}/${String(id)} is not placed; wait for its re-placement`,
+        );
       for (let attempt = 1; ; attempt++) {
         const fleet = Fleet.from(await pdb.loadFleet(this.ctx.store));
         const decisionId = newId();
         const plan = planChange(fleet, spec, next, { decisionId, pipeline: this.pipeline, explain: true });
-        const explain = [`change ${configId}/${next.id}: ${plan.mode ?? describeStatus(plan.status)}`, ...plan.steps.map((st) => `  ${st.kind} ${'node' in st ? st.node : `${st.from} → ${st.to}`}`)];
+        const explain = [
+          `change ${configId}/${next.id}: ${plan.mode ?? describeStatus(plan.status)}`,
+          ...plan.steps.map((st) => `  ${st.kind} ${'node' in st ? st.node : `${st.from} → ${st.to}`}`),
+        ];
         if (plan.status.code !== 'ok') {
-          await pdb.insertDecision(this.ctx.store, { id: decisionId, configId, kind: 'change', status: plan.status, explain });
+          await pdb.insertDecision(this.ctx.store, {
+            id: decisionId,
+            configId,
+            kind: 'change',
+            status: plan.status,
+            explain,
+          });
           this.notify(configId, 'unschedulable', plan.status, decisionId);
           throw unschedulableError(configId, plan.status, decisionId);
         }
@@ -307,11 +489,24 @@ export class Placement {
         const disruptive = plan.mode === 'duplicate-then-switch-over';
         const done = await this.commit(plan, async (tx) => {
           await pdb.updateConfig(tx, configId, { spec: updated });
-          await pdb.putComponent(tx, { configId, component: next.id, tier: tier.name, nodeId: host.node, hosted: host.hosted, address: disruptive ? null : old.address, state: disruptive ? 'starting' : old.state, moved: disruptive });
+          await pdb.putComponent(tx, {
+            configId,
+            component: next.id,
+            tier: tier.name,
+            nodeId: host.node,
+            hosted: host.hosted,
+            address: disruptive ? null : old.address,
+            state: disruptive ? 'starting' : old.state,
+            moved: disruptive,
+          });
           await pdb.insertDecision(tx, { id: decisionId, configId, kind: 'change', status: plan.status, explain });
         });
         if (done === 'conflict') {
-          if (attempt >= COMMIT_ATTEMPTS) throw new HostfleetError('E_CONFLICT', `configuration ${configId}: the grid changed under ${COMMIT_ATTEMPTS} plans in a row; try again`);
+          if (attempt >= COMMIT_ATTEMPTS)
+            throw new HostfleetError(
+              'E_CONFLICT',
+              `configuration ${configId}: the grid changed under ${COMMIT_ATTEMPTS} plans in a row; try again`,
+            );
           continue;
         }
         if (disruptive) {
@@ -319,7 +514,14 @@ export class Placement {
           await this.realise(configId);
           const oldNode = (await pdb.listNodes(this.ctx.store)).find((n) => n.id === old.nodeId);
           if (oldNode && oldNode.state === 'up') {
-            await this.hv.stop(oldNode, `${configId}.${next.id}`).catch((e: unknown) => this.ctx.log.warn({ err: e, node: oldNode.id }, 'placement: could not stop the original after a switch-over'));
+            await this.hv
+              .stop(oldNode, `${configId}.${next.id}`)
+              .catch((e: unknown) =>
+                this.ctx.log.warn(
+                  { err: e, node: oldNode.id },
+                  'placement: could not stop the original after a switch-over',
+                ),
+              );
           }
         }
         return { decision: decisionId, mode: plan.mode!, explain };
@@ -332,23 +534,56 @@ export class Placement {
     return this.serial(async () => {
       if (!(await pdb.setNodeState(this.ctx.store, nodeId, 'down'))) return;
       this.ctx.log.warn({ node: nodeId }, 'placement: node down; re-placing its components');
-      await this.ctx.bus.publish(subjects.event(this.ctx.siteId, 'placement', nodeId), { kind: 'node-down', node: nodeId }).catch(() => undefined);
+      await this.ctx.bus
+        .publish(subjects.event(this.ctx.siteId, 'placement', nodeId), { kind: 'node-down', node: nodeId })
+        .catch(() => undefined);
       const specs = new Map((await pdb.listConfigs(this.ctx.store)).map((c) => [c.id, c.spec as Configuration]));
       for (let attempt = 1; attempt <= COMMIT_ATTEMPTS; attempt++) {
         const fleet = Fleet.from(await pdb.loadFleet(this.ctx.store));
         const decisionId = newId();
         const plan = planNodeFailure(fleet, (id) => specs.get(id), nodeId, { decisionId, pipeline: this.pipeline });
-        const before = new Map((await pdb.listComponents(this.ctx.store)).map((c) => [`${c.configId}/${c.component}`, c]));
+        const before = new Map(
+          (await pdb.listComponents(this.ctx.store)).map((c) => [`${c.configId}/${c.component}`, c]),
+        );
         const done = await this.commit(plan, async (tx) => {
           for (const m of plan.moves) {
             const old = before.get(`${m.configuration}/${m.component}`)!;
-            await pdb.putComponent(tx, { configId: m.configuration, component: m.component, tier: m.tier, nodeId: m.node, hosted: old.hosted, address: null, state: 'starting', moved: true });
-            await pdb.insertDecision(tx, { id: `${decisionId}/${m.configuration}/${m.component}`, configId: m.configuration, kind: 'node-failure', status: { code: 'ok' }, explain: [`node ${nodeId} failed: ${m.component} (${m.tier}) ${m.from} → ${m.node} score ${m.total.toFixed(2)}`] });
+            await pdb.putComponent(tx, {
+              configId: m.configuration,
+              component: m.component,
+              tier: m.tier,
+              nodeId: m.node,
+              hosted: old.hosted,
+              address: null,
+              state: 'starting',
+              moved: true,
+            });
+            await pdb.insertDecision(tx, {
+              id: `${decisionId}/${m.configuration}/${m.component}`,
+              configId: m.configuration,
+              kind: 'node-failure',
+              status: { code: 'ok' },
+              explain: [
+                `node ${nodeId} failed: ${m.component} (${m.tier}) ${m.from} → ${m.node} score ${m.total.toFixed(2)}`,
+              ],
+            });
           }
           for (const u of plan.unplaced) {
-            for (const c of u.components) await tx.query("UPDATE placement_components SET state = 'failed', address = NULL WHERE config_id = $1 AND component = $2", [u.configuration, c]);
+            for (const c of u.components)
+              await tx.query(
+                "UPDATE placement_components SET state = 'failed', address = NULL WHERE config_id = $1 AND component = $2",
+                [u.configuration, c],
+              );
             await pdb.updateConfig(tx, u.configuration, { state: 'degraded' });
-            await pdb.insertDecision(tx, { id: `${decisionId}/${u.configuration}`, configId: u.configuration, kind: 'node-failure', status: u.status, explain: [`node ${nodeId} failed: ${u.components.join(', ')} could not be re-placed: ${describeStatus(u.status)}`] });
+            await pdb.insertDecision(tx, {
+              id: `${decisionId}/${u.configuration}`,
+              configId: u.configuration,
+              kind: 'node-failure',
+              status: u.status,
+              explain: [
+                `node ${nodeId} failed: ${u.components.join(', ')} could not be re-placed: ${describeStatus(u.status)}`,
+              ],
+            });
           }
         });
         if (done === 'conflict') continue;
@@ -356,7 +591,10 @@ export class Placement {
         for (const cfg of new Set(plan.moves.map((m) => m.configuration))) await this.realise(cfg);
         return;
       }
-      this.ctx.log.error({ node: nodeId }, 'placement: could not commit the re-placement of a failed node; it will be retried when the node is checked again');
+      this.ctx.log.error(
+        { node: nodeId },
+        'placement: could not commit the re-placement of a failed node; it will be retried when the node is checked again',
+      );
       await pdb.setNodeState(this.ctx.store, nodeId, 'up');
     });
   }
@@ -381,16 +619,32 @@ export class Placement {
           const tier = roleOf.get(c.component);
           if (tier?.role === 'load-balancer') {
             // The load balancer is the edge pool; its reservation on the node stands for the proxy's share.
-            await pdb.setComponentRuntime(this.ctx.store, configId, c.component, c.nodeId, { address: null, state: 'running' });
+            await pdb.setComponentRuntime(this.ctx.store, configId, c.component, c.nodeId, {
+              address: null,
+              state: 'running',
+            });
             return;
           }
           const node = nodes.get(c.nodeId)!;
           try {
-            const started = await this.hv.start(node, `${configId}.${c.component}`, this.personalityOf(rec.accountId, spec, c));
-            await pdb.setComponentRuntime(this.ctx.store, configId, c.component, c.nodeId, { address: started.address, state: 'running' });
+            const started = await this.hv.start(
+              node,
+              `${configId}.${c.component}`,
+              this.personalityOf(rec.accountId, spec, c),
+            );
+            await pdb.setComponentRuntime(this.ctx.store, configId, c.component, c.nodeId, {
+              address: started.address,
+              state: 'running',
+            });
           } catch (e) {
-            this.ctx.log.warn({ configuration: configId, component: c.component, node: c.nodeId, err: (e as Error).message }, 'placement: component did not start');
-            await pdb.setComponentRuntime(this.ctx.store, configId, c.component, c.nodeId, { address: null, state: 'failed' });
+            this.ctx.log.warn(
+              { configuration: configId, component: c.component, node: c.nodeId, err: (e as Error).message },
+              'placement: component did not start',
+            );
+            await pdb.setComponentRuntime(this.ctx.store, configId, c.component, c.nodeId, {
+              address: null,
+              state: 'failed',
+            });
           }
         }),
     );
@@ -400,28 +654,27 @@ export class Placement {
       const pool = poolIdOf(configId);
       await this.ctx.edge.upsertPool({ id: pool, domains: edge.domains, balance: edge.balance, sticky: edge.sticky });
       for (const c of after) {
-        if (backends.has(c.component) && c.state === 'running' && c.address !== null) await this.ctx.edge.attach(pool, { id: c.component, address: c.address });
+        if (backends.has(c.component) && c.state === 'running' && c.address !== null)
+          await this.ctx.edge.attach(pool, { id: c.component, address: c.address });
       }
     }
-    const state = after.some((c) => c.state === 'failed') || after.length < componentsOf(spec).length ? 'degraded' : 'running';
+    const state =
+      after.some((c) => c.state === 'failed') || after.length < componentsOf(spec).length ? 'degraded' : 'running';
     await pdb.updateConfig(this.ctx.store, configId, { state });
   }
 
   private personalityOf(accountId: string, spec: Configuration, c: ComponentRecord): Personality {
     const tier = spec.tiers.find((t) => t.name === c.tier)!;
-    return {
-      kind: 'hostfleet.personality/v1',
+    return buildPersonality({
       machine: `${c.nodeId}.${spec.id}.${c.component}`,
       server: `${spec.id}.${c.component}`,
-      account: { id: accountId, name: accountId },
+      account: { id: accountId, name: accountId, uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 },
       group: { id: `${spec.id}.${tier.name}`, name: `${spec.id} ${tier.name}`, role: GROUP_ROLE[tier.role] },
       image: 'hostfleet/demo-runtime',
       runtime: { serviceTimeMs: 20, concurrency: 16, maxQueue: 500 },
-      volume: { id: accountId.slice(0, 63) },
-      uid: process.getuid?.() ?? 1000,
-      gid: process.getgid?.() ?? 1000,
+      volume: accountId.slice(0, 63),
       config: { configuration: spec.id, component: c.component, tier: tier.name },
-    };
+    });
   }
 
   /**
@@ -444,11 +697,18 @@ export class Placement {
       if (backends.size === 0 && edge.domains.length === 0) continue;
       const id = poolIdOf(rec.id);
       const have = status.get(id);
-      if (!have || have.domains.join(',') !== [...edge.domains].sort().join(',') || have.balance !== edge.balance || have.sticky !== edge.sticky) {
+      if (
+        !have ||
+        have.domains.join(',') !== [...edge.domains].sort().join(',') ||
+        have.balance !== edge.balance ||
+        have.sticky !== edge.sticky
+      ) {
         await this.ctx.edge.upsertPool({ id, domains: edge.domains, balance: edge.balance, sticky: edge.sticky });
         repairs++;
       }
-      const want = (await pdb.listComponents(this.ctx.store, rec.id)).filter((c) => backends.has(c.component) && c.state === 'running' && c.address !== null);
+      const want = (await pdb.listComponents(this.ctx.store, rec.id)).filter(
+        (c) => backends.has(c.component) && c.state === 'running' && c.address !== null,
+      );
       for (const c of want) {
         const s = have?.servers.find((x) => x.id === c.component);
         if (!s || s.address !== c.address) {
@@ -497,7 +757,16 @@ export class Placement {
       const u = await this.hv.usage(node, `${c.configId}.${c.component}`, { timeoutMs: 2000 }).catch(() => null);
       if (!u) continue;
       const requests = Object.values(u.stats?.requests ?? {}).reduce((a, b) => a + b, 0);
-      await pdb.insertSnapshot(this.ctx.store, { configId: c.configId, component: c.component, nodeId: c.nodeId, at: this.ctx.clock.now(), cpuSeconds: u.cpuSeconds, rssBytes: u.rssBytes, requests, errors: u.stats?.errors ?? 0 });
+      await pdb.insertSnapshot(this.ctx.store, {
+        configId: c.configId,
+        component: c.component,
+        nodeId: c.nodeId,
+        at: this.ctx.clock.now(),
+        cpuSeconds: u.cpuSeconds,
+        rssBytes: u.rssBytes,
+        requests,
+        errors: u.stats?.errors ?? 0,
+      });
       n++;
     }
     return n;
@@ -510,134 +779,226 @@ export class Placement {
   }
 }
 
-const instances = new WeakMap<ManagerContext, Placement>();
-/** placementOf returns the manager's Placement (one per manager). */
-export function placementOf(ctx: ManagerContext): Placement {
-  let p = instances.get(ctx);
-  if (!p) instances.set(ctx, (p = new Placement(ctx)));
-  return p;
-}
-
-const Resources = Type.Object({ ram: Type.Optional(Type.Number({ minimum: 0 })), cpu: Type.Optional(Type.Number({ minimum: 0 })), disk: Type.Optional(Type.Number({ minimum: 0 })), bandwidth: Type.Optional(Type.Number({ minimum: 0 })) }, { additionalProperties: false });
+const Resources = Type.Object(
+  {
+    ram: Type.Optional(Type.Number({ minimum: 0 })),
+    cpu: Type.Optional(Type.Number({ minimum: 0 })),
+    disk: Type.Optional(Type.Number({ minimum: 0 })),
+    bandwidth: Type.Optional(Type.Number({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
 /** RegisterNode is the body of POST /v1/nodes. */
-export const RegisterNode = Type.Object({
-  id: Type.String({ pattern: '^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$', description: 'the node id (it must be the id the node reports)' }),
-  url: Type.String({ pattern: '^https?://[^\\s]+$', description: "URL of the node's API" }),
-  token: Type.String({ minLength: 16, maxLength: 200, description: "the node API's bearer token" }),
-  isolated: Type.Optional(Type.Boolean({ description: 'reserve the node for risky configurations (003)' })),
-  reserved: Type.Optional(Resources),
-}, { additionalProperties: false });
+export const RegisterNode = Type.Object(
+  {
+    id: Type.String({
+      pattern: '^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$',
+      description: 'the node id (it must be the id the node reports)',
+    }),
+    url: Type.String({ pattern: '^https?://[^\\s]+$', description: "URL of the node's API" }),
+    token: Type.String({ minLength: 16, maxLength: 200, description: "the node API's bearer token" }),
+    isolated: Type.Optional(Type.Boolean({ description: 'reserve the node for risky configurations (003)' })),
+    reserved: Type.Optional(Resources),
+  },
+  { additionalProperties: false },
+);
 /** AddComponent is the body of POST /v1/configurations/{id}/components. */
-export const AddComponent = Type.Object({
-  tier: Type.String({ minLength: 1, maxLength: 40, description: 'the tier the component joins' }),
-  component: Type.Object({}, { additionalProperties: true, description: 'a component as in the configuration format (id, resources, os, software, behaviour)' }),
-}, { additionalProperties: false });
+export const AddComponent = Type.Object(
+  {
+    tier: Type.String({ minLength: 1, maxLength: 40, description: 'the tier the component joins' }),
+    component: Type.Object(
+      {},
+      {
+        additionalProperties: true,
+        description: 'a component as in the configuration format (id, resources, os, software, behaviour)',
+      },
+    ),
+  },
+  { additionalProperties: false },
+);
 /** ChangeComponent is the body of PUT /v1/configurations/{id}/components: the component as it should be (same id). */
-export const ChangeComponent = Type.Object({
-  component: Type.Object({}, { additionalProperties: true, description: 'the whole component as it should be, with its id' }),
-}, { additionalProperties: false });
-const ConfigBody = Type.Object({}, { additionalProperties: true, description: 'a configuration (docs/SCHEDULER.md) with an optional edge { domains, balance, sticky }' });
+export const ChangeComponent = Type.Object(
+  {
+    component: Type.Object(
+      {},
+      { additionalProperties: true, description: 'the whole component as it should be, with its id' },
+    ),
+  },
+  { additionalProperties: false },
+);
+const ConfigBody = Type.Object(
+  {},
+  {
+    additionalProperties: true,
+    description: 'a configuration (docs/SCHEDULER.md) with an optional edge { domains, balance, sticky }',
+  },
+);
 
-async function visibleConfig(ctx: ManagerContext, req: FastifyRequest, id: string): Promise<pdb.ConfigRecord> {
+async function visibleConfig(
+  ctx: Pick<ManagerContext, 'store'>,
+  req: FastifyRequest,
+  id: string,
+): Promise<pdb.ConfigRecord> {
   const c = await pdb.getConfig(ctx.store, id);
-  if (!c || !canSee(await visibleAccounts(ctx.store, principalOf(req)), c.accountId)) throw new HostfleetError('E_NOT_FOUND', `configuration ${id} does not exist`);
+  if (!c || !canSee(await visibleAccounts(ctx.store, principalOf(req)), c.accountId))
+    throw new HostfleetError('E_NOT_FOUND', `configuration ${id} does not exist`);
   return c;
 }
 
-async function mapOf(ctx: ManagerContext, c: pdb.ConfigRecord): Promise<Record<string, unknown>> {
+async function mapOf(ctx: Pick<ManagerContext, 'store'>, c: pdb.ConfigRecord): Promise<Record<string, unknown>> {
   const comps = await pdb.listComponents(ctx.store, c.id);
   return {
-    configuration: { id: c.id, account: c.accountId, state: c.state, edge: { pool: poolIdOf(c.id), ...(c.edge as EdgeSettings) } },
-    components: comps.map((x) => ({ component: x.component, tier: x.tier, node: x.nodeId, state: x.state, address: x.address, moves: x.moves, resources: x.hosted.resources })),
+    configuration: {
+      id: c.id,
+      account: c.accountId,
+      state: c.state,
+      edge: { pool: poolIdOf(c.id), ...(c.edge as EdgeSettings) },
+    },
+    components: comps.map((x) => ({
+      component: x.component,
+      tier: x.tier,
+      node: x.nodeId,
+      state: x.state,
+      address: x.address,
+      moves: x.moves,
+      resources: x.hosted.resources,
+    })),
   };
 }
 
-/** placementComponent adds the placement API, the node monitor and the collector. */
-export const placementComponent: ManagerComponent = {
-  name: 'placement',
-  async routes(app: FastifyInstance, ctx: ManagerContext) {
-    const p = placementOf(ctx);
-    app.post('/v1/nodes', { schema: { tags: ['placement'], body: RegisterNode } }, async (req, reply) => {
-      requireRole(principalOf(req), ['operator']);
-      const n = await p.registerNode(req.body as typeof RegisterNode.static);
-      const { token: _t, ...out } = n;
-      return reply.status(201).send({ node: out });
-    });
-    app.get('/v1/nodes', { schema: { tags: ['placement'] } }, async (req) => {
-      requireRole(principalOf(req), ['operator']);
-      const fleet = Fleet.from(await pdb.loadFleet(ctx.store));
-      const nodes = await pdb.listNodes(ctx.store);
-      return {
-        nodes: nodes.map((n, i) => ({
-          id: n.id, url: n.url, state: n.state, isolated: n.isolated, capacity: n.capacity, reserved: n.reserved,
-          free: Object.fromEntries(RESOURCES.map((r, k) => [r, fleet.free(i, k)])),
-          components: fleet.hostedOn(i).map((h) => `${h.configuration}/${h.component}`).sort(),
-        })),
-      };
-    });
-    app.post('/v1/configurations', { schema: { tags: ['placement'], body: ConfigBody } }, async (req, reply) => {
-      const principal = principalOf(req);
-      requireRole(principal, ['operator', 'reseller', 'customer']);
-      const { config, edge } = parseSubmission(req.body);
-      if (!canSee(await visibleAccounts(ctx.store, principal), config.account)) throw new HostfleetError('E_FORBIDDEN', `you may not place configurations for account ${config.account}`);
-      const r = await p.submit(config, edge);
-      const rec = await pdb.getConfig(ctx.store, config.id);
-      return reply.status(201).send({ ...(await mapOf(ctx, rec!)), decision: r.decision, explain: r.explain });
-    });
-    app.get('/v1/configurations', { schema: { tags: ['placement'] } }, async (req) => {
-      const visible = await visibleAccounts(ctx.store, principalOf(req));
-      const all = await pdb.listConfigs(ctx.store);
-      return { configurations: all.filter((c) => canSee(visible, c.accountId)).map((c) => ({ id: c.id, account: c.accountId, state: c.state })) };
-    });
-    app.get('/v1/configurations/:id', { schema: { tags: ['placement'], params: IdParam } }, async (req) => mapOf(ctx, await visibleConfig(ctx, req, (req.params as { id: string }).id)));
-    app.get('/v1/configurations/:id/explain', { schema: { tags: ['placement'], params: IdParam } }, async (req) => {
-      const c = await visibleConfig(ctx, req, (req.params as { id: string }).id);
-      return { configuration: c.id, decisions: await pdb.listDecisions(ctx.store, c.id) };
-    });
-    app.get('/v1/configurations/:id/snapshots', { schema: { tags: ['placement'], params: IdParam } }, async (req) => {
-      const c = await visibleConfig(ctx, req, (req.params as { id: string }).id);
-      return { configuration: c.id, snapshots: await pdb.listSnapshots(ctx.store, c.id) };
-    });
-    app.put('/v1/configurations/:id/components', { schema: { tags: ['placement'], params: IdParam, body: ChangeComponent } }, async (req) => {
-      const c = await visibleConfig(ctx, req, (req.params as { id: string }).id);
-      const r = await p.changeComponent(c.id, (req.body as typeof ChangeComponent.static).component);
-      return { ...(await mapOf(ctx, (await pdb.getConfig(ctx.store, c.id))!)), decision: r.decision, mode: r.mode, explain: r.explain };
-    });
-    app.post('/v1/configurations/:id/components', { schema: { tags: ['placement'], params: IdParam, body: AddComponent } }, async (req, reply) => {
-      const c = await visibleConfig(ctx, req, (req.params as { id: string }).id);
-      const b = req.body as typeof AddComponent.static;
-      const r = await p.addComponent(c.id, b.tier, b.component);
-      return reply.status(201).send({ ...(await mapOf(ctx, (await pdb.getConfig(ctx.store, c.id))!)), decision: r.decision, explain: r.explain });
-    });
-  },
-  async start(ctx: ManagerContext): Promise<Running> {
-    const p = placementOf(ctx);
-    let checking: Promise<unknown> = Promise.resolve();
-    let collecting: Promise<unknown> = Promise.resolve();
-    let busyCheck = false;
-    let busyCollect = false;
-    let ticks = 0;
-    const health = setInterval(() => {
-      if (busyCheck || !ctx.isLeader()) return;
-      busyCheck = true;
-      const sync = ++ticks % EDGE_SYNC_TICKS === 0;
-      checking = p.checkNodes()
-        .then(() => (sync ? p.syncEdge() : 0)).catch((e: unknown) => ctx.log.warn({ err: e }, 'placement: node check failed')).finally(() => (busyCheck = false));
-    }, ctx.cfg.placement?.nodeHealthIntervalMs ?? NODE_HEALTH_INTERVAL_MS);
-    const collector = setInterval(() => {
-      if (busyCollect || !ctx.isLeader()) return;
-      busyCollect = true;
-      collecting = p.collect().catch((e: unknown) => ctx.log.warn({ err: e }, 'placement: collection failed')).finally(() => (busyCollect = false));
-    }, ctx.cfg.placement?.snapshotIntervalMs ?? SNAPSHOT_INTERVAL_MS);
-    health.unref();
-    collector.unref();
-    return {
-      async close() {
-        clearInterval(health);
-        clearInterval(collector);
-        await Promise.allSettled([checking, collecting]);
-        await p.close();
-      },
-    };
-  },
-};
+/** PlacementComponent is the placement component with its deployer, monitor and collector. */
+export interface PlacementComponent extends Component {
+  readonly placement: Placement;
+}
+
+/** createPlacement returns the component of the placement API, the node monitor and the collector; bad scheduler settings throw E_CONFIG. */
+export function createPlacement(ctx: PlacementDeps): PlacementComponent {
+  const p = new Placement(ctx);
+  let checking: Promise<unknown> = Promise.resolve();
+  let collecting: Promise<unknown> = Promise.resolve();
+  let health: NodeJS.Timeout | undefined;
+  let collector: NodeJS.Timeout | undefined;
+  return {
+    name: 'placement',
+    placement: p,
+    async routes(app: FastifyInstance) {
+      app.post('/v1/nodes', { schema: { tags: ['placement'], body: RegisterNode } }, async (req, reply) => {
+        requireRole(principalOf(req), ['operator']);
+        const n = await p.registerNode(req.body as typeof RegisterNode.static);
+        const { token: _t, ...out } = n;
+        return reply.status(201).send({ node: out });
+      });
+      app.get('/v1/nodes', { schema: { tags: ['placement'] } }, async (req) => {
+        requireRole(principalOf(req), ['operator']);
+        const fleet = Fleet.from(await pdb.loadFleet(ctx.store));
+        const nodes = await pdb.listNodes(ctx.store);
+        return {
+          nodes: nodes.map((n, i) => ({
+            id: n.id,
+            url: n.url,
+            state: n.state,
+            isolated: n.isolated,
+            capacity: n.capacity,
+            reserved: n.reserved,
+            free: Object.fromEntries(RESOURCES.map((r, k) => [r, fleet.free(i, k)])),
+            components: fleet
+              .hostedOn(i)
+              .map((h) => `${h.configuration}/${h.component}`)
+              .sort(),
+          })),
+        };
+      });
+      app.post('/v1/configurations', { schema: { tags: ['placement'], body: ConfigBody } }, async (req, reply) => {
+        const principal = principalOf(req);
+        requireRole(principal, ['operator', 'reseller', 'customer']);
+        const { config, edge } = parseSubmission(req.body);
+        if (!canSee(await visibleAccounts(ctx.store, principal), config.account))
+          throw new HostfleetError('E_FORBIDDEN', `you may not place configurations for account ${config.account}`);
+        const r = await p.submit(config, edge);
+        const rec = await pdb.getConfig(ctx.store, config.id);
+        return reply.status(201).send({ ...(await mapOf(ctx, rec!)), decision: r.decision, explain: r.explain });
+      });
+      app.get('/v1/configurations', { schema: { tags: ['placement'] } }, async (req) => {
+        const visible = await visibleAccounts(ctx.store, principalOf(req));
+        const all = await pdb.listConfigs(ctx.store);
+        return {
+          configurations: all
+            .filter((c) => canSee(visible, c.accountId))
+            .map((c) => ({ id: c.id, account: c.accountId, state: c.state })),
+        };
+      });
+      app.get('/v1/configurations/:id', { schema: { tags: ['placement'], params: IdParam } }, async (req) =>
+        mapOf(ctx, await visibleConfig(ctx, req, (req.params as { id: string }).id)),
+      );
+      app.get('/v1/configurations/:id/explain', { schema: { tags: ['placement'], params: IdParam } }, async (req) => {
+        const c = await visibleConfig(ctx, req, (req.params as { id: string }).id);
+        return { configuration: c.id, decisions: await pdb.listDecisions(ctx.store, c.id) };
+      });
+      app.get('/v1/configurations/:id/snapshots', { schema: { tags: ['placement'], params: IdParam } }, async (req) => {
+        const c = await visibleConfig(ctx, req, (req.params as { id: string }).id);
+        return { configuration: c.id, snapshots: await pdb.listSnapshots(ctx.store, c.id) };
+      });
+      app.put(
+        '/v1/configurations/:id/components',
+        { schema: { tags: ['placement'], params: IdParam, body: ChangeComponent } },
+        async (req) => {
+          const c = await visibleConfig(ctx, req, (req.params as { id: string }).id);
+          const r = await p.changeComponent(c.id, (req.body as typeof ChangeComponent.static).component);
+          return {
+            ...(await mapOf(ctx, (await pdb.getConfig(ctx.store, c.id))!)),
+            decision: r.decision,
+            mode: r.mode,
+            explain: r.explain,
+          };
+        },
+      );
+      app.post(
+        '/v1/configurations/:id/components',
+        { schema: { tags: ['placement'], params: IdParam, body: AddComponent } },
+        async (req, reply) => {
+          const c = await visibleConfig(ctx, req, (req.params as { id: string }).id);
+          const b = req.body as typeof AddComponent.static;
+          const r = await p.addComponent(c.id, b.tier, b.component);
+          return reply
+            .status(201)
+            .send({
+              ...(await mapOf(ctx, (await pdb.getConfig(ctx.store, c.id))!)),
+              decision: r.decision,
+              explain: r.explain,
+            });
+        },
+      );
+    },
+    async start() {
+      let busyCheck = false;
+      let busyCollect = false;
+      let ticks = 0;
+      health = setInterval(() => {
+        if (busyCheck || !ctx.isLeader()) return;
+        busyCheck = true;
+        const sync = ++ticks % EDGE_SYNC_TICKS === 0;
+        checking = p
+          .checkNodes()
+          .then(() => (sync ? p.syncEdge() : 0))
+          .catch((e: unknown) => ctx.log.warn({ err: e }, 'placement: node check failed'))
+          .finally(() => (busyCheck = false));
+      }, ctx.cfg.placement?.nodeHealthIntervalMs ?? NODE_HEALTH_INTERVAL_MS);
+      collector = setInterval(() => {
+        if (busyCollect || !ctx.isLeader()) return;
+        busyCollect = true;
+        collecting = p
+          .collect()
+          .catch((e: unknown) => ctx.log.warn({ err: e }, 'placement: collection failed'))
+          .finally(() => (busyCollect = false));
+      }, ctx.cfg.placement?.snapshotIntervalMs ?? SNAPSHOT_INTERVAL_MS);
+      health.unref();
+      collector.unref();
+    },
+    async stop() {
+      clearInterval(health);
+      clearInterval(collector);
+      await Promise.allSettled([checking, collecting]);
+      await p.close();
+    },
+  };
+}
