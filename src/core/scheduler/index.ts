@@ -5,6 +5,7 @@
  * randomness only from an Rng seeded by the decision id.
  */
 export * from './model.js';
+export * from './model-parse.js';
 export * from './settings.js';
 export * from './rng.js';
 export * from './fleet.js';
