@@ -14,7 +14,7 @@ import type { TestSite } from '../support/site.js';
 import * as db from '../../src/drivers/store/resources.js';
 import type { StoredServer } from '../../src/drivers/store/resources.js';
 import { getMoveKind } from '../../src/drivers/store/warm.js';
-import { isWarmStatus } from '../../src/services/manager/components/decision.js';
+import { isWarmStatus } from '../../src/services/manager/components/decision/index.js';
 import type { Manager } from '../../src/services/manager/manager.js';
 import type { MoveRecord } from '../../src/core/model/records.js';
 
