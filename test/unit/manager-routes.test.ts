@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MoveRecord } from '../../src/core/model/records.js';
-import { NODE_FAILURES_TO_DOWN } from '../../src/services/manager/components/placement.js';
+import { NODE_FAILURES_TO_DOWN } from '../../src/services/manager/components/placement/index.js';
 import { OPERATOR_TOKEN, startFakeSite } from '../support/fake-site.js';
 import type { FakeSite, Reply } from '../support/fake-site.js';
 
@@ -246,7 +246,7 @@ describe('manager routes, in process', () => {
       const victim = web[0]!.node;
       const onVictim = placed.body.components.filter((c) => c.node === victim).map((c) => c.component);
       site.hypervisor.kill(victim);
-      const placement = site.manager!.components.placement.placement;
+      const placement = site.manager!.components.placement.monitor;
       for (let i = 0; i < NODE_FAILURES_TO_DOWN; i++) await placement.checkNodes();
       const after = (await as<{ components: MapRow[] }>('alpha', 'GET', '/v1/configurations/shop')).body.components;
       for (const c of after) {

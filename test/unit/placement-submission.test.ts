@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isHostfleetError } from '../../src/core/errors.js';
 import { parseConfiguration } from '../../src/core/scheduler/index.js';
-import { backendsOf, parseSubmission, poolIdOf } from '../../src/services/manager/components/placement.js';
+import { backendsOf, parseSubmission, poolIdOf } from '../../src/services/manager/components/placement/index.js';
 import { processUsage } from '../../src/emulators/hypervisor/node.js';
 import { formatMap, readDocument } from '../../src/cli/placement.js';
 
@@ -75,10 +75,10 @@ test('processUsage reads CPU seconds and resident memory of a live process, null
 });
 
 test('bad scheduler settings in the manager configuration stop the start with E_CONFIG', async () => {
-  const { Placement } = await import('../../src/services/manager/components/placement.js');
-  const ctxOf = (scheduler: Record<string, unknown>) => ({ cfg: { placement: { scheduler, nodeHealthIntervalMs: 500, snapshotIntervalMs: 5000 } } }) as unknown as ConstructorParameters<typeof Placement>[0];
-  assert.throws(() => new Placement(ctxOf({ weights: { nope: 1 } })), (e: unknown) => isHostfleetError(e, 'E_CONFIG') && /weights\.nope/.test((e as Error).message));
-  assert.throws(() => new Placement(ctxOf({ riskThreshold: 'none' })), (e: unknown) => isHostfleetError(e, 'E_CONFIG'));
-  const ok = new Placement(ctxOf({ weights: { spread: 2 } }));
-  await ok.close();
+  const { createPlacement } = await import('../../src/services/manager/components/placement/index.js');
+  const ctxOf = (scheduler: Record<string, unknown>) => ({ cfg: { placement: { scheduler, nodeHealthIntervalMs: 500, snapshotIntervalMs: 5000 } } }) as unknown as Parameters<typeof createPlacement>[0];
+  assert.throws(() => createPlacement(ctxOf({ weights: { nope: 1 } })), (e: unknown) => isHostfleetError(e, 'E_CONFIG') && /weights\.nope/.test((e as Error).message));
+  assert.throws(() => createPlacement(ctxOf({ riskThreshold: 'none' })), (e: unknown) => isHostfleetError(e, 'E_CONFIG'));
+  const ok = createPlacement(ctxOf({ weights: { spread: 2 } }));
+  await ok.stop?.();
 });
