@@ -45,17 +45,10 @@ export default tseslint.config(
     ignores: [
       'src/drivers/clock/**',
       'src/drivers/random/**',
-      // These still read the machine's clock or randomness; they move to the injected Clock and
-      // RandomSource with the rework of the manager's components and the emulators.
-      'src/services/agent/agent.ts',
+      // These still read the machine's clock; they move to the injected Clock with the rework of
+      // the manager's components.
       'src/services/manager/components/console.ts',
       'src/services/manager/lease.ts',
-      'src/services/provisioner/agent.ts',
-      'src/services/shared/ports.ts',
-      'src/emulators/bmc/machine.ts',
-      'src/emulators/bmc/sessions.ts',
-      'src/emulators/load/steady.ts',
-      'src/emulators/server/runtime.ts',
     ],
     rules: clockAndRandom(
       'take a Clock (src/drivers/clock) and ask it the time.',

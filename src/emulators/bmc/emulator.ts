@@ -12,10 +12,35 @@ import { HostfleetError } from '../../core/errors.js';
 import { redfishError, redfishMessage, type RedfishMessage } from '../../drivers/bmc/messages.js';
 import { localVolumes } from '../../drivers/volumes/index.js';
 import { buildAgentImage, buildRuntimeImage } from './image.js';
-import { freePort, Machine, POWER_RESTORE_POLICIES, BOOT_TARGETS, writeJsonAtomic, type MachineLogger, type MachineRecord } from './machine.js';
-import { alreadyInPowerState, checkReset, checkSystemPatch, computerSystem, etagOf, ROOT, serviceRoot, SESSION_SERVICE, sessionCollection, sessionResource, SESSIONS, sessionServiceResource, systemCollection, SYSTEMS } from './resources.js';
+import {
+  freePort,
+  Machine,
+  POWER_RESTORE_POLICIES,
+  BOOT_TARGETS,
+  writeJsonAtomic,
+  type MachineLogger,
+  type MachineRecord,
+} from './machine.js';
+import {
+  alreadyInPowerState,
+  checkReset,
+  checkSystemPatch,
+  computerSystem,
+  etagOf,
+  ROOT,
+  serviceRoot,
+  SESSION_SERVICE,
+  sessionCollection,
+  sessionResource,
+  SESSIONS,
+  sessionServiceResource,
+  systemCollection,
+  SYSTEMS,
+} from './resources.js';
 import { sameSecret, Sessions } from './sessions.js';
 import { BOOT_OVERRIDE_MODES } from '../../drivers/bmc/index.js';
+import { systemClock } from '../../drivers/clock/index.js';
+import type { Clock } from '../../drivers/clock/index.js';
 
 /** BmcEmulatorOptions configures startBmcEmulator. */
 export interface BmcEmulatorOptions {
@@ -52,6 +77,8 @@ export interface BmcEmulatorOptions {
   readonly refuseNoopResets?: boolean;
   /** agents starts each booted personality's agent next to its workload; default true. */
   readonly agents?: boolean;
+  /** clock expires sessions and dates the machines' boot lines; default systemClock. */
+  readonly clock?: Clock;
 }
 
 /** EmulatedMachine describes one machine to the caller. */
@@ -105,7 +132,14 @@ function checkRecord(v: unknown, id: string, file: string): MachineRecord {
   return r as MachineRecord;
 }
 
-async function loadOrCreate(dir: string, id: string, index: number, dataHost: string, dataPortBase: number, taken: Set<number>): Promise<MachineRecord> {
+async function loadOrCreate(
+  dir: string,
+  id: string,
+  index: number,
+  dataHost: string,
+  dataPortBase: number,
+  taken: Set<number>,
+): Promise<MachineRecord> {
   const file = join(dir, 'state.json');
   let rec: MachineRecord;
   try {
@@ -113,7 +147,10 @@ async function loadOrCreate(dir: string, id: string, index: number, dataHost: st
     if (dataPortBase > 0) rec = { ...rec, dataPort: dataPortBase + index };
     if (rec.installed === undefined) rec = { ...rec, installed: null };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e instanceof HostfleetError ? e : config('dataDir', `holds an unreadable machine state in ${file} (${(e as Error).message})`);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw e instanceof HostfleetError
+        ? e
+        : config('dataDir', `holds an unreadable machine state in ${file} (${(e as Error).message})`);
     rec = {
       id,
       uuid: randomUUID(),
@@ -149,7 +186,10 @@ async function checkReachable(path: string, field: string): Promise<void> {
     if (parent === p) return;
     const s = await stat(parent).catch(() => null);
     if (s !== null && (s.mode & 0o001) === 0) {
-      throw config(field, `${path} lies below ${parent} (mode ${(s.mode & 0o777).toString(8)}), which workload uids cannot traverse; choose another directory or run chmod o+x ${parent}`);
+      throw config(
+        field,
+        `${path} lies below ${parent} (mode ${(s.mode & 0o777).toString(8)}), which workload uids cannot traverse; choose another directory or run chmod o+x ${parent}`,
+      );
     }
     p = parent;
   }
@@ -167,9 +207,13 @@ export async function startBmcEmulator(opts: BmcEmulatorOptions): Promise<BmcEmu
   const dataPortBase = opts.dataPortBase ?? 0;
   const log = opts.logger ?? SILENT;
   const sessionTimeoutS = opts.sessionTimeoutS ?? 1800;
-  if (!Number.isInteger(opts.machines) || opts.machines < 1 || opts.machines > 4096) throw config('machines', `must be an integer from 1 to 4096, got ${opts.machines}`);
-  if (!opts.username || !opts.password) throw config('username/password', 'must both be set; the BMC never runs without credentials');
-  if (!Number.isInteger(dataPortBase) || dataPortBase < 0 || dataPortBase + opts.machines > 65536) throw config('dataPortBase', `must leave room for ${opts.machines} ports below 65536, got ${dataPortBase}`);
+  const clock = opts.clock ?? systemClock;
+  if (!Number.isInteger(opts.machines) || opts.machines < 1 || opts.machines > 4096)
+    throw config('machines', `must be an integer from 1 to 4096, got ${opts.machines}`);
+  if (!opts.username || !opts.password)
+    throw config('username/password', 'must both be set; the BMC never runs without credentials');
+  if (!Number.isInteger(dataPortBase) || dataPortBase < 0 || dataPortBase + opts.machines > 65536)
+    throw config('dataPortBase', `must leave room for ${opts.machines} ports below 65536, got ${dataPortBase}`);
   if (!opts.dataDir) throw config('dataDir', 'must be set');
 
   await mkdir(join(opts.dataDir, 'machines'), { recursive: true, mode: 0o711 });
@@ -202,13 +246,32 @@ export async function startBmcEmulator(opts: BmcEmulatorOptions): Promise<BmcEmu
     const dir = join(opts.dataDir, 'machines', id);
     await mkdir(dir, { recursive: true, mode: 0o711 });
     const rec = await loadOrCreate(dir, id, i, dataHost, dataPortBase, taken);
-    machines.set(id, new Machine(rec, { dir, dataHost, bootDelayMs: opts.bootDelayMs ?? 150, gracefulTimeoutMs: opts.gracefulTimeoutMs ?? 5000, bootFetchTimeoutMs: opts.bootFetchTimeoutMs ?? 5000, volumes, log, image, agentImage }));
+    machines.set(
+      id,
+      new Machine(rec, {
+        dir,
+        dataHost,
+        bootDelayMs: opts.bootDelayMs ?? 150,
+        gracefulTimeoutMs: opts.gracefulTimeoutMs ?? 5000,
+        bootFetchTimeoutMs: opts.bootFetchTimeoutMs ?? 5000,
+        volumes,
+        log,
+        image,
+        agentImage,
+        clock,
+      }),
+    );
   }
-  const sessions = new Sessions(sessionTimeoutS);
+  const sessions = new Sessions(sessionTimeoutS, clock);
 
   /** publicRoutes are the `METHOD url` pairs that need no credentials (service root, login). */
   const publicRoutes = new Set<string>();
-  const app = Fastify({ logger: false, routerOptions: { ignoreTrailingSlash: true }, bodyLimit: 64 * 1024, return503OnClosing: true });
+  const app = Fastify({
+    logger: false,
+    routerOptions: { ignoreTrailingSlash: true },
+    bodyLimit: 64 * 1024,
+    return503OnClosing: true,
+  });
 
   function send(reply: FastifyReply, status: number, body?: unknown): FastifyReply {
     reply.code(status);
@@ -252,26 +315,37 @@ export async function startBmcEmulator(opts: BmcEmulatorOptions): Promise<BmcEmu
 
   app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, req, reply) => {
     const status = err.statusCode ?? 500;
-    if (status === 400 || status === 413 || status === 415) return error(reply, status, [redfishMessage('MalformedJSON')]);
+    if (status === 400 || status === 413 || status === 415)
+      return error(reply, status, [redfishMessage('MalformedJSON')]);
     log.error(`bmc: ${req.method} ${req.url} failed: ${err.message}`);
     return error(reply, 500, [redfishMessage('InternalError')]);
   });
 
-  app.setNotFoundHandler((req, reply) => error(reply, 404, [redfishMessage('ResourceMissingAtURI', [req.url.split('?')[0] ?? req.url])]));
+  app.setNotFoundHandler((req, reply) =>
+    error(reply, 404, [redfishMessage('ResourceMissingAtURI', [req.url.split('?')[0] ?? req.url])]),
+  );
 
   type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown> | unknown;
   const WRITE_METHODS = ['POST', 'PATCH', 'PUT', 'DELETE'] as const;
   /** resource registers url's handlers, 405 (with Allow) for the other methods, and which methods need no credentials. */
-  function resource(url: string, handlers: Partial<Record<'GET' | (typeof WRITE_METHODS)[number], Handler>>, publicMethods: readonly string[] = []): void {
+  function resource(
+    url: string,
+    handlers: Partial<Record<'GET' | (typeof WRITE_METHODS)[number], Handler>>,
+    publicMethods: readonly string[] = [],
+  ): void {
     for (const m of publicMethods) publicRoutes.add(`${m} ${url}`);
     for (const [method, handler] of Object.entries(handlers)) app.route({ method, url, handler });
     const allow = ['GET', 'HEAD', ...WRITE_METHODS].filter((m) => m in handlers || (m === 'HEAD' && 'GET' in handlers));
     const missing = WRITE_METHODS.filter((m) => !(m in handlers));
     if (missing.length > 0) {
-      app.route({ method: missing as unknown as string[], url, handler: (_req, reply) => {
-        reply.header('allow', allow.join(', '));
-        return error(reply, 405, [redfishMessage('OperationNotAllowed')]);
-      } });
+      app.route({
+        method: missing as unknown as string[],
+        url,
+        handler: (_req, reply) => {
+          reply.header('allow', allow.join(', '));
+          return error(reply, 405, [redfishMessage('OperationNotAllowed')]);
+        },
+      });
     }
   }
 
@@ -300,7 +374,14 @@ export async function startBmcEmulator(opts: BmcEmulatorOptions): Promise<BmcEmu
       const m = machineOf(req, reply);
       if (!m) return reply;
       const ifMatch = req.headers['if-match'];
-      if (typeof ifMatch === 'string' && ifMatch !== '*' && !ifMatch.split(',').map((s) => s.trim()).includes(etagOf(m.view()))) {
+      if (
+        typeof ifMatch === 'string' &&
+        ifMatch !== '*' &&
+        !ifMatch
+          .split(',')
+          .map((s) => s.trim())
+          .includes(etagOf(m.view()))
+      ) {
         return error(reply, 412, [redfishMessage('PreconditionFailed')]);
       }
       const check = checkSystemPatch(req.body);
@@ -319,7 +400,9 @@ export async function startBmcEmulator(opts: BmcEmulatorOptions): Promise<BmcEmu
       if (!check.ok) return error(reply, 400, check.messages);
       if (opts.refuseNoopResets) {
         const power = m.view().powerState;
-        const noop = (check.type === 'On' && power === 'On') || ((check.type === 'ForceOff' || check.type === 'GracefulShutdown') && power === 'Off');
+        const noop =
+          (check.type === 'On' && power === 'On') ||
+          ((check.type === 'ForceOff' || check.type === 'GracefulShutdown') && power === 'Off');
         if (noop) return error(reply, 409, [alreadyInPowerState(check.type, power)]);
       }
       m.reset(check.type);
@@ -335,8 +418,10 @@ export async function startBmcEmulator(opts: BmcEmulatorOptions): Promise<BmcEmu
       POST: (req, reply) => {
         const b = req.body as { UserName?: unknown; Password?: unknown } | undefined;
         const missing: RedfishMessage[] = [];
-        if (typeof b?.UserName !== 'string') missing.push(redfishMessage('PropertyMissing', ['UserName'], ['#/UserName']));
-        if (typeof b?.Password !== 'string') missing.push(redfishMessage('PropertyMissing', ['Password'], ['#/Password']));
+        if (typeof b?.UserName !== 'string')
+          missing.push(redfishMessage('PropertyMissing', ['UserName'], ['#/UserName']));
+        if (typeof b?.Password !== 'string')
+          missing.push(redfishMessage('PropertyMissing', ['Password'], ['#/Password']));
         if (missing.length > 0) return error(reply, 400, missing);
         const userOk = sameSecret(b?.UserName as string, opts.username);
         const passOk = sameSecret(b?.Password as string, opts.password);
@@ -352,7 +437,9 @@ export async function startBmcEmulator(opts: BmcEmulatorOptions): Promise<BmcEmu
   resource(`${SESSIONS}/:sid`, {
     GET: (req, reply) => {
       const s = sessions.get((req.params as { sid: string }).sid);
-      return s ? send(reply, 200, sessionResource(s)) : error(reply, 404, [redfishMessage('ResourceMissingAtURI', [req.url])]);
+      return s
+        ? send(reply, 200, sessionResource(s))
+        : error(reply, 404, [redfishMessage('ResourceMissingAtURI', [req.url])]);
     },
     DELETE: (req, reply) => {
       const ok = sessions.delete((req.params as { sid: string }).sid);
@@ -371,7 +458,10 @@ export async function startBmcEmulator(opts: BmcEmulatorOptions): Promise<BmcEmu
   return {
     url,
     machines: [...machines.values()].map((m) => ({
-      id: m.id, uuid: m.uuid, dataAddress: m.dataAddress, scratch: m.scratchDir,
+      id: m.id,
+      uuid: m.uuid,
+      dataAddress: m.dataAddress,
+      scratch: m.scratchDir,
       pids: () => {
         const v = m.view();
         return { workload: v.workloadPid, agent: v.agentPid ?? null };

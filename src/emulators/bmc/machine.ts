@@ -15,6 +15,8 @@ import { request } from 'undici';
 import type { Personality } from '../../core/model/personality.js';
 import type { BootOverrideMode, Health, PowerState, ResetType } from '../../drivers/bmc/index.js';
 import type { VolumeDriver } from '../../drivers/volumes/index.js';
+import { systemClock } from '../../drivers/clock/index.js';
+import type { Clock } from '../../drivers/clock/index.js';
 import { checkPersonality } from '../../core/model/check-personality.js';
 import { workloadPersonality } from '../../services/agent/config.js';
 
@@ -85,6 +87,8 @@ export interface MachineDeps {
   readonly image: string;
   /** agentImage is the bundled agent (buildAgentImage in image.ts), started next to the workload when the personality has an agent section; null runs none. */
   readonly agentImage?: string | null;
+  /** clock dates the boot lines in the console; default systemClock. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -93,7 +97,6 @@ export interface MachineDeps {
  * agent's environment (its bus token) through /proc nor signal it.
  */
 export const AGENT_UID = 199_999;
-
 
 function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
@@ -117,7 +120,11 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
  * fetchBootPersonality is the boot loader's HTTP boot: it GETs the boot pointer with the
  * machine's UUID and answers the personality, or why the boot failed.
  */
-export async function fetchBootPersonality(uri: string, machineUuid: string, timeoutMs: number): Promise<Personality | string> {
+export async function fetchBootPersonality(
+  uri: string,
+  machineUuid: string,
+  timeoutMs: number,
+): Promise<Personality | string> {
   let text: string;
   try {
     const res = await request(uri, {
@@ -139,7 +146,8 @@ export async function fetchBootPersonality(uri: string, machineUuid: string, tim
     return `boot pointer ${uri} did not return JSON`;
   }
   const check = checkPersonality(body, machineUuid);
-  if (!check.ok) return `boot pointer ${uri} returned an invalid personality: ${check.problems.map((p) => `${p.field}: ${p.problem}`).join('; ')}`;
+  if (!check.ok)
+    return `boot pointer ${uri} returned an invalid personality: ${check.problems.map((p) => `${p.field}: ${p.problem}`).join('; ')}`;
   return check.personality;
 }
 
@@ -201,7 +209,11 @@ export class Machine {
 
   /** setBoot changes the Boot override (already validated) and persists it; equal values change nothing. */
   async setBoot(boot: Partial<BootSettings>, policy?: PowerRestorePolicy): Promise<void> {
-    const next: MachineRecord = { ...this.rec, boot: { ...this.rec.boot, ...boot }, powerRestorePolicy: policy ?? this.rec.powerRestorePolicy };
+    const next: MachineRecord = {
+      ...this.rec,
+      boot: { ...this.rec.boot, ...boot },
+      powerRestorePolicy: policy ?? this.rec.powerRestorePolicy,
+    };
     if (JSON.stringify(next) === JSON.stringify(this.rec)) return;
     this.rec = next;
     this.bump();
@@ -240,7 +252,9 @@ export class Machine {
 
   /** restore applies PowerRestorePolicy when the BMC starts: machines that were on boot again. */
   restore(): void {
-    const on = this.rec.powerRestorePolicy === 'AlwaysOn' || (this.rec.powerRestorePolicy === 'LastState' && this.rec.power === 'On');
+    const on =
+      this.rec.powerRestorePolicy === 'AlwaysOn' ||
+      (this.rec.powerRestorePolicy === 'LastState' && this.rec.power === 'On');
     if (on) this.enqueue('power restore', () => this.powerOn());
     else if (this.rec.power === 'On') {
       this.rec = { ...this.rec, power: 'Off' };
@@ -283,9 +297,11 @@ export class Machine {
 
   private save(): Promise<void> {
     const rec = this.rec;
-    this.saves = this.saves.then(() => writeJsonAtomic(join(this.deps.dir, 'state.json'), rec)).catch((e: unknown) => {
-      this.deps.log.error(`machine ${this.id}: cannot persist state: ${(e as Error).message}`);
-    });
+    this.saves = this.saves
+      .then(() => writeJsonAtomic(join(this.deps.dir, 'state.json'), rec))
+      .catch((e: unknown) => {
+        this.deps.log.error(`machine ${this.id}: cannot persist state: ${(e as Error).message}`);
+      });
     return this.saves;
   }
 
@@ -369,12 +385,14 @@ export class Machine {
   /** startWorkload spawns the runtime for personality; it returns why it could not, or null. */
   private async startWorkload(p: Personality): Promise<string | null> {
     const root = isRoot();
-    if (root && (p.uid === 0 || p.gid === 0)) return `refusing to run the workload of ${p.account.id} as root (uid ${p.uid}, gid ${p.gid})`;
+    if (root && (p.uid === 0 || p.gid === 0))
+      return `refusing to run the workload of ${p.account.id} as root (uid ${p.uid}, gid ${p.gid})`;
     let volume: string | null = null;
     if (this.deps.volumes !== null) {
       const exported = await this.deps.volumes.exportedTo(this.uuid);
       // The machine mounts what storage exported to it; a mismatch would cross accounts.
-      if (exported !== p.volume.id) return `volume ${p.volume.id} of account ${p.account.id} is not exported to machine ${this.uuid} (exported: ${exported ?? 'none'})`;
+      if (exported !== p.volume.id)
+        return `volume ${p.volume.id} of account ${p.account.id} is not exported to machine ${this.uuid} (exported: ${exported ?? 'none'})`;
       volume = this.deps.volumes.mountPath(this.uuid);
     }
     if (root) {
@@ -384,7 +402,10 @@ export class Machine {
       if ((s.mode & 0o011) !== 0o011) await chmod(this.deps.dir, (s.mode & 0o7777) | 0o011);
     }
     const consolePath = join(this.deps.dir, 'console.log');
-    const sz = await stat(consolePath).then((s) => s.size, () => 0);
+    const sz = await stat(consolePath).then(
+      (s) => s.size,
+      () => 0,
+    );
     const fh = await open(consolePath, sz > 1_000_000 ? 'w' : 'a', 0o600);
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
@@ -397,7 +418,9 @@ export class Machine {
     if (volume !== null) env.HOSTFLEET_VOLUME = volume;
     let child: ChildProcess;
     try {
-      await fh.write(`--- boot ${new Date().toISOString()} ${p.server} (${p.account.id}/${p.group.id}) uid ${root ? p.uid : process.getuid?.()}\n`);
+      await fh.write(
+        `--- boot ${(this.deps.clock ?? systemClock).now().toISOString()} ${p.server} (${p.account.id}/${p.group.id}) uid ${root ? p.uid : process.getuid?.()}\n`,
+      );
       child = spawn(process.execPath, ['--enable-source-maps', this.deps.image], {
         cwd: this.scratchDir,
         env,
@@ -434,10 +457,16 @@ export class Machine {
    * root. An agent that cannot start or dies leaves the workload serving: the manager notices
    * the missing heartbeat.
    */
-  private async startAgent(p: Personality, workloadPid: number | null, consolePath: string, root: boolean): Promise<void> {
+  private async startAgent(
+    p: Personality,
+    workloadPid: number | null,
+    consolePath: string,
+    root: boolean,
+  ): Promise<void> {
     const image = this.deps.agentImage ?? null;
     if (image === null || p.agent === undefined) return;
-    const host = this.deps.dataHost === '0.0.0.0' ? '127.0.0.1' : this.deps.dataHost === '::' ? '::1' : this.deps.dataHost;
+    const host =
+      this.deps.dataHost === '0.0.0.0' ? '127.0.0.1' : this.deps.dataHost === '::' ? '::1' : this.deps.dataHost;
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       HOSTFLEET_PERSONALITY: JSON.stringify(p),
@@ -486,7 +515,10 @@ export class Machine {
   private async stopProcess(child: ChildProcess | null, graceful: boolean, what: string): Promise<void> {
     if (child === null) return;
     const pid = child.pid;
-    const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const exited =
+      child.exitCode !== null || child.signalCode !== null
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const kill = (sig: NodeJS.Signals): void => {
       if (pid === undefined) return;
       try {
@@ -497,7 +529,12 @@ export class Machine {
     };
     kill(graceful ? 'SIGTERM' : 'SIGKILL');
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceful ? this.deps.gracefulTimeoutMs : 5000)))]);
+    const timedOut = await Promise.race([
+      exited.then(() => false),
+      new Promise<boolean>(
+        (resolve) => (timer = setTimeout(() => resolve(true), graceful ? this.deps.gracefulTimeoutMs : 5000)),
+      ),
+    ]);
     clearTimeout(timer);
     if (timedOut) {
       this.deps.log.warn(`machine ${this.id}: ${what} ${pid} did not stop in time; killing it`);

@@ -3,6 +3,8 @@
  * request, forgotten on logout or after SessionTimeout seconds without use (DSP0266 §13.3.4).
  */
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import { systemClock } from '../../drivers/clock/index.js';
+import type { Clock } from '../../drivers/clock/index.js';
 
 /** Session is one logged-in Redfish session. */
 export interface Session {
@@ -25,12 +27,21 @@ export class Sessions {
 
   constructor(
     readonly timeoutS: number,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {}
+
+  private now(): number {
+    return this.clock.now().getTime();
+  }
 
   /** create opens a session for userName (credentials already checked). */
   create(userName: string): Session {
-    const s: Session = { id: randomBytes(8).toString('hex'), token: randomBytes(24).toString('base64url'), userName, lastUsed: this.now() };
+    const s: Session = {
+      id: randomBytes(8).toString('hex'),
+      token: randomBytes(24).toString('base64url'),
+      userName,
+      lastUsed: this.now(),
+    };
     this.byId.set(s.id, s);
     return s;
   }

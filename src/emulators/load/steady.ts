@@ -5,6 +5,8 @@
  * ends, so every loop it runs is bounded.
  */
 import { Agent, request } from 'undici';
+import { systemClock } from '../../drivers/clock/index.js';
+import type { Clock } from '../../drivers/clock/index.js';
 
 /** LoadTarget is one customer domain and the paths to request on it. */
 export interface LoadTarget {
@@ -51,9 +53,10 @@ export interface LoadClient {
 /**
  * createLoadClient is the sending half of every load generator: keep-alive connections to the
  * edge, the Host header of the customer's domain, outcomes and latencies into stats (bounded
- * rings), and the requests in flight tracked so close() can wait for them.
+ * rings), and the requests in flight tracked so close() can wait for them. Latencies are
+ * measured on the monotonic performance.now(); clock (default systemClock) dates failures.
  */
-export function createLoadClient(edgeUrl: string, stats: LoadStats): LoadClient {
+export function createLoadClient(edgeUrl: string, stats: LoadStats, clock: Clock = systemClock): LoadClient {
   const agent = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
   const pending = new Set<Promise<void>>();
   let inFlight = 0;
@@ -61,18 +64,23 @@ export function createLoadClient(edgeUrl: string, stats: LoadStats): LoadClient 
     const t0 = performance.now();
     inFlight++;
     try {
-      const r = await request(edgeUrl + path, { headers: { host: domain }, dispatcher: agent, headersTimeout: 30_000, bodyTimeout: 30_000 });
+      const r = await request(edgeUrl + path, {
+        headers: { host: domain },
+        dispatcher: agent,
+        headersTimeout: 30_000,
+        bodyTimeout: 30_000,
+      });
       await r.body.dump();
       stats.byStatus[r.statusCode] = (stats.byStatus[r.statusCode] ?? 0) + 1;
       if (r.statusCode < 500) stats.ok++;
       else {
         stats.failed++;
-        stats.failures.push({ at: Date.now(), domain, path, status: r.statusCode });
+        stats.failures.push({ at: clock.now().getTime(), domain, path, status: r.statusCode });
       }
     } catch (e) {
       stats.failed++;
       stats.byStatus.error = (stats.byStatus.error ?? 0) + 1;
-      stats.failures.push({ at: Date.now(), domain, path, status: (e as Error).message });
+      stats.failures.push({ at: clock.now().getTime(), domain, path, status: (e as Error).message });
     } finally {
       inFlight--;
       stats.latenciesMs.push(performance.now() - t0);
@@ -97,10 +105,18 @@ export function createLoadClient(edgeUrl: string, stats: LoadStats): LoadClient 
   };
 }
 
-/** runSteadyLoad sends load until signal aborts or durationMs passes; returns the stats. */
-export async function runSteadyLoad(opts: { edgeUrl: string; targets: readonly LoadTarget[]; signal: AbortSignal; durationMs?: number; stats?: LoadStats; maxInFlight?: number }): Promise<LoadStats> {
+/** runSteadyLoad sends load until signal aborts or durationMs passes; returns the stats. clock dates failures (default systemClock). */
+export async function runSteadyLoad(opts: {
+  edgeUrl: string;
+  targets: readonly LoadTarget[];
+  signal: AbortSignal;
+  durationMs?: number;
+  stats?: LoadStats;
+  maxInFlight?: number;
+  clock?: Clock;
+}): Promise<LoadStats> {
   const stats: LoadStats = opts.stats ?? emptyStats();
-  const client = createLoadClient(opts.edgeUrl, stats);
+  const client = createLoadClient(opts.edgeUrl, stats, opts.clock);
   const end = opts.durationMs === undefined ? Infinity : performance.now() + opts.durationMs;
   const maxInFlight = opts.maxInFlight ?? 512;
   const next = opts.targets.map(() => performance.now());

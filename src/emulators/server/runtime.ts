@@ -11,6 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Personality } from '../../core/model/personality.js';
+import { systemClock } from '../../drivers/clock/index.js';
+import type { Clock } from '../../drivers/clock/index.js';
 import { Slots } from './slots.js';
 import { contentType, resolveStatic } from './static.js';
 import { LatencyWindow, REQUEST_KINDS, type Percentiles, type RequestKind } from './stats.js';
@@ -38,6 +40,8 @@ export interface RuntimeOptions {
   readonly statsWindowMs?: number;
   /** log receives one line per lifecycle event (the machine's console). */
   readonly log?: (line: string) => void;
+  /** clock gives the wall-clock times the runtime reports (stats, the scratch file); latencies use performance.now. Default systemClock. */
+  readonly clock?: Clock;
 }
 
 /** RuntimeStats is the body of GET /_runtime/stats. */
@@ -60,7 +64,12 @@ export interface RuntimeStats {
   readonly rejected: number;
   /** errors counts 5xx answers (rejections included). */
   readonly errors: number;
-  readonly responseTimeMs: { readonly windowMs: number; readonly all: Percentiles; readonly app: Percentiles; readonly static: Percentiles };
+  readonly responseTimeMs: {
+    readonly windowMs: number;
+    readonly all: Percentiles;
+    readonly app: Percentiles;
+    readonly static: Percentiles;
+  };
 }
 
 /** Runtime is a started runtime. */
@@ -82,11 +91,17 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: m[1], port };
 }
 
-const NOT_FOUND_PAGE = '<!doctype html>\n<html><head><meta charset="utf-8"><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The requested page does not exist on this site.</p></body></html>\n';
+const NOT_FOUND_PAGE =
+  '<!doctype html>\n<html><head><meta charset="utf-8"><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The requested page does not exist on this site.</p></body></html>\n';
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -102,6 +117,7 @@ function kindOf(path: string): RequestKind {
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const p = opts.personality;
   const log = opts.log ?? (() => undefined);
+  const clock = opts.clock ?? systemClock;
   const drainTimeoutMs = opts.drainTimeoutMs ?? 5000;
   const windowMs = opts.statsWindowMs ?? 10_000;
   const { host, port } = parseListen(opts.listen);
@@ -123,7 +139,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       machine: p.machine,
       state,
       pid: process.pid,
-      time: Date.now(),
+      time: clock.now().getTime(),
       uptimeMs: Math.round(now - started),
       requests: { ...requests },
       responses: { ...responses },
@@ -135,7 +151,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       serviceTimeMs: p.runtime.serviceTimeMs,
       rejected,
       errors,
-      responseTimeMs: { windowMs, all: lat.all.summary(now, windowMs), app: lat.app.summary(now, windowMs), static: lat.static.summary(now, windowMs) },
+      responseTimeMs: {
+        windowMs,
+        all: lat.all.summary(now, windowMs),
+        app: lat.app.summary(now, windowMs),
+        static: lat.static.summary(now, windowMs),
+      },
     };
   }
 
@@ -144,8 +165,17 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     if (ticket === null) {
       rejected++;
       // Expected wait for the queue ahead to drain, so well-behaved clients back off long enough.
-      const retry = Math.max(1, Math.ceil((slots.maxQueue / slots.concurrency + 1) * p.runtime.serviceTimeMs / 1000));
-      sendJson(res, 503, { error: 'overloaded', server: p.server, message: `all ${slots.concurrency} slots busy and ${slots.maxQueue} requests queued; retry later` }, { 'retry-after': String(retry) });
+      const retry = Math.max(1, Math.ceil(((slots.maxQueue / slots.concurrency + 1) * p.runtime.serviceTimeMs) / 1000));
+      sendJson(
+        res,
+        503,
+        {
+          error: 'overloaded',
+          server: p.server,
+          message: `all ${slots.concurrency} slots busy and ${slots.maxQueue} requests queued; retry later`,
+        },
+        { 'retry-after': String(retry) },
+      );
       return;
     }
     const gone = (): void => ticket.cancel();
@@ -185,11 +215,19 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         res.end();
         return;
       case 'not-found':
-        res.writeHead(404, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(NOT_FOUND_PAGE) });
+        res.writeHead(404, {
+          'content-type': 'text/html; charset=utf-8',
+          'content-length': Buffer.byteLength(NOT_FOUND_PAGE),
+        });
         res.end(req.method === 'HEAD' ? undefined : NOT_FOUND_PAGE);
         return;
       case 'file': {
-        res.writeHead(200, { 'content-type': contentType(r.path), 'content-length': r.size, 'last-modified': r.mtime.toUTCString(), 'x-content-type-options': 'nosniff' });
+        res.writeHead(200, {
+          'content-type': contentType(r.path),
+          'content-length': r.size,
+          'last-modified': r.mtime.toUTCString(),
+          'x-content-type-options': 'nosniff',
+        });
         if (req.method === 'HEAD') {
           res.end();
           return;
@@ -226,7 +264,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     });
     try {
       if (kind === 'health') {
-        if (state === 'ok') sendJson(res, 200, { status: 'ok', server: p.server, account: p.account.id, group: p.group.id, role: p.group.role, machine: p.machine });
+        if (state === 'ok')
+          sendJson(res, 200, {
+            status: 'ok',
+            server: p.server,
+            account: p.account.id,
+            group: p.group.id,
+            role: p.group.role,
+            machine: p.machine,
+          });
         else sendJson(res, 503, { status: state, server: p.server });
       } else if (kind === 'stats') {
         sendJson(res, 200, stats());
@@ -260,9 +306,21 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
   // Start-up work: the local session cache (scratch), and the site check. Health turns ok after.
   await mkdir(opts.scratch, { recursive: true });
-  await writeFile(join(opts.scratch, SCRATCH_FILE), JSON.stringify({ server: p.server, account: p.account.id, group: p.group.id, pid: process.pid, startedAt: new Date().toISOString() }) + '\n', { mode: 0o600 });
+  await writeFile(
+    join(opts.scratch, SCRATCH_FILE),
+    JSON.stringify({
+      server: p.server,
+      account: p.account.id,
+      group: p.group.id,
+      pid: process.pid,
+      startedAt: clock.now().toISOString(),
+    }) + '\n',
+    { mode: 0o600 },
+  );
   state = 'ok';
-  log(`runtime: ${p.server} (${p.account.id}/${p.group.id}, ${p.group.role}) serving on ${address}, site ${site ?? 'none'}`);
+  log(
+    `runtime: ${p.server} (${p.account.id}/${p.group.id}, ${p.group.role}) serving on ${address}, site ${site ?? 'none'}`,
+  );
 
   let closing: Promise<void> | null = null;
   return {

@@ -12,14 +12,37 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import {
-  addSample, aggregate, createAggregator, createPredictor, DEFAULT_THRESHOLDS, decisionStep, groupDecider, INITIAL_DECIDE_STATE, MEASUREMENT_TYPES, observeRates,
+  addSample,
+  aggregate,
+  createAggregator,
+  createPredictor,
+  DEFAULT_THRESHOLDS,
+  decisionStep,
+  groupDecider,
+  INITIAL_DECIDE_STATE,
+  MEASUREMENT_TYPES,
+  observeRates,
 } from '../../core/agent/index.js';
 import type { Aggregator, DecideState, Predictor, Reading } from '../../core/agent/index.js';
-import { finiteOrNull, MESSAGE_VERSION, parseAgentStatus, parsePriorityPush, requestId } from '../../core/agent/messages.js';
-import type { AgentDecision, AgentMeasurement, AgentRequest, AgentStatus, RequestKind } from '../../core/agent/messages.js';
+import {
+  finiteOrNull,
+  MESSAGE_VERSION,
+  parseAgentStatus,
+  parsePriorityPush,
+  requestId,
+} from '../../core/agent/messages.js';
+import type {
+  AgentDecision,
+  AgentMeasurement,
+  AgentRequest,
+  AgentStatus,
+  RequestKind,
+} from '../../core/agent/messages.js';
 import type { MeasurementType } from '../../core/agent/index.js';
 import { subjects } from '../../drivers/bus/index.js';
 import type { Bus, Subscription } from '../../drivers/bus/index.js';
+import { systemClock } from '../../drivers/clock/index.js';
+import type { Clock } from '../../drivers/clock/index.js';
 import type { AgentSettings } from './config.js';
 import { fetchWorkloadStats, measure, readMemTotal, readProcSample } from './probes.js';
 import type { Observation } from './probes.js';
@@ -42,8 +65,8 @@ export interface AgentOptions {
   readonly statsUrl: string;
   /** workloadPid is the workload's process id for CPU and memory; null reads the pid the runtime reports. */
   readonly workloadPid: number | null;
-  /** now is the wall clock (ms since the epoch) stamped on messages; default Date.now. */
-  readonly now?: () => number;
+  /** clock gives the wall-clock time stamped on messages; default systemClock. */
+  readonly clock?: Clock;
   /** mono is a monotonic clock in ms for rates; default performance.now. */
   readonly mono?: () => number;
   readonly procRoot?: string;
@@ -74,7 +97,8 @@ export const LIVENESS_TICKS = 3;
 /** measurementsOf turns the aggregator's readings into the status's measurements (finite numbers or null). */
 export function measurementsOf(readings: readonly Reading[]): Record<MeasurementType, AgentMeasurement> {
   const out = {} as Record<MeasurementType, AgentMeasurement>;
-  for (const r of readings) out[r.type] = { mean: finiteOrNull(r.mean), b: finiteOrNull(r.b), raw: finiteOrNull(r.raw), samples: r.samples };
+  for (const r of readings)
+    out[r.type] = { mean: finiteOrNull(r.mean), b: finiteOrNull(r.b), raw: finiteOrNull(r.raw), samples: r.samples };
   return out;
 }
 
@@ -82,7 +106,7 @@ export function measurementsOf(readings: readonly Reading[]): Record<Measurement
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const { bus, settings } = opts;
   const sec = settings.section;
-  const now = opts.now ?? Date.now;
+  const clock = opts.clock ?? systemClock;
   const mono = opts.mono ?? (() => performance.now());
   const log = opts.log ?? (() => undefined);
   const boot = randomUUID().slice(0, 8);
@@ -111,34 +135,43 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const memTotal = await readMemTotal(opts.procRoot);
 
   const subs: Subscription[] = [];
-  subs.push(await bus.subscribe(subjects.statusOfGroup(sec.site, sec.group), (data) => {
-    const s = parseAgentStatus(data);
-    if (s === null || s.server === sec.server || s.group !== sec.group) return;
-    // A warm peer serves nobody: it neither counts as active nor can it decide.
-    if ((s as WarmStatus).warm === true) {
-      peers.delete(s.server);
-      return;
-    }
-    peers.set(s.server, { status: s, seenAt: mono() });
-  }));
+  subs.push(
+    await bus.subscribe(subjects.statusOfGroup(sec.site, sec.group), (data) => {
+      const s = parseAgentStatus(data);
+      if (s === null || s.server === sec.server || s.group !== sec.group) return;
+      // A warm peer serves nobody: it neither counts as active nor can it decide.
+      if ((s as WarmStatus).warm === true) {
+        peers.delete(s.server);
+        return;
+      }
+      peers.set(s.server, { status: s, seenAt: mono() });
+    }),
+  );
   if (warm) {
-    subs.push(await bus.subscribe(subjects.nudge(sec.site, sec.server), (data) => {
-      if (!warm || !isServingNudge(data, sec.server, sec.group)) return;
-      warm = false;
-      log(`agent: ${sec.server} serves ${sec.group} now (left the warm pool)`);
-    }));
+    subs.push(
+      await bus.subscribe(subjects.nudge(sec.site, sec.server), (data) => {
+        if (!warm || !isServingNudge(data, sec.server, sec.group)) return;
+        warm = false;
+        log(`agent: ${sec.server} serves ${sec.group} now (left the warm pool)`);
+      }),
+    );
   }
-  subs.push(await bus.subscribe(subjects.priority(sec.site, sec.group), (data) => {
-    const p = parsePriorityPush(data);
-    if (p === null || p.group !== sec.group) return;
-    priority = p.priority;
-    committed = Math.max(1, p.committed);
-    if (p.responseTargetMs !== targetMs) {
-      targetMs = p.responseTargetMs;
-      // The models keep what they learnt; only the target the queue is judged against changes.
-      predictor = { config: { ...predictor.config, requestTypes: predictor.config.requestTypes.map((t) => ({ ...t, targetMs })) }, models: predictor.models };
-    }
-  }));
+  subs.push(
+    await bus.subscribe(subjects.priority(sec.site, sec.group), (data) => {
+      const p = parsePriorityPush(data);
+      if (p === null || p.group !== sec.group) return;
+      priority = p.priority;
+      committed = Math.max(1, p.committed);
+      if (p.responseTargetMs !== targetMs) {
+        targetMs = p.responseTargetMs;
+        // The models keep what they learnt; only the target the queue is judged against changes.
+        predictor = {
+          config: { ...predictor.config, requestTypes: predictor.config.requestTypes.map((t) => ({ ...t, targetMs })) },
+          models: predictor.models,
+        };
+      }
+    }),
+  );
 
   function alivePeers(t: number): Peer[] {
     const out: Peer[] = [];
@@ -203,12 +236,20 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     const active = warm ? members : [sec.server, ...members];
     const isDecider = !warm && groupDecider(active) === sec.server;
     seq++;
-    const at = now();
+    const at = clock.now().getTime();
     let decision: AgentDecision | null = null;
     let readings: readonly Reading[];
     if (isDecider && !Number.isNaN(step.start)) {
       // The queue's servers are worker slots (see requestTypesFor).
-      const out = decisionStep({ fis: settings.fis, aggregator, predictor, priority, servers: active.length * settings.runtime.concurrency, state: decide, thresholds: DEFAULT_THRESHOLDS });
+      const out = decisionStep({
+        fis: settings.fis,
+        aggregator,
+        predictor,
+        priority,
+        servers: active.length * settings.runtime.concurrency,
+        state: decide,
+        thresholds: DEFAULT_THRESHOLDS,
+      });
       decide = out.state;
       let request = out.request;
       if (request === 'release' && active.length <= committed) {
@@ -233,10 +274,26 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       if (request !== 'none' && need !== null) {
         const kind: RequestKind = request;
         const measuredPast = m.load.p95Ms !== null && m.load.p95Ms > targetMs;
-        const urgency = kind === 'add' ? (measuredPast ? 1 : Math.min(1, Math.max(0, decision.probability ?? 0))) : Math.min(1, Math.max(0, -need));
+        const urgency =
+          kind === 'add'
+            ? measuredPast
+              ? 1
+              : Math.min(1, Math.max(0, decision.probability ?? 0))
+            : Math.min(1, Math.max(0, -need));
         const req: AgentRequest = {
-          v: MESSAGE_VERSION, kind, site: sec.site, group: sec.group, server: sec.server, need: Math.max(-1, Math.min(1, need)), urgency,
-          predictedResponseMs: decision.expectedResponseMs, targetMs, servers: active.length, priority, at, id: requestId(sec.server, boot, seq),
+          v: MESSAGE_VERSION,
+          kind,
+          site: sec.site,
+          group: sec.group,
+          server: sec.server,
+          need: Math.max(-1, Math.min(1, need)),
+          urgency,
+          predictedResponseMs: decision.expectedResponseMs,
+          targetMs,
+          servers: active.length,
+          priority,
+          at,
+          id: requestId(sec.server, boot, seq),
         };
         pending = req;
         sent.push(req);
@@ -249,11 +306,23 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     }
     const status: WarmStatus = {
       ...(warm ? { warm: true } : {}),
-      v: MESSAGE_VERSION, site: sec.site, group: sec.group, server: sec.server, at, boot, seq, tickMs, priority, responseTargetMs: targetMs,
+      v: MESSAGE_VERSION,
+      site: sec.site,
+      group: sec.group,
+      server: sec.server,
+      at,
+      boot,
+      seq,
+      tickMs,
+      priority,
+      responseTargetMs: targetMs,
       healthy: m.healthy,
       load: {
         ...m.load,
-        rps: m.load.rps, p95Ms: finiteOrNull(m.load.p95Ms), cpuPct: finiteOrNull(m.load.cpuPct), rssBytes: finiteOrNull(m.load.rssBytes),
+        rps: m.load.rps,
+        p95Ms: finiteOrNull(m.load.p95Ms),
+        cpuPct: finiteOrNull(m.load.cpuPct),
+        rssBytes: finiteOrNull(m.load.rssBytes),
       },
       measurements: measurementsOf(readings),
       decider: isDecider,
@@ -274,10 +343,12 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const loop = (): void => {
     if (closed) return;
     const started = mono();
-    running = tick().catch((e: unknown) => log(`agent: tick failed: ${(e as Error).message}`)).finally(() => {
-      if (closed) return;
-      timer = setTimeout(loop, Math.max(0, tickMs - (mono() - started)));
-    });
+    running = tick()
+      .catch((e: unknown) => log(`agent: tick failed: ${(e as Error).message}`))
+      .finally(() => {
+        if (closed) return;
+        timer = setTimeout(loop, Math.max(0, tickMs - (mono() - started)));
+      });
   };
   if (opts.autoTick !== false) loop();
 

@@ -13,6 +13,8 @@ import { request } from 'undici';
 import type { Logger } from 'pino';
 import type { Bus, Subscription } from '../../drivers/bus/index.js';
 import { subjects } from '../../drivers/bus/index.js';
+import { systemClock } from '../../drivers/clock/index.js';
+import type { Clock } from '../../drivers/clock/index.js';
 import type { HeldEntry, ServiceDriver } from '../../drivers/services/index.js';
 import type { ServiceKind, Task, TaskResult } from '../../core/provisioning/index.js';
 import { SERVICE_KINDS } from '../../core/provisioning/index.js';
@@ -32,6 +34,8 @@ export interface ProvisionerOptions {
   readonly batchMs?: number | undefined;
   /** onReported hears each batch's results once the manager has recorded them. */
   readonly onReported?: ((results: readonly TaskResult[]) => void) | undefined;
+  /** clock tells the time a nudge's token expiry is checked against; default systemClock. */
+  readonly clock?: Clock | undefined;
 }
 
 /** Provisioner is a running agent. */
@@ -45,6 +49,7 @@ export interface Provisioner {
 
 /** startProvisioner starts the agent: drivers must be started already. */
 export async function startProvisioner(o: ProvisionerOptions): Promise<Provisioner> {
+  const clock = o.clock ?? systemClock;
   const base = o.managerUrl.replace(/\/+$/, '');
   const keyRes = await request(`${base}/v1/provisioning/key`);
   const publicKey = createPublicKey(((await keyRes.body.json()) as { publicKey: string }).publicKey);
@@ -65,7 +70,13 @@ export async function startProvisioner(o: ProvisionerOptions): Promise<Provision
   const waiters: (() => void)[] = [];
 
   const post = async (path: string, body: unknown): Promise<unknown> => {
-    const r = await request(`${base}/v1/provisioning/agent/${o.serverId}/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), headersTimeout: 30_000, bodyTimeout: 30_000 });
+    const r = await request(`${base}/v1/provisioning/agent/${o.serverId}/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      headersTimeout: 30_000,
+      bodyTimeout: 30_000,
+    });
     const j = await r.body.json();
     if (r.statusCode >= 300) throw new Error(`manager answered ${r.statusCode} to ${path}: ${JSON.stringify(j)}`);
     return j;
@@ -82,7 +93,8 @@ export async function startProvisioner(o: ProvisionerOptions): Promise<Provision
       if (mine.length === 0) continue;
       const d = drivers.get(service);
       const fail = (error: string) => {
-        for (const t of mine) results.push({ kind: 'failed', account: t.account, service, action: t.kind, version: t.version, error });
+        for (const t of mine)
+          results.push({ kind: 'failed', account: t.account, service, action: t.kind, version: t.version, error });
       };
       if (!d) {
         fail(`this server runs no ${service} service`);
@@ -93,10 +105,13 @@ export async function startProvisioner(o: ProvisionerOptions): Promise<Provision
         if (t.kind === 'put') next.set(t.account, { spec: t.spec, version: t.version });
         else next.delete(t.account);
       }
-      const out = await d.apply(next).catch((e: unknown) => ({ ok: false as const, stage: 'reload' as const, error: (e as Error).message }));
+      const out = await d
+        .apply(next)
+        .catch((e: unknown) => ({ ok: false as const, stage: 'reload' as const, error: (e as Error).message }));
       if (out.ok) {
         held.set(service, next);
-        for (const t of mine) results.push({ kind: 'done', account: t.account, service, action: t.kind, version: t.version });
+        for (const t of mine)
+          results.push({ kind: 'done', account: t.account, service, action: t.kind, version: t.version });
       } else {
         o.log?.warn({ service, stage: out.stage, error: out.error }, 'provisioning tasks refused');
         fail(`${out.stage}: ${out.error}`);
@@ -129,7 +144,7 @@ export async function startProvisioner(o: ProvisionerOptions): Promise<Provision
 
   const sub: Subscription = await o.bus.subscribe(subjects.nudge(o.siteId, o.serverId), (data) => {
     const token = (data as { token?: unknown } | undefined)?.token;
-    const v = verifyToken(publicKey, token, o.serverId, Date.now());
+    const v = verifyToken(publicKey, token, o.serverId, clock.now().getTime());
     if (!v.ok) {
       o.log?.warn({ reason: v.reason }, 'nudge refused');
       return;

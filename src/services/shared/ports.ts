@@ -9,6 +9,8 @@
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { systemRandom } from '../../drivers/random/index.js';
+import type { RandomSource } from '../../drivers/random/index.js';
 
 const LOW = 10_000;
 
@@ -44,10 +46,13 @@ function udpFree(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** freePort returns a port on host (default loopback) below the ephemeral range that is free for TCP and UDP now. */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
+/**
+ * freePort returns a port on host (default loopback) below the ephemeral range that is free for TCP and UDP now.
+ * random draws the candidates (default systemRandom), so a test can replay a sequence of tries.
+ */
+export async function freePort(host = '127.0.0.1', random: RandomSource = systemRandom): Promise<number> {
   for (let i = 0; i < 500; i++) {
-    const port = LOW + Math.floor(Math.random() * (HIGH - LOW));
+    const port = LOW + Math.floor(random.next() * (HIGH - LOW));
     if ((await tcpFree(host, port)) && (await udpFree(host, port))) return port;
   }
   throw new Error(`no free port found on ${host} in ${LOW}–${HIGH - 1}`);
