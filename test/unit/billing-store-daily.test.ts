@@ -9,7 +9,7 @@ import { openPglite, migrate } from '../../src/drivers/store/index.js';
 import type { Store } from '../../src/drivers/store/index.js';
 import * as db from '../../src/drivers/store/resources.js';
 import * as bdb from '../../src/drivers/store/billing.js';
-import { computeInvoice, recordPaymentOutcome, runDailyAllotments } from '../../src/services/manager/components/billing.js';
+import { computeInvoice, recordPaymentOutcome, runDailyAllotments } from '../../src/services/manager/components/billing/index.js';
 import type { ManagerConfig } from '../../src/services/manager/config.js';
 
 const HOUR = 3_600_000;

@@ -26,7 +26,7 @@ import type { Bus } from '../../drivers/bus/index.js';
 import { buildApi } from './api.js';
 import { createAgents } from './components/agents.js';
 import type { AgentsComponent } from './components/agents.js';
-import { createBilling } from './components/billing.js';
+import { createBilling } from './components/billing/index.js';
 import { consoleComponent } from './components/console.js';
 import { createDecision } from './components/decision/index.js';
 import type { DecisionComponent } from './components/decision/index.js';
