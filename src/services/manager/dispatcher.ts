@@ -21,7 +21,7 @@ import type { Clock } from '../../drivers/clock/index.js';
 import type { BootService } from './boot.js';
 import type { ManagerConfig } from './config.js';
 import { admitMove, admitWarm } from './dispatch/admission.js';
-import { fail, finish, rollback } from './dispatch/endings.js';
+import { allocate, fail, finish, rollback } from './dispatch/endings.js';
 import { StepRunner } from './dispatch/steps.js';
 import type { HealthProbe } from './dispatch/waits.js';
 import type { ManagerMetrics } from './metrics.js';
@@ -193,17 +193,7 @@ export class Dispatcher {
           await db.setServerPosition(tx, server.id, { ...pos, moveId: move.id });
           const now = this.d.clock.now();
           if (step === 'detach') await db.closeAllocation(tx, server.id, now);
-          if (step === 'attach' && move.toGroup !== null) {
-            const g = await db.getGroup(tx, move.toGroup);
-            if (g)
-              await db.openAllocation(tx, {
-                serverId: server.id,
-                accountId: g.accountId,
-                groupId: g.id,
-                role: g.role,
-                at: now,
-              });
-          }
+          if (step === 'attach' && move.toGroup !== null) await allocate(tx, server.id, move.toGroup, now);
           await db.updateMove(tx, move.id, {
             step: nextStep(move.fromGroup, move.toGroup, step, kind),
             attempts: 0,

@@ -6,8 +6,18 @@
 import { rollbackPosition, stepsFor } from '../../../core/dispatch/move.js';
 import type { MoveRecord } from '../../../core/model/records.js';
 import type { StoredServer } from '../../../core/model/server.js';
+import type { Sql } from '../../../drivers/store/index.js';
 import * as db from '../../../drivers/store/resources.js';
 import type { DispatcherDeps } from '../dispatcher.js';
+
+/**
+ * allocate opens a server's allocation to a group's account from `at` (billing meters the
+ * allocations); a group deleted meanwhile gets none.
+ */
+export async function allocate(tx: Sql, serverId: string, groupId: string, at: Date): Promise<void> {
+  const g = await db.getGroup(tx, groupId);
+  if (g) await db.openAllocation(tx, { serverId, accountId: g.accountId, groupId: g.id, role: g.role, at });
+}
 
 /** finish ends a move whose steps are all done. */
 export async function finish(d: DispatcherDeps, move: MoveRecord): Promise<MoveRecord> {
@@ -55,17 +65,7 @@ export async function rollback(d: DispatcherDeps, move: MoveRecord, server: Stor
     await d.fence?.(tx);
     const pos = rollbackPosition(move.fromGroup);
     await db.setServerPosition(tx, server.id, { ...pos, moveId: null });
-    if (move.fromGroup !== null) {
-      const g = await db.getGroup(tx, move.fromGroup);
-      if (g)
-        await db.openAllocation(tx, {
-          serverId: server.id,
-          accountId: g.accountId,
-          groupId: g.id,
-          role: g.role,
-          at: d.clock.now(),
-        });
-    }
+    if (move.fromGroup !== null) await allocate(tx, server.id, move.fromGroup, d.clock.now());
     await db.addMoveEvent(tx, {
       moveId: move.id,
       step: move.step,
