@@ -22,9 +22,6 @@ import type { BootService } from './boot.js';
 import type { ManagerMetrics } from './metrics.js';
 import { principalOf } from './principal.js';
 
-// The console still reads the caller from here until it moves to a factory.
-export { principalOf };
-
 /** ApiDeps are what the API itself reads and acts through; the /v1 resources are its components'. */
 export interface ApiDeps {
   readonly store: Store;

@@ -57,32 +57,3 @@ export interface Component {
   /** stop ends that work (the manager stops components in reverse order); safe when start never ran. */
   stop?(): Promise<void>;
 }
-
-/** Running is a legacy component's background work, stopped when the manager stops. */
-export interface Running {
-  close(): Promise<void>;
-}
-
-/**
- * ManagerComponent is the older shape of a component, a module-level object handed the
- * context on every call; the console keeps it until it moves to a factory (legacyComponent
- * adapts it).
- */
-export interface ManagerComponent {
-  readonly name: string;
-  routes?(app: FastifyInstance, ctx: ManagerContext): Promise<void>;
-  start?(ctx: ManagerContext): Promise<Running>;
-}
-
-/** legacyComponent adapts a ManagerComponent to a Component bound to one context. */
-export function legacyComponent(c: ManagerComponent, ctx: ManagerContext): Component {
-  let running: Running | undefined;
-  return {
-    name: c.name,
-    routes: async (app) => c.routes?.(app, ctx),
-    start: async () => {
-      running = await c.start?.(ctx);
-    },
-    stop: async () => running?.close(),
-  };
-}

@@ -27,7 +27,7 @@ import { buildApi } from './api.js';
 import { createAgents } from './components/agents.js';
 import type { AgentsComponent } from './components/agents.js';
 import { createBilling } from './components/billing/index.js';
-import { consoleComponent } from './components/console.js';
+import { createConsole } from './components/console/index.js';
 import { createDecision } from './components/decision/index.js';
 import type { DecisionComponent } from './components/decision/index.js';
 import { createEdgeSync } from './components/edge-sync.js';
@@ -37,7 +37,6 @@ import { createProvisioning } from './components/provisioning/index.js';
 import type { ProvisioningComponent } from './components/provisioning/index.js';
 import { createResources } from './components/resources.js';
 import { createSla } from './components/sla.js';
-import { legacyComponent } from './context.js';
 import type { Component, ManagerContext } from './context.js';
 import { Authenticator, ensureApiToken } from './auth.js';
 import { BootService } from './boot.js';
@@ -70,7 +69,7 @@ function wireComponents(ctx: ManagerContext): ManagerComponents {
   const agents = createAgents(ctx);
   const edgeSync = createEdgeSync(ctx);
   const billing = createBilling(ctx);
-  const consoleUi = legacyComponent(consoleComponent, ctx);
+  const consoleUi = createConsole({ ...ctx, board: agents.board });
   const placement = createPlacement(ctx);
   const decision = createDecision({ ...ctx, board: agents.board });
   return {
@@ -214,7 +213,9 @@ export async function startManager(cfg: ManagerConfig, opts: ManagerOptions = {}
     });
 
   // With a lease, only the manager holding it acts (moves, decision ticks); the other stands by.
-  const leadership = cfg.lease.enabled ? await startLease(store, cfg.site.id, cfg.lease, log) : alwaysLeader();
+  const leadership = cfg.lease.enabled
+    ? await startLease(store, cfg.site.id, cfg.lease, log)
+    : alwaysLeader();
 
   let bmcFor = opts.bmcFor;
   if (!bmcFor) {
