@@ -45,10 +45,6 @@ export default tseslint.config(
     ignores: [
       'src/drivers/clock/**',
       'src/drivers/random/**',
-      // These still read the machine's clock; they move to the injected Clock with the rework of
-      // the manager's components.
-      'src/services/manager/components/console.ts',
-      'src/services/manager/lease.ts',
     ],
     rules: clockAndRandom(
       'take a Clock (src/drivers/clock) and ask it the time.',

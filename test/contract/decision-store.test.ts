@@ -70,8 +70,8 @@ for (const impl of implementations) {
     test('startLease: one of two managers is active; the other takes over when it leaves, and the first is fenced', async () => {
       const log = pino({ level: 'silent' });
       await db.upsertSite(store, { id: 'site2', name: 'Site 2', timeZone: 'UTC' });
-      const a = await startLease(store, 'site2', { ttlMs: 1000, renewMs: 100 }, log, 'lease-a');
-      const b = await startLease(store, 'site2', { ttlMs: 1000, renewMs: 100 }, log, 'lease-b');
+      const a = await startLease(store, 'site2', { ttlMs: 1000, renewMs: 100 }, log, { name: 'lease-a' });
+      const b = await startLease(store, 'site2', { ttlMs: 1000, renewMs: 100 }, log, { name: 'lease-b' });
       const changes: boolean[] = [];
       b.onChange((l) => {
         changes.push(l);

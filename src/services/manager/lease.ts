@@ -9,6 +9,14 @@ import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { Sql, Store } from '../../drivers/store/index.js';
 import * as ldb from '../../drivers/store/decision.js';
+import { systemClock } from '../../drivers/clock/index.js';
+import type { Clock } from '../../drivers/clock/index.js';
+
+/** LeaseOptions name this manager in the lease row (default: a random name) and give the clock its renewals are timed by. */
+export interface LeaseOptions {
+  readonly name?: string;
+  readonly clock?: Clock;
+}
 
 /** LeaseSettings tune the lease: ttlMs bounds takeover time, renewMs must be well below it. */
 export interface LeaseSettings {
@@ -48,7 +56,16 @@ export function alwaysLeader(): Leadership {
  * renewal that fails (store unreachable) counts as lost once the last successful renewal is
  * older than the ttl, because by then a standby may have taken over.
  */
-export async function startLease(store: Store, siteId: string, s: LeaseSettings, log: Logger, name = `manager-${randomUUID().slice(0, 8)}`): Promise<Leadership> {
+export async function startLease(
+  store: Store,
+  siteId: string,
+  s: LeaseSettings,
+  log: Logger,
+  opts: LeaseOptions = {},
+): Promise<Leadership> {
+  const name = opts.name ?? `manager-${randomUUID().slice(0, 8)}`;
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.now().getTime();
   let token = 0;
   let leader = false;
   let lastOk = 0;
@@ -57,11 +74,15 @@ export async function startLease(store: Store, siteId: string, s: LeaseSettings,
   const set = async (l: boolean) => {
     if (l === leader) return;
     leader = l;
-    log.warn({ holder: name, token, leader: l }, l ? 'this manager holds the lease: active' : 'this manager lost the lease: standing by');
-    for (const fn of listeners) await Promise.resolve(fn(l)).catch((e: unknown) => log.error({ err: e }, 'leadership listener failed'));
+    log.warn(
+      { holder: name, token, leader: l },
+      l ? 'this manager holds the lease: active' : 'this manager lost the lease: standing by',
+    );
+    for (const fn of listeners)
+      await Promise.resolve(fn(l)).catch((e: unknown) => log.error({ err: e }, 'leadership listener failed'));
   };
   const round = async () => {
-    const t0 = Date.now();
+    const t0 = now();
     try {
       const t = await ldb.acquireLease(store, siteId, name, s.ttlMs);
       if (t === null) {
@@ -74,7 +95,7 @@ export async function startLease(store: Store, siteId: string, s: LeaseSettings,
       }
     } catch (e) {
       log.warn({ err: e }, 'could not renew the lease');
-      if (leader && Date.now() - lastOk >= s.ttlMs) await set(false);
+      if (leader && now() - lastOk >= s.ttlMs) await set(false);
     }
   };
   await round();
@@ -89,7 +110,7 @@ export async function startLease(store: Store, siteId: string, s: LeaseSettings,
   loop();
   return {
     holder: name,
-    isLeader: () => leader && Date.now() - lastOk < s.ttlMs,
+    isLeader: () => leader && now() - lastOk < s.ttlMs,
     token: () => token,
     fence: (tx) => ldb.fence(tx, siteId, name, token),
     onChange: (fn) => {

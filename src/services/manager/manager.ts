@@ -214,7 +214,7 @@ export async function startManager(cfg: ManagerConfig, opts: ManagerOptions = {}
 
   // With a lease, only the manager holding it acts (moves, decision ticks); the other stands by.
   const leadership = cfg.lease.enabled
-    ? await startLease(store, cfg.site.id, cfg.lease, log)
+    ? await startLease(store, cfg.site.id, cfg.lease, log, { clock })
     : alwaysLeader();
 
   let bmcFor = opts.bmcFor;
