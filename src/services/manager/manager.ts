@@ -63,14 +63,18 @@ export interface ManagerComponents {
  * components/ and naming it here.
  */
 function wireComponents(ctx: ManagerContext): ManagerComponents {
-  const sla = createSla(ctx);
   const resources = createResources(ctx);
+  const sla = createSla(ctx);
   const provisioning = createProvisioning(ctx);
+  // agents must start before the decision loop and the console: it feeds the board they read
+  // and declares the requests stream before the loop consumes it.
   const agents = createAgents(ctx);
   const edgeSync = createEdgeSync(ctx);
   const billing = createBilling(ctx);
   const consoleUi = createConsole({ ...ctx, board: agents.board });
   const placement = createPlacement(ctx);
+  // decision comes last: it ticks only once the others run, and stops first, so no tick acts on
+  // a stopped component.
   const decision = createDecision({ ...ctx, board: agents.board });
   return {
     agents,
