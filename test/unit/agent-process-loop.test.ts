@@ -12,9 +12,10 @@ import type { Personality } from '../../src/core/model/personality.js';
 import { MESSAGE_VERSION, parseAgentRequest, parseAgentStatus, parsePriorityPush } from '../../src/core/agent/messages.js';
 import type { AgentStatus } from '../../src/core/agent/messages.js';
 import { memoryBus, subjects } from '../../src/drivers/bus/index.js';
+import { systemClock } from '../../src/drivers/clock/index.js';
 import { startAgent } from '../../src/services/agent/agent.js';
 import { baseProbeSpecs, checkAgentSection, workloadPersonality } from '../../src/services/agent/config.js';
-import { startRuntime } from '../../src/services/server/runtime.js';
+import { startRuntime } from '../../src/emulators/server/runtime.js';
 import { AgentStatusBoard } from '../../src/services/manager/components/agent-status-board.js';
 
 const base: Personality = {
@@ -70,7 +71,7 @@ test('an agent ticks against a real runtime: status on its subject, the decider 
     if (s) seen.push(s);
   });
   let t = 1000;
-  const agent = await startAgent({ bus, settings: checkAgentSection(base), statsUrl: rt.url, workloadPid: process.pid, autoTick: false, mono: () => t, now: () => 1_700_000_000_000 + t });
+  const agent = await startAgent({ bus, settings: checkAgentSection(base), statsUrl: rt.url, workloadPid: process.pid, autoTick: false, mono: () => t, clock: { ...systemClock, now: () => new Date(1_700_000_000_000 + t) } });
   try {
     const s1 = await agent.tick();
     assert.equal(s1.decider, true);
