@@ -42,10 +42,7 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    ignores: [
-      'src/drivers/clock/**',
-      'src/drivers/random/**',
-    ],
+    ignores: ['src/drivers/clock/**', 'src/drivers/random/**'],
     rules: clockAndRandom(
       'take a Clock (src/drivers/clock) and ask it the time.',
       'take a RandomSource (src/drivers/random) or a seeded Rng.',

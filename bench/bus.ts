@@ -22,7 +22,16 @@ const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const run = randomBytes(4).toString('hex');
 
 /** A status message as an agent sends it every tick. */
-const status = (i: number): unknown => ({ server: 'srv-0042', group: 'acme', seq: i, cpu: 0.42, rps: 812, p95ms: 37.5, need: 0.1, at: 1_700_000_000_000 + i });
+const status = (i: number): unknown => ({
+  server: 'srv-0042',
+  group: 'acme',
+  seq: i,
+  cpu: 0.42,
+  rps: 812,
+  p95ms: 37.5,
+  need: 0.1,
+  at: 1_700_000_000_000 + i,
+});
 
 interface Result {
   pubsub_msgs_per_s: number;

@@ -27,14 +27,31 @@ function fleet(seed: number): DecisionInput {
   for (let i = 0; i < GROUPS; i++) {
     const committed = 2 + Math.floor(r() * 6);
     const burst = committed * 2;
-    groups.push({ id: `g${i}`, committed, burst, extended: burst * 2, minSize: 1, maxSize: 100, priority: Math.round(r() * 10) / 10, joining: r() < 0.02 ? 1 : 0 });
+    groups.push({
+      id: `g${i}`,
+      committed,
+      burst,
+      extended: burst * 2,
+      minSize: 1,
+      maxSize: 100,
+      priority: Math.round(r() * 10) / 10,
+      joining: r() < 0.02 ? 1 : 0,
+    });
   }
   const servers: DecisionServer[] = [];
   for (let i = 0; i < SERVERS; i++) {
     const x = r();
     const movedAt = r() < 0.1 ? now - Math.floor(r() * 60_000) : null;
-    if (x < 0.9) servers.push({ id: `s${i}`, spot: 'group', groupId: `g${Math.floor(r() * GROUPS)}`, temp: null, movedAt });
-    else if (x < 0.95) servers.push({ id: `s${i}`, spot: 'pool', groupId: r() < 0.3 ? `g${Math.floor(r() * GROUPS)}` : null, temp: r() < 0.3 ? 'warm' : 'cold', movedAt });
+    if (x < 0.9)
+      servers.push({ id: `s${i}`, spot: 'group', groupId: `g${Math.floor(r() * GROUPS)}`, temp: null, movedAt });
+    else if (x < 0.95)
+      servers.push({
+        id: `s${i}`,
+        spot: 'pool',
+        groupId: r() < 0.3 ? `g${Math.floor(r() * GROUPS)}` : null,
+        temp: r() < 0.3 ? 'warm' : 'cold',
+        movedAt,
+      });
     else if (x < 0.98) servers.push({ id: `s${i}`, spot: 'moving', groupId: null, temp: null, movedAt });
     else servers.push({ id: `s${i}`, spot: 'failed', groupId: null, temp: null, movedAt });
   }
@@ -42,12 +59,34 @@ function fleet(seed: number): DecisionInput {
   for (let i = 0; i < GROUPS; i++) {
     const x = r();
     const source = r() < 0.05 ? 'failure' : r() < 0.2 ? 'predicted' : 'agent';
-    if (x < 0.3) requests.push({ id: `q${i}`, groupId: `g${i}`, kind: 'add', count: 1 + Math.floor(r() * 3), urgency: r(), source });
-    else if (x < 0.5) requests.push({ id: `q${i}`, groupId: `g${i}`, kind: 'release', count: 1, urgency: r(), source: 'agent' });
+    if (x < 0.3)
+      requests.push({
+        id: `q${i}`,
+        groupId: `g${i}`,
+        kind: 'add',
+        count: 1 + Math.floor(r() * 3),
+        urgency: r(),
+        source,
+      });
+    else if (x < 0.5)
+      requests.push({ id: `q${i}`, groupId: `g${i}`, kind: 'release', count: 1, urgency: r(), source: 'agent' });
   }
-  const recent = Array.from({ length: 200 }, (_, i) => ({ serverId: `s${i * 7}`, fromGroup: `g${Math.floor(r() * GROUPS)}`, toGroup: `g${Math.floor(r() * GROUPS)}`, at: now - Math.floor(r() * 300_000) }));
+  const recent = Array.from({ length: 200 }, (_, i) => ({
+    serverId: `s${i * 7}`,
+    fromGroup: `g${Math.floor(r() * GROUPS)}`,
+    toGroup: `g${Math.floor(r() * GROUPS)}`,
+    at: now - Math.floor(r() * 300_000),
+  }));
   // A tick with a budget large enough that sourcing, not the limit, dominates.
-  return { tickId: `bench-${seed}`, now, servers, groups, requests, recent, settings: { ...DEFAULT_DECISION_SETTINGS, maxMovesPerTick: 200, warmPoolSize: 20 } };
+  return {
+    tickId: `bench-${seed}`,
+    now,
+    servers,
+    groups,
+    requests,
+    recent,
+    settings: { ...DEFAULT_DECISION_SETTINGS, maxMovesPerTick: 200, warmPoolSize: 20 },
+  };
 }
 
 const inputs = Array.from({ length: 8 }, (_, i) => fleet(i + 1));
@@ -67,6 +106,18 @@ for (let i = 0; i < TICKS; i++) {
   moves += plan.moves.length;
 }
 times.sort((a, b) => a - b);
-const q = (p: number) => Math.round((times[Math.min(times.length - 1, Math.floor(p * times.length))] as number) * 100) / 100;
-console.log(`${TICKS} ticks; moves per tick ${(moves / TICKS).toFixed(1)}; p50 ${q(0.5)} ms p95 ${q(0.95)} ms max ${q(1 - 1e-9)} ms`);
-console.log(JSON.stringify({ bench: 'decide', servers: SERVERS, groups: GROUPS, p50_ms: q(0.5), p95_ms: q(0.95), moves_per_tick: Math.round((moves / TICKS) * 10) / 10 }));
+const q = (p: number) =>
+  Math.round((times[Math.min(times.length - 1, Math.floor(p * times.length))] as number) * 100) / 100;
+console.log(
+  `${TICKS} ticks; moves per tick ${(moves / TICKS).toFixed(1)}; p50 ${q(0.5)} ms p95 ${q(0.95)} ms max ${q(1 - 1e-9)} ms`,
+);
+console.log(
+  JSON.stringify({
+    bench: 'decide',
+    servers: SERVERS,
+    groups: GROUPS,
+    p50_ms: q(0.5),
+    p95_ms: q(0.95),
+    moves_per_tick: Math.round((moves / TICKS) * 10) / 10,
+  }),
+);

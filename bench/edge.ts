@@ -11,7 +11,12 @@ import { startUpstream } from '../test/contract/edge-fixtures.js';
 const total = Number(process.argv[2] ?? 20_000);
 const concurrency = Number(process.argv[3] ?? 32);
 
-async function load(url: string, host: string, n: number, c: number): Promise<{ rps: number; p50: number; p99: number; failed: number }> {
+async function load(
+  url: string,
+  host: string,
+  n: number,
+  c: number,
+): Promise<{ rps: number; p50: number; p99: number; failed: number }> {
   const agent = new Agent({ connections: c, keepAliveTimeout: 5_000 });
   const lat: number[] = [];
   let sent = 0;
@@ -36,12 +41,20 @@ async function load(url: string, host: string, n: number, c: number): Promise<{ 
   const secs = (performance.now() - t0) / 1000;
   await agent.close();
   lat.sort((a, b) => a - b);
-  const q = (p: number): number => Math.round((lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0) * 1000) / 1000;
+  const q = (p: number): number =>
+    Math.round((lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0) * 1000) / 1000;
   return { rps: Math.round(n / secs), p50: q(0.5), p99: q(0.99), failed };
 }
 
 const token = randomBytes(24).toString('hex');
-const edge = await startEdge({ host: '127.0.0.1', port: 0, adminHost: '127.0.0.1', adminPort: 0, token, healthIntervalMs: 1000 });
+const edge = await startEdge({
+  host: '127.0.0.1',
+  port: 0,
+  adminHost: '127.0.0.1',
+  adminPort: 0,
+  token,
+  healthIntervalMs: 1000,
+});
 const driver = builtinEdge({ adminUrl: edge.adminUrl, token });
 const a = await startUpstream('a');
 const b = await startUpstream('b');
@@ -76,8 +89,19 @@ await driver.close();
 await edge.close();
 await a.close();
 await b.close();
-console.log(JSON.stringify({
-  bench: 'edge', requests: total, concurrency,
-  direct_rps: direct.rps, edge_rps: proxied.rps, edge_p50_ms: proxied.p50, edge_p99_ms: proxied.p99, direct_p50_ms: direct.p50,
-  moving_rps: during.rps, moves, failed_while_moving: during.failed, failed: proxied.failed,
-}));
+console.log(
+  JSON.stringify({
+    bench: 'edge',
+    requests: total,
+    concurrency,
+    direct_rps: direct.rps,
+    edge_rps: proxied.rps,
+    edge_p50_ms: proxied.p50,
+    edge_p99_ms: proxied.p99,
+    direct_p50_ms: direct.p50,
+    moving_rps: during.rps,
+    moves,
+    failed_while_moving: during.failed,
+    failed: proxied.failed,
+  }),
+);

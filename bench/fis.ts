@@ -52,4 +52,15 @@ const r101 = measure(101);
 console.error(`resolution 101: ${r101.runs.join(', ')} evals/s`);
 const r201 = measure(201);
 console.error(`resolution 201: ${r201.runs.join(', ')} evals/s`);
-console.log(JSON.stringify({ bench: 'fis', rules: DEFAULT_FIS.rules.length, resolution: 101, evals_per_s: r101.median, evals_per_s_201: r201.median, evals_per_run: N, runs: R, checksum: Number(r101.checksum.toFixed(6)) }));
+console.log(
+  JSON.stringify({
+    bench: 'fis',
+    rules: DEFAULT_FIS.rules.length,
+    resolution: 101,
+    evals_per_s: r101.median,
+    evals_per_s_201: r201.median,
+    evals_per_run: N,
+    runs: R,
+    checksum: Number(r101.checksum.toFixed(6)),
+  }),
+);

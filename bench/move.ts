@@ -17,15 +17,23 @@ try {
   await site.customer('alpha', ['alpha.test'], { minSize: 1 });
   await site.customer('bravo', ['bravo.test'], { minSize: 1 });
   await site.registerAll();
-  for (const [s, g] of [['srv-01', 'alpha-web'], ['srv-02', 'bravo-web'], ['srv-03', 'alpha-web']] as const) {
+  for (const [s, g] of [
+    ['srv-01', 'alpha-web'],
+    ['srv-02', 'bravo-web'],
+    ['srv-03', 'alpha-web'],
+  ] as const) {
     const m = await site.moveAndWait(s, g);
     if (m.status !== 'done') throw new Error(`setup move of ${s} failed: ${JSON.stringify(m.error)}`);
   }
   const abort = new AbortController();
-  const load = runSteadyLoad({ edgeUrl: site.edge.url, signal: abort.signal, targets: [
-    { domain: 'alpha.test', ratePerSec: 50, paths: ['/', '/app/a'] },
-    { domain: 'bravo.test', ratePerSec: 50, paths: ['/', '/app/b'] },
-  ] });
+  const load = runSteadyLoad({
+    edgeUrl: site.edge.url,
+    signal: abort.signal,
+    targets: [
+      { domain: 'alpha.test', ratePerSec: 50, paths: ['/', '/app/a'] },
+      { domain: 'bravo.test', ratePerSec: 50, paths: ['/', '/app/b'] },
+    ],
+  });
   await new Promise((r) => setTimeout(r, 1000));
   const times: number[] = [];
   const failedMoves: MoveRecord[] = [];
@@ -41,7 +49,18 @@ try {
   await new Promise((r) => setTimeout(r, 500));
   abort.abort();
   const stats = await load;
-  console.log(JSON.stringify({ bench: 'move', moves, p50_ms: Math.round(percentile(times, 50)), p95_ms: Math.round(percentile(times, 95)), max_ms: Math.round(Math.max(...times)), failed_moves: failedMoves.length, requests: stats.sent, failed_requests: stats.failed }));
+  console.log(
+    JSON.stringify({
+      bench: 'move',
+      moves,
+      p50_ms: Math.round(percentile(times, 50)),
+      p95_ms: Math.round(percentile(times, 95)),
+      max_ms: Math.round(Math.max(...times)),
+      failed_moves: failedMoves.length,
+      requests: stats.sent,
+      failed_requests: stats.failed,
+    }),
+  );
 } finally {
   await site.stop();
 }

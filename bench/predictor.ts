@@ -14,7 +14,8 @@ import type { Trace } from '../src/sim/traces.js';
 
 const args = process.argv.slice(2);
 const dirIdx = args.indexOf('--dir');
-const dir = dirIdx >= 0 ? (args[dirIdx + 1] as string) : join(dirname(fileURLToPath(import.meta.url)), '../data/traces');
+const dir =
+  dirIdx >= 0 ? (args[dirIdx + 1] as string) : join(dirname(fileURLToPath(import.meta.url)), '../data/traces');
 const tune = !args.includes('--no-tune');
 const TRAIN = 0.3;
 
@@ -47,7 +48,11 @@ function score(t: Trace, p: Params, h: number, from: number, to: number): { smap
 }
 
 const GRID: Params[] = [];
-for (const alpha of [0.2, 0.5, 0.9]) for (const beta of [0.02, 0.1]) for (const gamma of [0.05, 0.3]) for (const smooth of [0, 4, 8]) for (const clip of [3, Number.POSITIVE_INFINITY]) GRID.push({ alpha, beta, gamma, phi: 0.9, clip, smooth });
+for (const alpha of [0.2, 0.5, 0.9])
+  for (const beta of [0.02, 0.1])
+    for (const gamma of [0.05, 0.3])
+      for (const smooth of [0, 4, 8])
+        for (const clip of [3, Number.POSITIVE_INFINITY]) GRID.push({ alpha, beta, gamma, phi: 0.9, clip, smooth });
 
 /** forStep rescales the smoothing window (given for 5-minute steps) to the trace's step. */
 function forStep(p: Params, stepSeconds: number): Params {
@@ -74,10 +79,22 @@ for (const file of await listTraceFiles(dir)) {
   const test = score(t, best, h, split, t.values.length);
   const def = score(t, forStep(DEFAULT_HW_PARAMS, t.stepSeconds), h, split, t.values.length);
   const row = {
-    trace: t.name, step_s: t.stepSeconds, horizon_min: (h * t.stepSeconds) / 60, points: test.n,
-    smape: +test.smape.toFixed(2), naive_smape: +test.naive.toFixed(2), smape_default: +def.smape.toFixed(2),
+    trace: t.name,
+    step_s: t.stepSeconds,
+    horizon_min: (h * t.stepSeconds) / 60,
+    points: test.n,
+    smape: +test.smape.toFixed(2),
+    naive_smape: +test.naive.toFixed(2),
+    smape_default: +def.smape.toFixed(2),
     beats_naive: test.smape < test.naive,
-    params: { alpha: best.alpha, beta: best.beta, gamma: best.gamma, phi: best.phi, clip: Number.isFinite(best.clip) ? best.clip : 'off', smooth: best.smooth },
+    params: {
+      alpha: best.alpha,
+      beta: best.beta,
+      gamma: best.gamma,
+      phi: best.phi,
+      clip: Number.isFinite(best.clip) ? best.clip : 'off',
+      smooth: best.smooth,
+    },
   };
   console.error(JSON.stringify(row));
   out.push(row);

@@ -31,11 +31,17 @@ import { freePort } from '../src/services/shared/ports.js';
 
 const accounts = Number(process.argv[2] ?? 200);
 const concurrency = Number(process.argv[3] ?? 20);
-if (!Number.isInteger(accounts) || accounts < 1 || accounts > 5000 || !Number.isInteger(concurrency) || concurrency < 1 || concurrency > 500) {
+if (
+  !Number.isInteger(accounts) ||
+  accounts < 1 ||
+  accounts > 5000 ||
+  !Number.isInteger(concurrency) ||
+  concurrency < 1 ||
+  concurrency > 500
+) {
   console.error('usage: npm run bench -- provision [accounts, 1–5000] [concurrency, 1–500]');
   process.exit(2);
 }
-
 
 const TOKEN = 'op_' + 'b'.repeat(40);
 const dir = await mkdtemp(join(tmpdir(), 'hf-bench-prov-'));
@@ -56,15 +62,31 @@ const daemons: ServiceDriver[] = [];
 let failedAccounts = 0;
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Json }> {
-  const r = await request(managerUrl + path, { method: method as 'GET', headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), headersTimeout: 60_000, bodyTimeout: 60_000 });
+async function api(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Json }> {
+  const r = await request(managerUrl + path, {
+    method: method as 'GET',
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    headersTimeout: 60_000,
+    bodyTimeout: 60_000,
+  });
   const text = await r.body.text();
   return { status: r.statusCode, json: (text ? JSON.parse(text) : {}) as Json };
 }
 
 try {
   // The registrar's name server: the bench publishes customers' challenges there, batched.
-  const external = bindDriver({ base: join(dir, 'ext'), listen: `127.0.0.1:${port.ext}`, primary: 'ns.registrar.test', hostmaster: 'hostmaster.registrar.test' });
+  const external = bindDriver({
+    base: join(dir, 'ext'),
+    listen: `127.0.0.1:${port.ext}`,
+    primary: 'ns.registrar.test',
+    hostmaster: 'hostmaster.registrar.test',
+  });
   daemons.push(external);
   await external.start();
   const published = new Map<string, HeldEntry>();
@@ -76,32 +98,61 @@ try {
       const batch = waiting;
       waiting = [];
       serial++;
-      for (const w of batch) published.set(w.domain.replace(/\./g, '-'), { version: serial, spec: { kind: 'dns', zone: w.domain, records: [{ name: '@', type: 'NS', value: 'ns.registrar.test' }, { name: '_hostfleet-challenge', type: 'TXT', value: w.challenge }] } });
+      for (const w of batch)
+        published.set(w.domain.replace(/\./g, '-'), {
+          version: serial,
+          spec: {
+            kind: 'dns',
+            zone: w.domain,
+            records: [
+              { name: '@', type: 'NS', value: 'ns.registrar.test' },
+              { name: '_hostfleet-challenge', type: 'TXT', value: w.challenge },
+            ],
+          },
+        });
       const out = await external.apply(new Map(published));
       if (!out.ok) throw new Error(`could not publish challenges: ${out.error}`);
       for (const w of batch) w.done();
     }
   };
-  const publish = (domain: string, challenge: string) => new Promise<void>((done) => {
-    waiting.push({ domain, challenge, done });
-    publishing ??= publishLoop().finally(() => {
-      publishing = null;
+  const publish = (domain: string, challenge: string) =>
+    new Promise<void>((done) => {
+      waiting.push({ domain, challenge, done });
+      publishing ??= publishLoop().finally(() => {
+        publishing = null;
+      });
     });
-  });
 
   const cfgFile = join(dir, 'manager.json');
   const busPort = await freePort();
   const busToken = 't'.repeat(32);
   const databaseUrl = process.env.BENCH_DATABASE_URL;
-  await writeFile(cfgFile, JSON.stringify({
-    site: { id: 'benchprov' }, dataDir: join(dir, 'data'), listen: { host: '127.0.0.1', port: await freePort() }, operatorToken: TOKEN,
-    ...(databaseUrl ? { databaseUrl, databaseSchema: `bench_prov_${process.pid}` } : {}),
-    edge: { kind: 'builtin', adminUrl: 'http://127.0.0.1:9', token: 'x'.repeat(20) }, volumes: { kind: 'local', root: join(dir, 'fleet-volumes') },
-    bus: { kind: 'loopback', host: '127.0.0.1', port: busPort, token: busToken },
-    provisioning: { resolvers: [`127.0.0.1:${port.ext}`], renudgeMs: 1000, verifyAttempts: 100 }, log: { level: 'error' },
-  }));
-    // BENCH_MANAGER_NODE_ARGS (such as "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the manager.
-  managerUrl = (await supervisor.start('manager', ['manager', '--config', cfgFile], {}, 90_000, (process.env.BENCH_MANAGER_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''))).url ?? '';
+  await writeFile(
+    cfgFile,
+    JSON.stringify({
+      site: { id: 'benchprov' },
+      dataDir: join(dir, 'data'),
+      listen: { host: '127.0.0.1', port: await freePort() },
+      operatorToken: TOKEN,
+      ...(databaseUrl ? { databaseUrl, databaseSchema: `bench_prov_${process.pid}` } : {}),
+      edge: { kind: 'builtin', adminUrl: 'http://127.0.0.1:9', token: 'x'.repeat(20) },
+      volumes: { kind: 'local', root: join(dir, 'fleet-volumes') },
+      bus: { kind: 'loopback', host: '127.0.0.1', port: busPort, token: busToken },
+      provisioning: { resolvers: [`127.0.0.1:${port.ext}`], renudgeMs: 1000, verifyAttempts: 100 },
+      log: { level: 'error' },
+    }),
+  );
+  // BENCH_MANAGER_NODE_ARGS (such as "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the manager.
+  managerUrl =
+    (
+      await supervisor.start(
+        'manager',
+        ['manager', '--config', cfgFile],
+        {},
+        90_000,
+        (process.env.BENCH_MANAGER_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
+      )
+    ).url ?? '';
   if (!managerUrl) throw new Error('the manager reported no URL');
   bus = await openBus({ url: `hfbus://127.0.0.1:${busPort}`, token: busToken, name: 'bench-provisioners' });
   const op = { authorization: `Bearer ${TOKEN}` };
@@ -128,45 +179,102 @@ try {
       }
     }
   };
-  const live = (accountId: string, services: readonly string[], timeoutMs: number) => Promise.race([
-    new Promise<boolean>((r) => {
-      const left = new Set(services.filter((x) => !early.get(accountId)?.has(x)));
-      early.delete(accountId);
-      if (left.size === 0) r(true);
-      else wanted.set(accountId, { left, done: () => r(true) });
-    }),
-    sleep(timeoutMs).then(() => {
-      wanted.delete(accountId);
-      return false;
-    }),
-  ]);
+  const live = (accountId: string, services: readonly string[], timeoutMs: number) =>
+    Promise.race([
+      new Promise<boolean>((r) => {
+        const left = new Set(services.filter((x) => !early.get(accountId)?.has(x)));
+        early.delete(accountId);
+        if (left.size === 0) r(true);
+        else wanted.set(accountId, { left, done: () => r(true) });
+      }),
+      sleep(timeoutMs).then(() => {
+        wanted.delete(accountId);
+        return false;
+      }),
+    ]);
 
   const servers: { id: string; service: ServiceKind; driver: ServiceDriver }[] = [
-    { id: 'svc-dns', service: 'dns', driver: bindDriver({ base: join(dir, 'dns'), listen: `127.0.0.1:${port.dns}`, primary: 'ns1.hostfleet.test', hostmaster: 'hostmaster.hostfleet.test' }) },
-    { id: 'svc-web', service: 'web', driver: nginxDriver({ base: join(dir, 'web'), listen: `127.0.0.1:${port.web}`, volumesRoot: vol }) },
-    { id: 'svc-mail', service: 'mail', driver: mailDriver({ base: join(dir, 'mail'), smtp: `127.0.0.1:${port.smtp}`, imap: `127.0.0.1:${port.imap}`, mailRoot: join(dir, 'maildirs'), hostname: 'mx.hostfleet.test', vmailUid: 5000, postfixUid: Number((await run('id', ['-u', 'postfix'])).output), postfixGid: Number((await run('id', ['-g', 'postfix'])).output) }) },
-    { id: 'svc-ftp', service: 'ftp', driver: pureFtpdDriver({ base: join(dir, 'ftp'), listen: `127.0.0.1:${port.ftp}`, volumesRoot: vol, passive: [port.pasv as number, (port.pasv as number) + 20] }) },
+    {
+      id: 'svc-dns',
+      service: 'dns',
+      driver: bindDriver({
+        base: join(dir, 'dns'),
+        listen: `127.0.0.1:${port.dns}`,
+        primary: 'ns1.hostfleet.test',
+        hostmaster: 'hostmaster.hostfleet.test',
+      }),
+    },
+    {
+      id: 'svc-web',
+      service: 'web',
+      driver: nginxDriver({ base: join(dir, 'web'), listen: `127.0.0.1:${port.web}`, volumesRoot: vol }),
+    },
+    {
+      id: 'svc-mail',
+      service: 'mail',
+      driver: mailDriver({
+        base: join(dir, 'mail'),
+        smtp: `127.0.0.1:${port.smtp}`,
+        imap: `127.0.0.1:${port.imap}`,
+        mailRoot: join(dir, 'maildirs'),
+        hostname: 'mx.hostfleet.test',
+        vmailUid: 5000,
+        postfixUid: Number((await run('id', ['-u', 'postfix'])).output),
+        postfixGid: Number((await run('id', ['-g', 'postfix'])).output),
+      }),
+    },
+    {
+      id: 'svc-ftp',
+      service: 'ftp',
+      driver: pureFtpdDriver({
+        base: join(dir, 'ftp'),
+        listen: `127.0.0.1:${port.ftp}`,
+        volumesRoot: vol,
+        passive: [port.pasv as number, (port.pasv as number) + 20],
+      }),
+    },
   ];
   const applyMs: Record<string, number[]> = {};
   for (const s of servers) {
     const d = s.driver;
     const inner = d.apply.bind(d);
-    const timed: ServiceDriver = { service: d.service, start: () => d.start(), close: () => d.close(), apply: async (e) => {
-      const t = performance.now();
-      try {
-        return await inner(e);
-      } finally {
-        (applyMs[d.service] ??= []).push(performance.now() - t);
-      }
-    } };
+    const timed: ServiceDriver = {
+      service: d.service,
+      start: () => d.start(),
+      close: () => d.close(),
+      apply: async (e) => {
+        const t = performance.now();
+        try {
+          return await inner(e);
+        } finally {
+          (applyMs[d.service] ??= []).push(performance.now() - t);
+        }
+      },
+    };
     s.driver = timed;
   }
   for (const s of servers) {
     daemons.push(s.driver);
     await s.driver.start();
-    const r = await api('PUT', `/v1/provisioning/servers/${s.id}`, { id: s.id, services: [s.service], capacity: accounts + 10, address: '127.0.0.1' }, op);
+    const r = await api(
+      'PUT',
+      `/v1/provisioning/servers/${s.id}`,
+      { id: s.id, services: [s.service], capacity: accounts + 10, address: '127.0.0.1' },
+      op,
+    );
     if (r.status !== 200) throw new Error(`could not register ${s.id}: ${JSON.stringify(r.json)}`);
-    agents.push(await startProvisioner({ siteId: 'benchprov', serverId: s.id, managerUrl, bus, drivers: [s.driver], stateDir: dir, batchMs: 20, onReported }));
+    agents.push(
+      await startProvisioner({
+        siteId: 'benchprov',
+        serverId: s.id,
+        managerUrl,
+        bus,
+        drivers: [s.driver],
+        stateDir: dir,
+        batchMs: 20,
+        onReported,
+      }),
+    );
   }
 
   const card = { number: '4242424242424242', expMonth: 12, expYear: 2099, cvc: '123', holder: 'Bench Customer' };
@@ -185,7 +293,12 @@ try {
   const one = async (i: number) => {
     const domain = `shop${i}.bench.test`;
     const t0 = performance.now();
-    const o = await api('POST', '/v1/orders', { contact: { name: 'Bench Customer', email: `c${i}@example.com`, country: 'GB' }, domain, services: ['web', 'dns', 'mail', 'ftp'], plan: 'starter' });
+    const o = await api('POST', '/v1/orders', {
+      contact: { name: 'Bench Customer', email: `c${i}@example.com`, country: 'GB' },
+      domain,
+      services: ['web', 'dns', 'mail', 'ftp'],
+      plan: 'starter',
+    });
     if (o.status !== 201) throw new Error(`order ${i}: ${JSON.stringify(o.json)}`);
     let t = mark('order', t0);
     const secret = { 'x-order-secret': o.json.secret as string };
@@ -204,7 +317,13 @@ try {
     t = mark('pay', t);
     if (p.status !== 201) throw new Error(`pay ${i}: ${JSON.stringify(p.json)}`);
     const id = p.json.account.id as string;
-    if (!(await live(id, (p.json.services as { service: string }[]).map((x) => x.service), 60_000))) {
+    if (
+      !(await live(
+        id,
+        (p.json.services as { service: string }[]).map((x) => x.service),
+        60_000,
+      ))
+    ) {
       failedAccounts++;
       return;
     }
@@ -216,13 +335,15 @@ try {
 
   const start = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, accounts) }, async () => {
-    while (next < accounts) {
-      const i = next++;
-      await one(i);
-      if (times.length % 20 === 0 && times.length > 0) process.stderr.write(`${times.length}/${accounts} live\n`);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, accounts) }, async () => {
+      while (next < accounts) {
+        const i = next++;
+        await one(i);
+        if (times.length % 20 === 0 && times.length > 0) process.stderr.write(`${times.length}/${accounts} live\n`);
+      }
+    }),
+  );
   const wallS = (performance.now() - start) / 1000;
 
   // The sample: nginx serves the site's own file for its host name, BIND answers its zone.
@@ -237,15 +358,37 @@ try {
     const acct = await api('GET', `/v1/provisioning/accounts/${a.id}`, undefined, op);
     const allLive = acct.status === 200 && (acct.json.services as { live: boolean }[]).every((x) => x.live);
     if (r.statusCode === 200 && body === `site ${a.id}\n` && dig.output === '127.0.0.1' && allLive) sampleOk++;
-    else process.stderr.write(`sample ${a.id} ${a.domain}: HTTP ${r.statusCode} ${JSON.stringify(body.slice(0, 80))}, dig ${JSON.stringify(dig.output)}, manager calls it live: ${allLive}\n`);
+    else
+      process.stderr.write(
+        `sample ${a.id} ${a.domain}: HTTP ${r.statusCode} ${JSON.stringify(body.slice(0, 80))}, dig ${JSON.stringify(dig.output)}, manager calls it live: ${allLive}\n`,
+      );
   }
-  process.stderr.write(`phase medians (ms): ${Object.entries(phases).map(([k, v]) => `${k} ${Math.round(percentile(v, 50))}`).join(', ')}\n`);
-  process.stderr.write(`apply medians (ms): ${Object.entries(applyMs).map(([k, v]) => `${k} ${Math.round(percentile(v, 50))}×${v.length}`).join(', ')}\n`);
+  process.stderr.write(
+    `phase medians (ms): ${Object.entries(phases)
+      .map(([k, v]) => `${k} ${Math.round(percentile(v, 50))}`)
+      .join(', ')}\n`,
+  );
+  process.stderr.write(
+    `apply medians (ms): ${Object.entries(applyMs)
+      .map(([k, v]) => `${k} ${Math.round(percentile(v, 50))}×${v.length}`)
+      .join(', ')}\n`,
+  );
   const batches = agents.reduce((s, a) => s + a.stats.batches, 0);
-  console.log(JSON.stringify({
-    bench: 'provision', accounts, p50_ms: Math.round(percentile(times, 50)), accounts_per_s: Number((times.length / wallS).toFixed(2)),
-    p95_ms: Math.round(percentile(times, 95)), p50_verify_to_live_ms: Math.round(percentile(fromVerify, 50)), max_ms: Math.round(Math.max(...times)), concurrency, failed: failedAccounts, reload_batches: batches, sample_checked: `${sampleOk}/${sample.length}`,
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'provision',
+      accounts,
+      p50_ms: Math.round(percentile(times, 50)),
+      accounts_per_s: Number((times.length / wallS).toFixed(2)),
+      p95_ms: Math.round(percentile(times, 95)),
+      p50_verify_to_live_ms: Math.round(percentile(fromVerify, 50)),
+      max_ms: Math.round(Math.max(...times)),
+      concurrency,
+      failed: failedAccounts,
+      reload_batches: batches,
+      sample_checked: `${sampleOk}/${sample.length}`,
+    }),
+  );
   if (failedAccounts > 0 || sampleOk !== sample.length) process.exitCode = 1;
 } finally {
   for (const a of agents) await a.close().catch(() => undefined);

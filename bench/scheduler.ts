@@ -66,7 +66,12 @@ function makeConfiguration(id: string, rng: Rng, opts: { riskyShare: number; max
     id: `${prefix}-${i}`,
     resources: SIZES[int(rng, sizeLo, sizeHi)]!,
     os: pick(rng, OSES),
-    behaviour: { traffic: pick(rng, ['light', 'normal', 'heavy'] as const), compression: rng.next() < 0.2, packetRate: rng.next() < 0.3 ? int(rng, 1000, 50000) : 0, packetSize: int(rng, 64, 1500) },
+    behaviour: {
+      traffic: pick(rng, ['light', 'normal', 'heavy'] as const),
+      compression: rng.next() < 0.2,
+      packetRate: rng.next() < 0.3 ? int(rng, 1000, 50000) : 0,
+      packetSize: int(rng, 64, 1500),
+    },
   });
   const tier = (name: string, role: string, lo: number, hi: number, sLo: number, sHi: number) => {
     const k = int(rng, lo, Math.min(hi, m));
@@ -77,7 +82,12 @@ function makeConfiguration(id: string, rng: Rng, opts: { riskyShare: number; max
   tier('app', 'app', 0, 2, 1, 3);
   tier('db', 'db', 1, 2, 2, 4);
   const risky = rng.next() < opts.riskyShare;
-  return parseConfiguration({ id, account: `acct-${id}`, risk: risky ? { spam: 'high', hacking: 'low', fraud: 'none' } : undefined, tiers });
+  return parseConfiguration({
+    id,
+    account: `acct-${id}`,
+    risk: risky ? { spam: 'high', hacking: 'low', fraud: 'none' } : undefined,
+    tiers,
+  });
 }
 
 /** prefill loads the grid to roughly `share` of its RAM with components placed at random, so the stream meets a used fleet. */
@@ -88,8 +98,19 @@ function prefill(fleet: Fleet, rng: Rng, share: number): void {
     let j = 0;
     while (fleet.used[i * R + 0]! < target && j < 64) {
       const s = pick(rng, SIZES);
-      if (fleet.used[i * R + 0]! + s.ram > fleet.cap[i * R + 0]! || fleet.used[i * R + 1]! + s.cpu > fleet.cap[i * R + 1]!) break;
-      fleet.host(i, { configuration: `pre-${i}`, component: `c-${j}`, tier: 'pre', resources: s, intensity: pick(rng, ['network', 'storage', 'neutral'] as const), os: pick(rng, OSES) });
+      if (
+        fleet.used[i * R + 0]! + s.ram > fleet.cap[i * R + 0]! ||
+        fleet.used[i * R + 1]! + s.cpu > fleet.cap[i * R + 1]!
+      )
+        break;
+      fleet.host(i, {
+        configuration: `pre-${i}`,
+        component: `c-${j}`,
+        tier: 'pre',
+        resources: s,
+        intensity: pick(rng, ['network', 'storage', 'neutral'] as const),
+        os: pick(rng, OSES),
+      });
       j++;
     }
   }
@@ -112,9 +133,12 @@ function throughput(nodes: number, configurations: number, settings: SchedulerSe
   const fleet = Fleet.from(makeNodes(nodes, rng, 0.05));
   prefill(fleet, rng, 0.4);
   const pipeline = newPipeline(settings);
-  const stream = Array.from({ length: configurations }, (_, i) => makeConfiguration(`cfg-${i}`, rng, { riskyShare: 0.03 }));
+  const stream = Array.from({ length: configurations }, (_, i) =>
+    makeConfiguration(`cfg-${i}`, rng, { riskyShare: 0.03 }),
+  );
   // Warm the JIT on a copy-free prefix that is not timed (the plans are not committed).
-  for (let i = 0; i < Math.min(50, configurations); i++) planPlacement(fleet, stream[i]!, { decisionId: `warm-${i}`, pipeline });
+  for (let i = 0; i < Math.min(50, configurations); i++)
+    planPlacement(fleet, stream[i]!, { decisionId: `warm-${i}`, pipeline });
   let placed = 0;
   let failed = 0;
   let scored = 0;
@@ -179,14 +203,27 @@ function gap(count: number, nodes: number, settings: SchedulerSettings, seed: nu
       continue;
     }
     const byId = new Map(componentsOf(config).map((x) => [x.component.id, x.component]));
-    const mine = objectiveValue({ nodes: before, config, assignments: plan.assignments.map((a) => ({ component: byId.get(a.component)!, node: a.node })), settings });
-    if (Math.abs(mine - plan.objective) > 1e-6 * Math.max(1, mine)) throw new Error(`pipeline objective ${plan.objective} differs from the evaluator's ${mine}`);
+    const mine = objectiveValue({
+      nodes: before,
+      config,
+      assignments: plan.assignments.map((a) => ({ component: byId.get(a.component)!, node: a.node })),
+      settings,
+    });
+    if (Math.abs(mine - plan.objective) > 1e-6 * Math.max(1, mine))
+      throw new Error(`pipeline objective ${plan.objective} differs from the evaluator's ${mine}`);
     // The MIP's optimum can never be below a feasible plan's value; if it is, the model is wrong.
-    if (exact.objective < mine - 1e-6 * Math.max(1, mine)) throw new Error(`glpsol optimum ${exact.objective} below the pipeline's ${mine} on instance ${t}`);
+    if (exact.objective < mine - 1e-6 * Math.max(1, mine))
+      throw new Error(`glpsol optimum ${exact.objective} below the pipeline's ${mine} on instance ${t}`);
     gaps.push((100 * (exact.objective - mine)) / exact.objective);
   }
   const mean = gaps.reduce((a, b) => a + b, 0) / Math.max(1, gaps.length);
-  return { instances: drawn, solved: gaps.length, mean_gap_pct: Number(mean.toFixed(3)), max_gap_pct: Number(Math.max(0, ...gaps).toFixed(3)), greedy_unschedulable_where_feasible: missed };
+  return {
+    instances: drawn,
+    solved: gaps.length,
+    mean_gap_pct: Number(mean.toFixed(3)),
+    max_gap_pct: Number(Math.max(0, ...gaps).toFixed(3)),
+    greedy_unschedulable_where_feasible: missed,
+  };
 }
 
 const settings = DEFAULT_SETTINGS;
@@ -204,18 +241,29 @@ if (!noGap && glpsolAvailable()) {
   gapSmall = gap(quick ? 10 : 40, 12, settings, 1000);
   console.log(`gap (12 nodes, every feasible node scored) ${JSON.stringify(gapSmall)}`);
   gapSampled = gap(quick ? 3 : 10, 400, settings, 5000);
-  console.log(`gap (400 nodes, limit samples ${Math.max(100, Math.ceil(400 * Math.max(5, 50 - 400 / 125) / 100))} feasible nodes) ${JSON.stringify(gapSampled)}`);
+  console.log(
+    `gap (400 nodes, limit samples ${Math.max(100, Math.ceil((400 * Math.max(5, 50 - 400 / 125)) / 100))} feasible nodes) ${JSON.stringify(gapSampled)}`,
+  );
 } else {
   console.log('glpsol not found: install glpk-utils (apt-get install -y glpk-utils) to measure the optimality gap');
 }
 console.log(
   JSON.stringify({
     bench: 'scheduler',
-    results: results.map((r) => ({ nodes: r.nodes, components_per_s: r.components_per_s, components_per_cpu_s: r.components_per_cpu_s, unschedulable: r.unschedulable, nodes_scored_per_component: r.nodes_scored_per_component })),
+    results: results.map((r) => ({
+      nodes: r.nodes,
+      components_per_s: r.components_per_s,
+      components_per_cpu_s: r.components_per_cpu_s,
+      unschedulable: r.unschedulable,
+      nodes_scored_per_component: r.nodes_scored_per_component,
+    })),
     optimality_gap_pct: gapSmall ? gapSmall.mean_gap_pct : null,
     optimality_gap_max_pct: gapSmall ? gapSmall.max_gap_pct : null,
     optimality_gap_sampled_pct: gapSampled ? gapSampled.mean_gap_pct : null,
     gap_instances_solved: gapSmall ? gapSmall.solved : 0,
-    gap_greedy_unschedulable_where_feasible: gapSmall && gapSampled ? gapSmall.greedy_unschedulable_where_feasible + gapSampled.greedy_unschedulable_where_feasible : null,
+    gap_greedy_unschedulable_where_feasible:
+      gapSmall && gapSampled
+        ? gapSmall.greedy_unschedulable_where_feasible + gapSampled.greedy_unschedulable_where_feasible
+        : null,
   }),
 );

@@ -9,7 +9,8 @@ import { runScenario } from '../src/sim/run.js';
 import { loadScenario } from '../src/sim/scenario.js';
 
 const args = process.argv.slice(2);
-const file = args.find((a) => !a.startsWith('--')) ?? join(dirname(fileURLToPath(import.meta.url)), '../scenarios/scale.yaml');
+const file =
+  args.find((a) => !a.startsWith('--')) ?? join(dirname(fileURLToPath(import.meta.url)), '../scenarios/scale.yaml');
 const billing = !args.includes('--no-billing');
 const scenario = await loadScenario(resolve(file));
 const cpu0 = process.cpuUsage();
@@ -18,14 +19,24 @@ const res = await runScenario(scenario, { billing });
 const wall = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const sum = summarise(res);
-for (const p of sum.policies) console.log(`${p.policy.padEnd(10)} server-hours ${p.serverHours}  violating min ${p.violationMinutes}  moves ${p.moves}  between sites ${p.crossSiteMoves}  ${(p.wallMs / 1000).toFixed(1)} s`);
+for (const p of sum.policies)
+  console.log(
+    `${p.policy.padEnd(10)} server-hours ${p.serverHours}  violating min ${p.violationMinutes}  moves ${p.moves}  between sites ${p.crossSiteMoves}  ${(p.wallMs / 1000).toFixed(1)} s`,
+  );
 const by = Object.fromEntries(sum.policies.map((p) => [p.policy, p]));
-console.log(JSON.stringify({
-  bench: 'sim', servers: sum.servers, customers: sum.customers, sites: sum.sites, sim_days: sum.days,
-  wall_s: Math.round(wall * 10) / 10, cpu_s: Math.round(((cpu.user + cpu.system) / 1e6) * 10) / 10,
-  policy_wall_s: Object.fromEntries(sum.policies.map((p) => [p.policy, Math.round(p.wallMs / 100) / 10])),
-  hostfleet_vs_static_pct: sum.checks.hostfleetSavesVsStaticPct,
-  violation_minutes: Object.fromEntries(sum.policies.map((p) => [p.policy, p.violationMinutes])),
-  server_hours: Object.fromEntries(Object.entries(by).map(([k, p]) => [k, p.serverHours])),
-  billing,
-}));
+console.log(
+  JSON.stringify({
+    bench: 'sim',
+    servers: sum.servers,
+    customers: sum.customers,
+    sites: sum.sites,
+    sim_days: sum.days,
+    wall_s: Math.round(wall * 10) / 10,
+    cpu_s: Math.round(((cpu.user + cpu.system) / 1e6) * 10) / 10,
+    policy_wall_s: Object.fromEntries(sum.policies.map((p) => [p.policy, Math.round(p.wallMs / 100) / 10])),
+    hostfleet_vs_static_pct: sum.checks.hostfleetSavesVsStaticPct,
+    violation_minutes: Object.fromEntries(sum.policies.map((p) => [p.policy, p.violationMinutes])),
+    server_hours: Object.fromEntries(Object.entries(by).map(([k, p]) => [k, p.serverHours])),
+    billing,
+  }),
+);

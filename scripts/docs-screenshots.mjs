@@ -16,19 +16,27 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const docs = join(root, 'docs');
 const shots = mkdtempSync(join(tmpdir(), 'hostfleet-docs-shots-'));
 try {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=dot', join(root, 'test/e2e/console.test.ts')], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...process.env, HOSTFLEET_CONSOLE_SHOTS: shots },
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-reporter=dot', join(root, 'test/e2e/console.test.ts')],
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, HOSTFLEET_CONSOLE_SHOTS: shots },
+    },
+  );
   if (r.status !== 0) {
     console.error('docs:screenshots: the console test failed; docs/ is unchanged');
     process.exit(r.status ?? 1);
   }
-  const pictures = readdirSync(shots).filter((f) => /^console-[a-z-]+\.png$/.test(f)).sort();
+  const pictures = readdirSync(shots)
+    .filter((f) => /^console-[a-z-]+\.png$/.test(f))
+    .sort();
   if (pictures.length === 0) {
     // The test skips itself without chromium; say so rather than pretend to have refreshed.
-    console.error('docs:screenshots: no pictures were taken (is /usr/bin/chromium installed? apt-get install -y chromium); docs/ is unchanged');
+    console.error(
+      'docs:screenshots: no pictures were taken (is /usr/bin/chromium installed? apt-get install -y chromium); docs/ is unchanged',
+    );
     process.exit(1);
   }
   for (const f of pictures) copyFileSync(join(shots, f), join(docs, f));

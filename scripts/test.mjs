@@ -1,4 +1,4 @@
-// The whole test suite: type-check, lint, then every *.test.ts under test/ and src/ with Node's
+// The whole test suite: type-check, lint, the formatter's check, then every *.test.ts under test/ and src/ with Node's
 // own test runner (through tsx). `--only unit|contract|integration|e2e` narrows the set.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -29,6 +29,8 @@ if (!skipChecks) {
   run('npx', ['tsc', '-p', 'web/tsconfig.json']);
   console.log('# lint');
   run('npx', ['eslint', '.']);
+  console.log('# format (npx prettier --write . fixes it)');
+  run('npx', ['prettier', '--check', '--log-level', 'warn', '.']);
 }
 // The console's end-to-end tests and the manager serve web/dist: build it when it is missing.
 if (!existsSync('web/dist/index.html')) run(process.execPath, ['--import', 'tsx', 'web/build.ts']);
@@ -52,7 +54,11 @@ const totals = { pass: 0, fail: 0, skipped: 0 };
 let failed = false;
 for (const phase of phases) {
   // Streamed as it comes (a phase can run for minutes); the summary lines are read at the end.
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${phase.concurrency}`, '--test-timeout=300000', ...phase.files], { stdio: ['inherit', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--test', `--test-concurrency=${phase.concurrency}`, '--test-timeout=300000', ...phase.files],
+    { stdio: ['inherit', 'pipe', 'inherit'] },
+  );
   let tail = '';
   child.stdout.on('data', (d) => {
     process.stdout.write(d);

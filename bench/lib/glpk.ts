@@ -5,7 +5,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RESOURCES, componentsOf, isRisky, usedOf, pairValue, type Configuration, type HardwareNode, type SchedulerSettings } from '../../src/core/scheduler/index.js';
+import {
+  RESOURCES,
+  componentsOf,
+  isRisky,
+  usedOf,
+  pairValue,
+  type Configuration,
+  type HardwareNode,
+  type SchedulerSettings,
+} from '../../src/core/scheduler/index.js';
 
 /** ExactSolution is glpsol's optimal assignment and its objective value. */
 export interface ExactSolution {
@@ -30,7 +39,11 @@ const num = (x: number): string => (Math.abs(x) < 1e-12 ? '0' : x.toPrecision(15
  * per anti-affinity tier and node at most one component; y_n ≤ Σ_c x_cn; x_cn ≤ z_n_o.
  * Returns null when some component has no allowed node (the instance is infeasible).
  */
-export function buildLp(nodes: readonly HardwareNode[], config: Configuration, settings: SchedulerSettings): { lp: string; components: string[]; nodes: string[] } | null {
+export function buildLp(
+  nodes: readonly HardwareNode[],
+  config: Configuration,
+  settings: SchedulerSettings,
+): { lp: string; components: string[]; nodes: string[] } | null {
   const items = componentsOf(config);
   const risky = isRisky(config.risk, settings.riskThreshold);
   const w = settings.weights;
@@ -60,7 +73,9 @@ export function buildLp(nodes: readonly HardwareNode[], config: Configuration, s
   for (const [n, vs] of byNode) {
     const node = nodes[n]!;
     RESOURCES.forEach((r, k) => {
-      const terms = vs.filter((x) => items[x.c]!.component.resources[r] > 0).map((x) => `${num(items[x.c]!.component.resources[r])} ${x.v}`);
+      const terms = vs
+        .filter((x) => items[x.c]!.component.resources[r] > 0)
+        .map((x) => `${num(items[x.c]!.component.resources[r])} ${x.v}`);
       if (terms.length > 1) rows.push(` cap_${n}_${k}: ${terms.join(' + ')} <= ${num(node.capacity[r] - used[n]![r])}`);
     });
     config.tiers.forEach((tier, t) => {
@@ -91,12 +106,29 @@ export function buildLp(nodes: readonly HardwareNode[], config: Configuration, s
   const objLines: string[] = [];
   for (let i = 0; i < obj.length; i += 6) objLines.push(`   ${obj.slice(i, i + 6).join(' ')}`);
   const wrap = (row: string): string => row.replace(/((?:\S+\s+){12})/g, '$1\n   ');
-  const lp = ['Maximize', ' obj:', ...objLines, 'Subject To', ...rows.map(wrap), 'Bounds', ...bounds, 'Binary', ...bins.map((b) => ` ${b}`), 'End', ''].join('\n');
+  const lp = [
+    'Maximize',
+    ' obj:',
+    ...objLines,
+    'Subject To',
+    ...rows.map(wrap),
+    'Bounds',
+    ...bounds,
+    'Binary',
+    ...bins.map((b) => ` ${b}`),
+    'End',
+    '',
+  ].join('\n');
   return { lp, components: items.map((x) => x.component.id), nodes: nodes.map((x) => x.id) };
 }
 
 /** solveExact solves the MIP with glpsol; null when infeasible or not proven optimal within the time limit. */
-export function solveExact(nodes: readonly HardwareNode[], config: Configuration, settings: SchedulerSettings, timeLimitS = 60): ExactSolution | null {
+export function solveExact(
+  nodes: readonly HardwareNode[],
+  config: Configuration,
+  settings: SchedulerSettings,
+  timeLimitS = 60,
+): ExactSolution | null {
   const model = buildLp(nodes, config, settings);
   if (!model) return null;
   const dir = mkdtempSync(join(tmpdir(), 'hostfleet-glpk-'));
@@ -104,7 +136,10 @@ export function solveExact(nodes: readonly HardwareNode[], config: Configuration
     const lpFile = join(dir, 'model.lp');
     const outFile = join(dir, 'solution.txt');
     writeFileSync(lpFile, model.lp);
-    const r = spawnSync('glpsol', ['--lp', lpFile, '-o', outFile, '--tmlim', String(timeLimitS)], { encoding: 'utf8', timeout: (timeLimitS + 30) * 1000 });
+    const r = spawnSync('glpsol', ['--lp', lpFile, '-o', outFile, '--tmlim', String(timeLimitS)], {
+      encoding: 'utf8',
+      timeout: (timeLimitS + 30) * 1000,
+    });
     if (r.status !== 0) throw new Error(`glpsol failed (${r.status}): ${r.stderr || r.stdout}`);
     const out = readFileSync(outFile, 'utf8');
     if (!/Status:\s+INTEGER OPTIMAL/.test(out)) return null;

@@ -17,7 +17,8 @@ function period(v: string): string {
 }
 
 function instant(v: string): string {
-  if (Number.isNaN(Date.parse(v)) || !/[zZ]|[+-]\d{2}:\d{2}$/.test(v)) throw new InvalidArgumentError('--at must be an ISO 8601 instant with a zone, such as 2026-11-30T12:00:00Z');
+  if (Number.isNaN(Date.parse(v)) || !/[zZ]|[+-]\d{2}:\d{2}$/.test(v))
+    throw new InvalidArgumentError('--at must be an ISO 8601 instant with a zone, such as 2026-11-30T12:00:00Z');
   return new Date(Date.parse(v)).toISOString();
 }
 
@@ -35,7 +36,13 @@ interface InvoiceAnswer {
   draft: boolean;
   asOf: string;
   plan: { kind: string; id: string; name: string };
-  lines: { description: string; quantity: string; unit: string; rate: string; amount: { amount: string; currency: string } }[];
+  lines: {
+    description: string;
+    quantity: string;
+    unit: string;
+    rate: string;
+    amount: { amount: string; currency: string };
+  }[];
   total: { amount: string; currency: string };
   recommendations: { text: string }[];
   notes: string[];
@@ -49,7 +56,10 @@ function bearerOf(program: Command): string | undefined {
 
 /** fetchHtml reads the printable invoice page (the JSON client cannot). */
 async function fetchHtml(client: Client, path: string, token: string | undefined): Promise<string> {
-  const r = await request(client.url + path, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` }, headersTimeout: 30_000 });
+  const r = await request(client.url + path, {
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    headersTimeout: 30_000,
+  });
   const text = await r.body.text();
   if (r.statusCode >= 400) {
     const err = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
@@ -60,9 +70,15 @@ async function fetchHtml(client: Client, path: string, token: string | undefined
 
 /** printInvoice renders an invoice as a table for people. */
 export function printInvoice(inv: InvoiceAnswer, out: (s: string) => void = console.log): void {
-  out(`Invoice ${inv.id}${inv.draft ? ` (draft, usage up to ${inv.asOf})` : ''} — plan ${inv.plan.name} (${inv.plan.id})`);
-  const t = newTable({ head: ['item', 'quantity', 'unit', 'rate', 'amount'], colAligns: ['left', 'right', 'left', 'right', 'right'] });
-  for (const l of inv.lines) t.push([l.description, l.quantity, l.unit, l.rate, `${l.amount.currency} ${l.amount.amount}`]);
+  out(
+    `Invoice ${inv.id}${inv.draft ? ` (draft, usage up to ${inv.asOf})` : ''} — plan ${inv.plan.name} (${inv.plan.id})`,
+  );
+  const t = newTable({
+    head: ['item', 'quantity', 'unit', 'rate', 'amount'],
+    colAligns: ['left', 'right', 'left', 'right', 'right'],
+  });
+  for (const l of inv.lines)
+    t.push([l.description, l.quantity, l.unit, l.rate, `${l.amount.currency} ${l.amount.amount}`]);
   t.push([{ colSpan: 4, content: 'total' }, `${inv.total.currency} ${inv.total.amount}`]);
   out(t.toString());
   for (const n of inv.notes) out(`note: ${n}`);
@@ -76,7 +92,13 @@ interface UsageAnswer {
   asOf: string;
   draft: boolean;
   plan: { id: string } | null;
-  roles: { role: string; serverMinutes: number; serverHours: string; ramGbHours: string; levels: { committed: number; burst: number; extended: number; peakServers: number } | null }[];
+  roles: {
+    role: string;
+    serverMinutes: number;
+    serverHours: string;
+    ramGbHours: string;
+    levels: { committed: number; burst: number; extended: number; peakServers: number } | null;
+  }[];
   ramGbHours: string;
   metrics: { metric: string; kind: string; total: string; peak: number }[];
   restriction: { action: string; reason: string; day: string } | null;
@@ -84,13 +106,27 @@ interface UsageAnswer {
 
 /** printUsage renders usage as tables for people. */
 export function printUsage(u: UsageAnswer, out: (s: string) => void = console.log): void {
-  out(`Usage of ${u.account} in ${u.period}${u.draft ? ` up to ${u.asOf}` : ''}${u.plan ? ` — plan ${u.plan.id}` : ' — no plan'}`);
-  const t = newTable({ head: ['role', 'server-hours', 'committed', 'burst', 'extended (server-min)', 'peak', 'RAM GB·h'] });
-  for (const r of u.roles) t.push([r.role, r.serverHours, r.levels?.committed ?? '—', r.levels?.burst ?? '—', r.levels?.extended ?? '—', r.levels?.peakServers ?? '—', r.ramGbHours]);
+  out(
+    `Usage of ${u.account} in ${u.period}${u.draft ? ` up to ${u.asOf}` : ''}${u.plan ? ` — plan ${u.plan.id}` : ' — no plan'}`,
+  );
+  const t = newTable({
+    head: ['role', 'server-hours', 'committed', 'burst', 'extended (server-min)', 'peak', 'RAM GB·h'],
+  });
+  for (const r of u.roles)
+    t.push([
+      r.role,
+      r.serverHours,
+      r.levels?.committed ?? '—',
+      r.levels?.burst ?? '—',
+      r.levels?.extended ?? '—',
+      r.levels?.peakServers ?? '—',
+      r.ramGbHours,
+    ]);
   out(t.toString());
   if (u.metrics.length > 0) {
     const m = newTable({ head: ['metric', 'kind', 'total', 'peak'] });
-    for (const x of u.metrics) m.push([x.metric, x.kind, x.kind === 'gauge' ? `${x.total} value-minutes` : x.total, x.peak]);
+    for (const x of u.metrics)
+      m.push([x.metric, x.kind, x.kind === 'gauge' ? `${x.total} value-minutes` : x.total, x.peak]);
     out(m.toString());
   }
   if (u.restriction) out(`restricted: ${u.restriction.action} since ${u.restriction.day} (${u.restriction.reason})`);

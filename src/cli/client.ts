@@ -15,7 +15,14 @@ export interface UpState {
   readonly bmcPassword: string;
   readonly edgeToken: string;
   readonly busToken: string;
-  readonly ports: { readonly manager: number; readonly edge: number; readonly edgeAdmin: number; readonly bmc: number; readonly dataBase: number; readonly bus: number };
+  readonly ports: {
+    readonly manager: number;
+    readonly edge: number;
+    readonly edgeAdmin: number;
+    readonly bmc: number;
+    readonly dataBase: number;
+    readonly bus: number;
+  };
 }
 
 /**
@@ -36,36 +43,57 @@ export function readUpState(dataDir: string): UpState | null {
 
 /** ApiError is a non-2xx answer of the API, carrying its catalogue code. */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly body: unknown) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly body: unknown,
+  ) {
     super(message);
   }
 }
 
 /** Client calls the manager's API with a bearer token. */
 export class Client {
-  constructor(readonly url: string, private readonly token: string) {}
+  constructor(
+    readonly url: string,
+    private readonly token: string,
+  ) {}
 
   /** fromEnv builds a client from flags, environment or the embedded site's state. */
   static resolve(opts: { url?: string | undefined; token?: string | undefined; dataDir?: string | undefined }): Client {
     const st = readUpState(opts.dataDir ?? defaultDataDir());
     const url = opts.url ?? process.env.HOSTFLEET_URL ?? (st ? `http://127.0.0.1:${st.ports.manager}` : undefined);
     const token = opts.token ?? process.env.HOSTFLEET_TOKEN ?? st?.operatorToken;
-    if (!url || !token) throw new Error(`no manager to talk to: start one with \`${invocation()} up\` (or pass --data-dir of the one running), or set HOSTFLEET_URL and HOSTFLEET_TOKEN (or pass --url and --token)`);
+    if (!url || !token)
+      throw new Error(
+        `no manager to talk to: start one with \`${invocation()} up\` (or pass --data-dir of the one running), or set HOSTFLEET_URL and HOSTFLEET_TOKEN (or pass --url and --token)`,
+      );
     return new Client(url.replace(/\/+$/, ''), token);
   }
 
   /** call sends one request and returns the parsed JSON answer, or throws ApiError. */
-  async call<T = Record<string, unknown>>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  async call<T = Record<string, unknown>>(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
     let r;
     try {
       r = await request(this.url + path, {
         method,
-        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         headersTimeout: 30_000,
       });
     } catch (e) {
-      throw new Error(`cannot reach the manager at ${this.url}: ${(e as Error).message}. Is \`${invocation()} up\` running?`, { cause: e });
+      throw new Error(
+        `cannot reach the manager at ${this.url}: ${(e as Error).message}. Is \`${invocation()} up\` running?`,
+        { cause: e },
+      );
     }
     const text = await r.body.text();
     const json = text ? (JSON.parse(text) as unknown) : {};

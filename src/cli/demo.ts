@@ -24,9 +24,27 @@ export interface DemoCustomer {
 
 /** DEMO_CUSTOMERS are the accounts `hostfleet up` creates on a new site. */
 export const DEMO_CUSTOMERS: readonly DemoCustomer[] = [
-  { id: 'acme', displayName: 'Acme Shop', domains: ['acme.test', 'www.acme.test'], colour: '#c0392b', tagline: 'Everything for the coyote in you.' },
-  { id: 'globex', displayName: 'Globex News', domains: ['globex.test'], colour: '#2471a3', tagline: 'All the news that fits.' },
-  { id: 'initech', displayName: 'Initech Support', domains: ['initech.test'], colour: '#1e8449', tagline: 'Have you tried turning it off and on again?' },
+  {
+    id: 'acme',
+    displayName: 'Acme Shop',
+    domains: ['acme.test', 'www.acme.test'],
+    colour: '#c0392b',
+    tagline: 'Everything for the coyote in you.',
+  },
+  {
+    id: 'globex',
+    displayName: 'Globex News',
+    domains: ['globex.test'],
+    colour: '#2471a3',
+    tagline: 'All the news that fits.',
+  },
+  {
+    id: 'initech',
+    displayName: 'Initech Support',
+    domains: ['initech.test'],
+    colour: '#1e8449',
+    tagline: 'Have you tried turning it off and on again?',
+  },
 ];
 
 /** DEMO_SERVERS_PER_CUSTOMER is how many servers each demo group starts with. */
@@ -69,15 +87,28 @@ export const DEMO_PLAN = {
 } as const;
 
 /** seedDemo creates the demo accounts, groups and servers that do not exist yet, and puts every demo account on DEMO_PLAN. */
-export async function seedDemo(client: Client, bmc: BmcDriver, bmcUrl: string, volumes: VolumeDriver, log: (s: string) => void): Promise<void> {
+export async function seedDemo(
+  client: Client,
+  bmc: BmcDriver,
+  bmcUrl: string,
+  volumes: VolumeDriver,
+  log: (s: string) => void,
+): Promise<void> {
   const { accounts } = await client.call<{ accounts: AccountRecord[] }>('GET', '/v1/accounts');
   const created: string[] = [];
   for (const c of DEMO_CUSTOMERS) {
     let account = accounts.find((a) => a.id === c.id);
     if (!account) {
-      account = (await client.call<{ account: AccountRecord }>('POST', '/v1/accounts', { id: c.id, displayName: c.displayName })).account;
+      account = (
+        await client.call<{ account: AccountRecord }>('POST', '/v1/accounts', { id: c.id, displayName: c.displayName })
+      ).account;
       await client.call<{ group: GroupRecord }>('POST', '/v1/groups', {
-        id: `${c.id}-web`, accountId: c.id, role: 'front-end', minSize: 1, maxSize: 8, domains: c.domains,
+        id: `${c.id}-web`,
+        accountId: c.id,
+        role: 'front-end',
+        minSize: 1,
+        maxSize: 8,
+        domains: c.domains,
         runtime: { serviceTimeMs: 40, concurrency: 4, maxQueue: 200 },
       });
       created.push(c.id);
@@ -103,20 +134,32 @@ export async function seedDemo(client: Client, bmc: BmcDriver, bmcUrl: string, v
 }
 
 /** fillDemoGroups moves pool servers into demo groups that have none, and waits for the moves. */
-export async function fillDemoGroups(client: Client, onProgress: (done: number, total: number) => void): Promise<MoveRecord[]> {
-  const st = await client.call<{ groups: { id: string; servers: unknown[] }[]; pool: { id: string; state: string }[]; moves: unknown[] }>('GET', '/v1/status');
+export async function fillDemoGroups(
+  client: Client,
+  onProgress: (done: number, total: number) => void,
+): Promise<MoveRecord[]> {
+  const st = await client.call<{
+    groups: { id: string; servers: unknown[] }[];
+    pool: { id: string; state: string }[];
+    moves: unknown[];
+  }>('GET', '/v1/status');
   if (st.moves.length > 0) return [];
   const pool = st.pool.filter((s) => s.state === 'pool-cold' || s.state === 'pool-warm').map((s) => s.id);
   const wanted: { server: string; group: string }[] = [];
   for (const g of st.groups) {
     if (!DEMO_CUSTOMERS.some((c) => `${c.id}-web` === g.id)) continue;
-    for (let k = g.servers.length; k < DEMO_SERVERS_PER_CUSTOMER && pool.length > 0; k++) wanted.push({ server: pool.shift() as string, group: g.id });
+    for (let k = g.servers.length; k < DEMO_SERVERS_PER_CUSTOMER && pool.length > 0; k++)
+      wanted.push({ server: pool.shift() as string, group: g.id });
   }
   let done = 0;
   onProgress(0, wanted.length);
   return Promise.all(
     wanted.map(async (w) => {
-      const { move } = await client.call<{ move: MoveRecord }>('POST', '/v1/moves', { server: w.server, to: w.group, reason: 'demo: initial allocation' });
+      const { move } = await client.call<{ move: MoveRecord }>('POST', '/v1/moves', {
+        server: w.server,
+        to: w.group,
+        reason: 'demo: initial allocation',
+      });
       const fin = await followMove(client, move.id, () => undefined);
       onProgress(++done, wanted.length);
       return fin;

@@ -52,7 +52,10 @@ function inWords(command: string, text: string, fields: readonly FieldProblem[])
 export function renderError(e: unknown, command: string): string[] {
   if (e instanceof ApiError) {
     const fields = (e.body as { error?: { fields?: FieldProblem[] } } | null)?.error?.fields ?? [];
-    return [`error ${e.code}: ${inWords(command, e.message, fields)}`, ...fields.map((f) => `  ${flagOf(command, f.field)}: ${inWords(command, f.problem, fields)}`)];
+    return [
+      `error ${e.code}: ${inWords(command, e.message, fields)}`,
+      ...fields.map((f) => `  ${flagOf(command, f.field)}: ${inWords(command, f.problem, fields)}`),
+    ];
   }
   // The CLI's own errors already name its flags, and their message lists their fields.
   if (isHostfleetError(e)) return [`error ${e.code}: ${e.message}`];

@@ -7,14 +7,33 @@ import type { Command } from 'commander';
 import { count } from '../core/count.js';
 import type { Client } from './client.js';
 
-interface Reason { kind: string; [k: string]: unknown }
-interface PlanMove { serverId: string; fromGroup: string | null; toGroup: string | null; source: string; tier: string; reasons: Reason[] }
+interface Reason {
+  kind: string;
+  [k: string]: unknown;
+}
+interface PlanMove {
+  serverId: string;
+  fromGroup: string | null;
+  toGroup: string | null;
+  source: string;
+  tier: string;
+  reasons: Reason[];
+}
 interface TickRecord {
-  plan: { tickId: string; moves: PlanMove[]; unmet: { groupId: string; wanted: number; granted: number; code: string }[]; skipped: Record<string, number> };
+  plan: {
+    tickId: string;
+    moves: PlanMove[];
+    unmet: { groupId: string; wanted: number; granted: number; code: string }[];
+    skipped: Record<string, number>;
+  };
   outcomes: { serverId: string; moveId: string | null; error: { code: string; message: string } | null }[];
   failures: { serverId: string; groupId: string; causes: string[]; action: string }[];
 }
-interface StoredPlan { id: string; at: string; plan: TickRecord }
+interface StoredPlan {
+  id: string;
+  at: string;
+  plan: TickRecord;
+}
 
 /** renderReason turns one structured reason into a line. */
 export function renderReason(r: Reason): string {
@@ -41,10 +60,13 @@ export interface PlanFilter {
 /** matchOf is the part of a plan a filter keeps: the moves, failures and unmet demand it names. */
 function matchOf(p: StoredPlan, f: PlanFilter) {
   const touches = (m: { serverId: string; fromGroup: string | null; toGroup: string | null }) =>
-    (f.server === undefined || m.serverId === f.server) && (f.group === undefined || m.fromGroup === f.group || m.toGroup === f.group);
+    (f.server === undefined || m.serverId === f.server) &&
+    (f.group === undefined || m.fromGroup === f.group || m.toGroup === f.group);
   return {
     moves: p.plan.plan.moves.filter(touches),
-    failures: p.plan.failures.filter((x) => (f.server === undefined || x.serverId === f.server) && (f.group === undefined || x.groupId === f.group)),
+    failures: p.plan.failures.filter(
+      (x) => (f.server === undefined || x.serverId === f.server) && (f.group === undefined || x.groupId === f.group),
+    ),
     unmet: p.plan.plan.unmet.filter((u) => f.server === undefined && (f.group === undefined || u.groupId === f.group)),
   };
 }
@@ -66,7 +88,11 @@ export function renderPlans(plans: readonly StoredPlan[], f: PlanFilter): string
     for (const x of failures) out.push(`  FAILED ${x.serverId} of ${x.groupId}: ${x.causes.join(', ')} → ${x.action}`);
     for (const m of moves) {
       const o = p.plan.outcomes.find((x) => x.serverId === m.serverId);
-      const result = o?.moveId ? `move ${o.moveId.slice(0, 8)}` : o?.error ? `not started: ${o.error.code} ${o.error.message}` : 'not started';
+      const result = o?.moveId
+        ? `move ${o.moveId.slice(0, 8)}`
+        : o?.error
+          ? `not started: ${o.error.code} ${o.error.message}`
+          : 'not started';
       out.push(`  ${m.serverId}: ${m.fromGroup ?? 'pool'} → ${m.toGroup ?? 'pool'}   [${result}]`);
       for (const r of m.reasons) out.push(`      ${renderReason(r)}`);
     }
@@ -86,26 +112,48 @@ export function registerExplainCommands(program: Command, client: () => Client):
     .option('--limit <n>', 'how many recent plans to look at', (v) => Number(v), 50)
     .option('--all', 'also plans that moved nothing (unmet demand, failures)')
     .option('--json', 'print the plans as JSON')
-    .action(async (o: { server?: string; group?: string; plan?: string; limit: number; all?: boolean; json?: boolean }) => {
-      const c = client();
-      // A server or group that does not exist is an error of its own, not an empty answer.
-      if (o.server !== undefined) await c.call('GET', `/v1/servers/${encodeURIComponent(o.server)}`);
-      if (o.group !== undefined) await c.call('GET', `/v1/groups/${encodeURIComponent(o.group)}`);
-      const limit = Math.min(500, Math.max(1, Math.floor(o.limit) || 50));
-      const plans = o.plan ? [await c.call<StoredPlan>('GET', `/v1/plans/${encodeURIComponent(o.plan)}`)] : (await c.call<{ plans: StoredPlan[] }>('GET', `/v1/plans?limit=${limit}${o.all ? '' : '&moves=true'}`)).plans;
-      const f: PlanFilter = { ...(o.server !== undefined ? { server: o.server } : {}), ...(o.group !== undefined ? { group: o.group } : {}) };
-      const matching = matchingPlans(plans, f);
-      if (o.json) console.log(JSON.stringify(matching, null, 2));
-      else if (matching.length > 0) console.log(renderPlans(matching, f));
-      if (matching.length > 0) return;
-      const named = [o.server !== undefined ? `server ${o.server}` : '', o.group !== undefined ? `group ${o.group}` : ''].filter(Boolean).join(' and ');
-      const where = o.plan !== undefined ? ` in plan ${o.plan}` : ` in the last ${count(limit, 'plan')}${o.all ? '' : ' that moved servers'}`;
-      // Asking about a server or group and finding nothing fails, as grep does; an empty history does not.
-      if (named !== '') {
-        console.error(`no recorded decision names ${named}${where}${o.plan !== undefined ? '' : `; look further back with --limit 500${o.all ? '' : ', or add --all for plans that moved nothing'}`}`);
-        process.exitCode = 1;
-      } else if (!o.json) {
-        console.log(o.plan !== undefined ? `plan ${o.plan} moved no server, found no failure and left no demand unmet` : `no decision${o.all ? '' : ' that moved a server'} recorded yet${o.all ? '' : ' (--all shows the plans that moved nothing)'}`);
-      }
-    });
+    .action(
+      async (o: { server?: string; group?: string; plan?: string; limit: number; all?: boolean; json?: boolean }) => {
+        const c = client();
+        // A server or group that does not exist is an error of its own, not an empty answer.
+        if (o.server !== undefined) await c.call('GET', `/v1/servers/${encodeURIComponent(o.server)}`);
+        if (o.group !== undefined) await c.call('GET', `/v1/groups/${encodeURIComponent(o.group)}`);
+        const limit = Math.min(500, Math.max(1, Math.floor(o.limit) || 50));
+        const plans = o.plan
+          ? [await c.call<StoredPlan>('GET', `/v1/plans/${encodeURIComponent(o.plan)}`)]
+          : (await c.call<{ plans: StoredPlan[] }>('GET', `/v1/plans?limit=${limit}${o.all ? '' : '&moves=true'}`))
+              .plans;
+        const f: PlanFilter = {
+          ...(o.server !== undefined ? { server: o.server } : {}),
+          ...(o.group !== undefined ? { group: o.group } : {}),
+        };
+        const matching = matchingPlans(plans, f);
+        if (o.json) console.log(JSON.stringify(matching, null, 2));
+        else if (matching.length > 0) console.log(renderPlans(matching, f));
+        if (matching.length > 0) return;
+        const named = [
+          o.server !== undefined ? `server ${o.server}` : '',
+          o.group !== undefined ? `group ${o.group}` : '',
+        ]
+          .filter(Boolean)
+          .join(' and ');
+        const where =
+          o.plan !== undefined
+            ? ` in plan ${o.plan}`
+            : ` in the last ${count(limit, 'plan')}${o.all ? '' : ' that moved servers'}`;
+        // Asking about a server or group and finding nothing fails, as grep does; an empty history does not.
+        if (named !== '') {
+          console.error(
+            `no recorded decision names ${named}${where}${o.plan !== undefined ? '' : `; look further back with --limit 500${o.all ? '' : ', or add --all for plans that moved nothing'}`}`,
+          );
+          process.exitCode = 1;
+        } else if (!o.json) {
+          console.log(
+            o.plan !== undefined
+              ? `plan ${o.plan} moved no server, found no failure and left no demand unmet`
+              : `no decision${o.all ? '' : ' that moved a server'} recorded yet${o.all ? '' : ' (--all shows the plans that moved nothing)'}`,
+          );
+        }
+      },
+    );
 }

@@ -7,7 +7,16 @@ import type { Command } from 'commander';
 import { readFile, writeFile } from 'node:fs/promises';
 import { invalid } from '../core/errors.js';
 import {
-  DEFAULT_FIS, DEFAULT_RESOLUTION, compileFis, evaluateFisInto, exportFis, formatRule, importFis, renderSurfaceSvg, ruleStrengths, sampleSurface,
+  DEFAULT_FIS,
+  DEFAULT_RESOLUTION,
+  compileFis,
+  evaluateFisInto,
+  exportFis,
+  formatRule,
+  importFis,
+  renderSurfaceSvg,
+  ruleStrengths,
+  sampleSurface,
 } from '../core/agent/index.js';
 import type { FisSpec } from '../core/agent/index.js';
 
@@ -18,7 +27,9 @@ export async function loadFisSpec(file: string): Promise<FisSpec> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw invalid([{ field: 'FILE', problem: `cannot read ${file}: ${(e as Error).message}; give a .fis file or 'default'` }]);
+    throw invalid([
+      { field: 'FILE', problem: `cannot read ${file}: ${(e as Error).message}; give a .fis file or 'default'` },
+    ]);
   }
   return importFis(text);
 }
@@ -43,13 +54,18 @@ const SURFACE_LABELS: Readonly<Record<string, string>> = {
 /** svgToPng rasterises SVG text with resvg (fonts from the system). */
 export async function svgToPng(svg: string, width: number): Promise<Buffer> {
   const { Resvg } = await import('@resvg/resvg-js');
-  const r = new Resvg(svg, { fitTo: { mode: 'width', value: width }, font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } });
+  const r = new Resvg(svg, {
+    fitTo: { mode: 'width', value: width },
+    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+  });
   return r.render().asPng();
 }
 
 /** registerFisCommands adds `fis eval`, `fis rules`, `fis export` and `fis surface` to the program. */
 export function registerFisCommands(program: Command): void {
-  const fis = program.command('fis').description("the agent's fuzzy inference system: evaluate a rule base, print it, draw its decision surface");
+  const fis = program
+    .command('fis')
+    .description("the agent's fuzzy inference system: evaluate a rule base, print it, draw its decision surface");
 
   fis
     .command('eval <file> <inputs...>')
@@ -60,14 +76,23 @@ export function registerFisCommands(program: Command): void {
     .action(async (file: string, inputs: string[], o: { json?: boolean; explain?: boolean; resolution?: string }) => {
       const spec = await loadFisSpec(file);
       if (inputs.length !== spec.inputs.length) {
-        throw invalid([{ field: 'inputs', problem: `${spec.name} takes ${spec.inputs.length} inputs (${spec.inputs.map((v) => `${v.name} ${v.range[0]}..${v.range[1]}`).join(', ')}); got ${inputs.length}` }]);
+        throw invalid([
+          {
+            field: 'inputs',
+            problem: `${spec.name} takes ${spec.inputs.length} inputs (${spec.inputs.map((v) => `${v.name} ${v.range[0]}..${v.range[1]}`).join(', ')}); got ${inputs.length}`,
+          },
+        ]);
       }
       const x = inputs.map((v, i) => parseNumber(spec.inputs[i]!.name, v));
       const f = compileFis(spec, { resolution: resolution(o.resolution) });
       const out = new Float64Array(f.nOut);
       evaluateFisInto(f, x, out);
       const strengths = o.explain ? ruleStrengths(f, x) : [];
-      const fired = strengths.flatMap((s, r) => (s > 0 ? [{ rule: r + 1, strength: s, text: formatRule(spec.rules[r]!, spec.inputs, spec.outputs) }] : [])).sort((a, b) => b.strength - a.strength);
+      const fired = strengths
+        .flatMap((s, r) =>
+          s > 0 ? [{ rule: r + 1, strength: s, text: formatRule(spec.rules[r]!, spec.inputs, spec.outputs) }] : [],
+        )
+        .sort((a, b) => b.strength - a.strength);
       if (o.json) {
         const body: Record<string, unknown> = {
           fis: spec.name,
@@ -89,7 +114,8 @@ export function registerFisCommands(program: Command): void {
     .action(async (file: string, o: { json?: boolean }) => {
       const spec = await loadFisSpec(file);
       const rules = spec.rules.map((r) => formatRule(r, spec.inputs, spec.outputs));
-      if (o.json) console.log(JSON.stringify({ fis: spec.name, rules: rules.map((text, i) => ({ rule: i + 1, text })) }));
+      if (o.json)
+        console.log(JSON.stringify({ fis: spec.name, rules: rules.map((text, i) => ({ rule: i + 1, text })) }));
       else for (const r of rules) console.log(r);
     });
 
@@ -110,28 +136,45 @@ export function registerFisCommands(program: Command): void {
     .option('--grid <n>', 'samples per axis', '61')
     .option('--resolution <n>', `points over the output range (default ${DEFAULT_RESOLUTION})`)
     .option('--out <file>', 'write to FILE (.svg or .png) instead of printing SVG')
-    .action(async (file: string, o: { priority: string; x?: string; y?: string; set?: string[]; grid: string; resolution?: string; out?: string }) => {
-      const spec = await loadFisSpec(file);
-      const f = compileFis(spec, { resolution: resolution(o.resolution) });
-      const fixed: Record<string, number> = {};
-      const xName = o.x ?? spec.inputs[2]?.name ?? spec.inputs[0]!.name;
-      const yName = o.y ?? spec.inputs[1]!.name;
-      if (spec.inputs.some((v) => v.name === 'priority') && xName !== 'priority' && yName !== 'priority') fixed.priority = parseNumber('--priority', o.priority);
-      for (const kv of o.set ?? []) {
-        const eq = kv.indexOf('=');
-        if (eq <= 0) throw invalid([{ field: '--set', problem: `expected name=value, got '${kv}'` }]);
-        fixed[kv.slice(0, eq)] = parseNumber(`--set ${kv.slice(0, eq)}`, kv.slice(eq + 1));
-      }
-      const n = parseNumber('--grid', o.grid);
-      const s = sampleSurface(f, { x: xName, y: yName, fixed, nx: n, ny: n });
-      const svg = renderSurfaceSvg(s, { xLabel: SURFACE_LABELS[s.xName] ?? s.xName, yLabel: SURFACE_LABELS[s.yName] ?? s.yName });
-      if (o.out === undefined) {
-        process.stdout.write(svg);
-        return;
-      }
-      if (o.out.endsWith('.png')) await writeFile(o.out, await svgToPng(svg, 1520));
-      else if (o.out.endsWith('.svg')) await writeFile(o.out, svg);
-      else throw invalid([{ field: '--out', problem: `must end in .svg or .png, got '${o.out}'` }]);
-      console.error(`wrote ${o.out}`);
-    });
+    .action(
+      async (
+        file: string,
+        o: {
+          priority: string;
+          x?: string;
+          y?: string;
+          set?: string[];
+          grid: string;
+          resolution?: string;
+          out?: string;
+        },
+      ) => {
+        const spec = await loadFisSpec(file);
+        const f = compileFis(spec, { resolution: resolution(o.resolution) });
+        const fixed: Record<string, number> = {};
+        const xName = o.x ?? spec.inputs[2]?.name ?? spec.inputs[0]!.name;
+        const yName = o.y ?? spec.inputs[1]!.name;
+        if (spec.inputs.some((v) => v.name === 'priority') && xName !== 'priority' && yName !== 'priority')
+          fixed.priority = parseNumber('--priority', o.priority);
+        for (const kv of o.set ?? []) {
+          const eq = kv.indexOf('=');
+          if (eq <= 0) throw invalid([{ field: '--set', problem: `expected name=value, got '${kv}'` }]);
+          fixed[kv.slice(0, eq)] = parseNumber(`--set ${kv.slice(0, eq)}`, kv.slice(eq + 1));
+        }
+        const n = parseNumber('--grid', o.grid);
+        const s = sampleSurface(f, { x: xName, y: yName, fixed, nx: n, ny: n });
+        const svg = renderSurfaceSvg(s, {
+          xLabel: SURFACE_LABELS[s.xName] ?? s.xName,
+          yLabel: SURFACE_LABELS[s.yName] ?? s.yName,
+        });
+        if (o.out === undefined) {
+          process.stdout.write(svg);
+          return;
+        }
+        if (o.out.endsWith('.png')) await writeFile(o.out, await svgToPng(svg, 1520));
+        else if (o.out.endsWith('.svg')) await writeFile(o.out, svg);
+        else throw invalid([{ field: '--out', problem: `must end in .svg or .png, got '${o.out}'` }]);
+        console.error(`wrote ${o.out}`);
+      },
+    );
 }

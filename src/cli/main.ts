@@ -20,18 +20,24 @@ import { status } from './status.js';
 import { up } from './up.js';
 import { registerUserCommands } from './users.js';
 
-const int = (name: string, min: number, max: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`--${name} must be a whole number from ${min} to ${max}`);
-  return n;
-};
+const int =
+  (name: string, min: number, max: number) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`--${name} must be a whole number from ${min} to ${max}`);
+    return n;
+  };
 
 const program = new Command()
   .name('hostfleet')
   .description('Control plane that moves servers between hosting customers by their SLAs')
   .option('--url <url>', 'manager API URL (default: HOSTFLEET_URL, or the embedded site)')
   .option('--token <token>', 'API token (default: HOSTFLEET_TOKEN, or the embedded site operator token)')
-  .option('--data-dir <dir>', 'data directory of the embedded site (default: HOSTFLEET_DATA_DIR, else /var/lib/hostfleet for root, else ./.hostfleet)');
+  .option(
+    '--data-dir <dir>',
+    'data directory of the embedded site (default: HOSTFLEET_DATA_DIR, else /var/lib/hostfleet for root, else ./.hostfleet)',
+  );
 
 // A reader that stops early (`hostfleet status | head`) closes the pipe: stop quietly then, as
 // the shell's own tools do, instead of dying with a stack trace.
@@ -65,25 +71,39 @@ program
   .option('--machines <n>', 'machines in the embedded fleet', int('machines', 1, 200), 12)
   .option('--port <port>', 'manager API port', int('port', 1, 65535))
   .option('--edge-port <port>', 'edge (customer traffic) port', int('edge-port', 1, 65535))
-  .option('--ports-from <port>', 'lay out every port of the site from this one up (manager, edge, edge admin, BMC, bus; machines from +10)', int('ports-from', 1024, 65000))
+  .option(
+    '--ports-from <port>',
+    'lay out every port of the site from this one up (manager, edge, edge admin, BMC, bus; machines from +10)',
+    int('ports-from', 1024, 65000),
+  )
   .option('--no-load', 'do not start the demo load')
   .option('--load-rate <n>', 'demo requests per second per customer', int('load-rate', 1, 1000), 5)
   .option('--exit-after <seconds>', 'stop by itself after this many seconds', int('exit-after', 1, 86_400))
-  .action(async (o: { machines: number; port?: number; edgePort?: number; portsFrom?: number; load: boolean; loadRate: number; exitAfter?: number }) => {
-    const dataDirFlag = program.opts<{ dataDir?: string }>().dataDir;
-    await up({
-      dataDir: resolve(program.opts<{ dataDir?: string }>().dataDir ?? defaultDataDir()),
-      machines: o.machines,
-      ...(o.port !== undefined ? { port: o.port } : {}),
-      ...(o.edgePort !== undefined ? { edgePort: o.edgePort } : {}),
-      ...(o.portsFrom !== undefined ? { portsFrom: o.portsFrom } : {}),
-      load: o.load,
-      loadRate: o.loadRate,
-      ...(o.exitAfter !== undefined ? { exitAfterMs: o.exitAfter * 1000 } : {}),
-      // A site in a data directory given on the command line needs it on every later command too.
-      command: dataDirFlag === undefined ? invocation() : `${invocation()} --data-dir ${resolve(dataDirFlag)}`,
-    });
-  });
+  .action(
+    async (o: {
+      machines: number;
+      port?: number;
+      edgePort?: number;
+      portsFrom?: number;
+      load: boolean;
+      loadRate: number;
+      exitAfter?: number;
+    }) => {
+      const dataDirFlag = program.opts<{ dataDir?: string }>().dataDir;
+      await up({
+        dataDir: resolve(program.opts<{ dataDir?: string }>().dataDir ?? defaultDataDir()),
+        machines: o.machines,
+        ...(o.port !== undefined ? { port: o.port } : {}),
+        ...(o.edgePort !== undefined ? { edgePort: o.edgePort } : {}),
+        ...(o.portsFrom !== undefined ? { portsFrom: o.portsFrom } : {}),
+        load: o.load,
+        loadRate: o.loadRate,
+        ...(o.exitAfter !== undefined ? { exitAfterMs: o.exitAfter * 1000 } : {}),
+        // A site in a data directory given on the command line needs it on every later command too.
+        command: dataDirFlag === undefined ? invocation() : `${invocation()} --data-dir ${resolve(dataDirFlag)}`,
+      });
+    },
+  );
 
 program
   .command('status')
@@ -99,9 +119,11 @@ program
   .option('--force', 'allow leaving the source group below its minimum size')
   .option('--no-wait', 'return once the move has started')
   .option('--json', 'print JSON')
-  .action(async (server: string, o: { to: string; reason?: string; force?: boolean; wait: boolean; json?: boolean }) => {
-    process.exitCode = await move(client(), server, o);
-  });
+  .action(
+    async (server: string, o: { to: string; reason?: string; force?: boolean; wait: boolean; json?: boolean }) => {
+      process.exitCode = await move(client(), server, o);
+    },
+  );
 
 registerServiceCommands(program);
 

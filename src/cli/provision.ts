@@ -28,11 +28,13 @@ interface OrderView {
 }
 
 const state = (v: string): OrderState => {
-  if (!(ORDER_STATES as readonly string[]).includes(v)) throw new Error(`--state must be one of ${ORDER_STATES.join(', ')}`);
+  if (!(ORDER_STATES as readonly string[]).includes(v))
+    throw new Error(`--state must be one of ${ORDER_STATES.join(', ')}`);
   return v as OrderState;
 };
 const orderId = (v: string): string => {
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(v)) throw new Error(`an order id is letters, digits, '_' and '-'; got ${JSON.stringify(v)}`);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(v))
+    throw new Error(`an order id is letters, digits, '_' and '-'; got ${JSON.stringify(v)}`);
   return v;
 };
 const collect = (v: string, acc: string[]) => [...acc, v];
@@ -46,13 +48,21 @@ function line(o: OrderView): string {
 export function registerProvisionCommands(program: Command, client: () => Client): void {
   program
     .command('provisioner')
-    .description("run a service server's provisioning agent: applies the manager's tasks to nginx, BIND, Postfix/Dovecot and Pure-FTPd")
-    .requiredOption('-c, --config <file>', 'configuration file (YAML or JSON; docs/PROVISIONING.md)', process.env.HOSTFLEET_PROVISIONER_CONFIG)
+    .description(
+      "run a service server's provisioning agent: applies the manager's tasks to nginx, BIND, Postfix/Dovecot and Pure-FTPd",
+    )
+    .requiredOption(
+      '-c, --config <file>',
+      'configuration file (YAML or JSON; docs/PROVISIONING.md)',
+      process.env.HOSTFLEET_PROVISIONER_CONFIG,
+    )
     .option('--check', 'validate the configuration and exit')
     .action(async (o: { config: string; check?: boolean }) => {
       const cfg = loadProvisionerConfig(o.config);
       if (o.check) {
-        console.log(`configuration ${o.config} is valid: server ${cfg.server.id}, services ${Object.keys(cfg.services).join(', ')}`);
+        console.log(
+          `configuration ${o.config} is valid: server ${cfg.server.id}, services ${Object.keys(cfg.services).join(', ')}`,
+        );
         return;
       }
       const log = pino({ level: cfg.log.level, base: { service: 'provisioner', server: cfg.server.id } });
@@ -69,7 +79,10 @@ export function registerProvisionCommands(program: Command, client: () => Client
     .option('--state <state>', `one of ${ORDER_STATES.join(', ')}`, state)
     .option('--json', 'print JSON')
     .action(async (o: { state?: OrderState; json?: boolean }) => {
-      const { orders } = await client().call<{ orders: OrderView[] }>('GET', `/v1/orders${o.state ? `?state=${o.state}` : ''}`);
+      const { orders } = await client().call<{ orders: OrderView[] }>(
+        'GET',
+        `/v1/orders${o.state ? `?state=${o.state}` : ''}`,
+      );
       if (o.json) {
         console.log(JSON.stringify({ orders }));
         return;
@@ -84,7 +97,11 @@ export function registerProvisionCommands(program: Command, client: () => Client
       }
     });
 
-  const order = program.command('order').description("work one order: show it, accept it (skips the domain check) or reject it (its contact data is deleted)");
+  const order = program
+    .command('order')
+    .description(
+      'work one order: show it, accept it (skips the domain check) or reject it (its contact data is deleted)',
+    );
   order
     .command('show <id>')
     .description('an order with its reasons')
@@ -102,7 +119,11 @@ export function registerProvisionCommands(program: Command, client: () => Client
     .description('accept an order waiting in review: it becomes verified and can be paid')
     .option('--json', 'print JSON')
     .action(async (id: string, o: { json?: boolean }) => {
-      const r = await client().call<{ order: { id: string; state: string } }>('POST', `/v1/orders/${orderId(id)}/accept`, {});
+      const r = await client().call<{ order: { id: string; state: string } }>(
+        'POST',
+        `/v1/orders/${orderId(id)}/accept`,
+        {},
+      );
       console.log(o.json ? JSON.stringify(r) : `order ${r.order.id} ${r.order.state}`);
     });
   order
@@ -111,7 +132,11 @@ export function registerProvisionCommands(program: Command, client: () => Client
     .requiredOption('--reason <text>', 'why (repeat for several reasons)', collect, [] as string[])
     .option('--json', 'print JSON')
     .action(async (id: string, o: { reason: string[]; json?: boolean }) => {
-      const r = await client().call<{ order: { id: string; state: string; reasons: string[] } }>('POST', `/v1/orders/${orderId(id)}/reject`, { reasons: o.reason });
+      const r = await client().call<{ order: { id: string; state: string; reasons: string[] } }>(
+        'POST',
+        `/v1/orders/${orderId(id)}/reject`,
+        { reasons: o.reason },
+      );
       console.log(o.json ? JSON.stringify(r) : `order ${r.order.id} ${r.order.state}: ${r.order.reasons.join('; ')}`);
     });
 }

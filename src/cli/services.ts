@@ -11,18 +11,24 @@ import { startEdge } from '../services/edge/edge.js';
 import { edgeOptionsFromEnv } from '../services/edge/main.js';
 import { startBmcEmulator } from '../emulators/bmc/emulator.js';
 
-const int = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number, got ${JSON.stringify(v)}`);
-  return n;
-};
+const int =
+  (name: string) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number, got ${JSON.stringify(v)}`);
+    return n;
+  };
 
 /** registerServiceCommands adds manager, edge and bmc to the program. */
 export function registerServiceCommands(program: Command): void {
   program
     .command('manager')
     .description("run a site's manager (API, boot service, dispatcher)")
-    .option('-c, --config <file>', 'configuration file (YAML or JSON); HOSTFLEET_* variables override it', process.env.HOSTFLEET_CONFIG)
+    .option(
+      '-c, --config <file>',
+      'configuration file (YAML or JSON); HOSTFLEET_* variables override it',
+      process.env.HOSTFLEET_CONFIG,
+    )
     .action(async (o: { config?: string }) => {
       await runManager(o.config);
     });
@@ -47,17 +53,43 @@ export function registerServiceCommands(program: Command): void {
     .option('--machines <n>', 'number of machines', int('machines'), 12)
     .option('--host <host>', 'address of the Redfish service', '127.0.0.1')
     .option('--port <port>', 'port of the Redfish service (0 = any free port)', int('port'), 8000)
-    .option('--data-port-base <port>', 'machine i serves its workload on this port + i (0 = any free ports)', int('data-port-base'), 9100)
+    .option(
+      '--data-port-base <port>',
+      'machine i serves its workload on this port + i (0 = any free ports)',
+      int('data-port-base'),
+      9100,
+    )
     .option('--boot-delay-ms <ms>', 'simulated power-on self test', int('boot-delay-ms'), 150)
-    .action(async (o: { machinesDir: string; volumesRoot: string; machines: number; host: string; port: number; dataPortBase: number; bootDelayMs: number }) => {
-      const username = process.env.HOSTFLEET_BMC_USER ?? 'admin';
-      const password = process.env.HOSTFLEET_BMC_PASSWORD;
-      if (!password) throw new Error('set HOSTFLEET_BMC_PASSWORD: the emulator serves Redfish only with a password');
-      const logger = pino({ level: process.env.HOSTFLEET_BMC_LOG_LEVEL ?? 'info', base: { service: 'bmc' } });
-      await runService('bmc', async () => {
-        const b = await startBmcEmulator({ host: o.host, port: o.port, machines: o.machines, username, password, dataDir: o.machinesDir, dataPortBase: o.dataPortBase, bootDelayMs: o.bootDelayMs, volumesRoot: o.volumesRoot, logger });
-        logger.info({ url: b.url, machines: b.machines.length }, 'BMC emulator listening');
-        return b;
-      });
-    });
+    .action(
+      async (o: {
+        machinesDir: string;
+        volumesRoot: string;
+        machines: number;
+        host: string;
+        port: number;
+        dataPortBase: number;
+        bootDelayMs: number;
+      }) => {
+        const username = process.env.HOSTFLEET_BMC_USER ?? 'admin';
+        const password = process.env.HOSTFLEET_BMC_PASSWORD;
+        if (!password) throw new Error('set HOSTFLEET_BMC_PASSWORD: the emulator serves Redfish only with a password');
+        const logger = pino({ level: process.env.HOSTFLEET_BMC_LOG_LEVEL ?? 'info', base: { service: 'bmc' } });
+        await runService('bmc', async () => {
+          const b = await startBmcEmulator({
+            host: o.host,
+            port: o.port,
+            machines: o.machines,
+            username,
+            password,
+            dataDir: o.machinesDir,
+            dataPortBase: o.dataPortBase,
+            bootDelayMs: o.bootDelayMs,
+            volumesRoot: o.volumesRoot,
+            logger,
+          });
+          logger.info({ url: b.url, machines: b.machines.length }, 'BMC emulator listening');
+          return b;
+        });
+      },
+    );
 }

@@ -22,16 +22,31 @@ export interface Child {
 /** Supervisor owns the children of one `hostfleet up`. */
 export class Supervisor {
   private readonly children: Child[] = [];
-  constructor(private readonly logDir: string, private readonly onExit: (name: string, code: number | null) => void) {}
+  constructor(
+    private readonly logDir: string,
+    private readonly onExit: (name: string, code: number | null) => void,
+  ) {}
 
   /** start runs `hostfleet ARGS` as a child (with nodeArgs given to node, such as --cpu-prof) and resolves when it reports ready. */
-  async start(name: string, args: readonly string[], env: Record<string, string>, timeoutMs = 90_000, nodeArgs: readonly string[] = []): Promise<Child> {
+  async start(
+    name: string,
+    args: readonly string[],
+    env: Record<string, string>,
+    timeoutMs = 90_000,
+    nodeArgs: readonly string[] = [],
+  ): Promise<Child> {
     const logFile = join(this.logDir, `${name}.log`);
     const fd = openSync(logFile, 'a');
-    const proc = spawn(process.execPath, [...nodeArgs, BIN, ...args], { stdio: ['ignore', fd, fd, 'ipc'], env: { ...process.env, ...env } });
+    const proc = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
+      stdio: ['ignore', fd, fd, 'ipc'],
+      env: { ...process.env, ...env },
+    });
     closeSync(fd);
     const url = await new Promise<string | null>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`${name} did not start within ${timeoutMs / 1000} s; see ${logFile}`)), timeoutMs);
+      const t = setTimeout(
+        () => reject(new Error(`${name} did not start within ${timeoutMs / 1000} s; see ${logFile}`)),
+        timeoutMs,
+      );
       proc.on('message', (m: { kind?: string; url?: string | null }) => {
         if (m.kind === 'ready') {
           clearTimeout(t);

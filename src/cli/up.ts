@@ -42,7 +42,14 @@ export interface UpOptions {
 const DEMO_SPIKE_RPS = 240;
 
 /** DEFAULT_PORTS are the embedded site's ports when no flag chooses them (the README's examples use them). */
-export const DEFAULT_PORTS: UpState['ports'] = { manager: 7070, edge: 8080, edgeAdmin: 8081, bmc: 8000, dataBase: 9100, bus: 7071 };
+export const DEFAULT_PORTS: UpState['ports'] = {
+  manager: 7070,
+  edge: 8080,
+  edgeAdmin: 8081,
+  bmc: 8000,
+  dataBase: 9100,
+  bus: 7071,
+};
 
 /** portsFrom lays the site's ports out from base up. */
 function portsFrom(base: number): UpState['ports'] {
@@ -93,7 +100,9 @@ async function ensureConsoleUser(client: Client, dataDir: string, hf: string): P
       if (!(e instanceof ApiError && e.code === 'E_CONFLICT')) throw e;
     }
   }
-  return existsSync(file) ? `log in as admin, password in ${file}` : `log in as a user from \`${hf} user add NAME --role operator\``;
+  return existsSync(file)
+    ? `log in as admin, password in ${file}`
+    : `log in as a user from \`${hf} user add NAME --role operator\``;
 }
 
 /**
@@ -105,7 +114,10 @@ export function tryLines(domains: readonly string[], edgeUrl: string, hf: string
   const rows: [string, string][] = [
     ...domains.map((d): [string, string] => [`curl -H 'Host: ${d}' ${edgeUrl}/`, '']),
     [`${hf} status`, 'groups, servers, the pool, moves'],
-    [`${hf} move srv-${String(machines).padStart(2, '0')} --to ${DEMO_CUSTOMERS[1]?.id ?? 'globex'}-web`, 'move a server from the pool, step by step'],
+    [
+      `${hf} move srv-${String(machines).padStart(2, '0')} --to ${DEMO_CUSTOMERS[1]?.id ?? 'globex'}-web`,
+      'move a server from the pool, step by step',
+    ],
     [`${hf} explain`, 'why the decision loop moved servers: every 2 minutes acme.test spikes'],
     [`${hf} load spike --duration 20`, 'replay a load scenario; also ramp, diurnal, failure'],
   ];
@@ -124,15 +136,26 @@ export async function up(opts: UpOptions): Promise<void> {
   const volumesRoot = join(dataDir, 'volumes');
   mkdirSync(volumesRoot, { recursive: true, mode: 0o711 });
 
-  const wanted: [string, number][] = [['manager', st.ports.manager], ['edge', st.ports.edge], ['edge admin', st.ports.edgeAdmin], ['BMC', st.ports.bmc], ['management bus', st.ports.bus]];
+  const wanted: [string, number][] = [
+    ['manager', st.ports.manager],
+    ['edge', st.ports.edge],
+    ['edge admin', st.ports.edgeAdmin],
+    ['BMC', st.ports.bmc],
+    ['management bus', st.ports.bus],
+  ];
   for (const [what, port] of wanted) {
-    if (!(await tcpFree('127.0.0.1', port))) throw new Error(`port ${port} for the ${what} is in use (is another hostfleet up running?). Stop it, or choose other ports with --ports-from / --port / --edge-port, or edit ${join(dataDir, 'up.json')}`);
+    if (!(await tcpFree('127.0.0.1', port)))
+      throw new Error(
+        `port ${port} for the ${what} is in use (is another hostfleet up running?). Stop it, or choose other ports with --ports-from / --port / --edge-port, or edit ${join(dataDir, 'up.json')}`,
+      );
   }
 
   let stopping = false;
   const sup = new Supervisor(logDir, (name, code) => {
     if (!stopping) {
-      console.error(`\n${name} exited unexpectedly (code ${code}); see ${join(logDir, name + '.log')}. Stopping the site.`);
+      console.error(
+        `\n${name} exited unexpectedly (code ${code}); see ${join(logDir, name + '.log')}. Stopping the site.`,
+      );
       void shutdown(1);
     }
   });
@@ -156,21 +179,44 @@ export async function up(opts: UpOptions): Promise<void> {
   process.on('SIGTERM', () => void shutdown(0));
 
   const steps = ['BMC emulator', 'edge', 'manager', 'customers', 'servers', 'load'];
-  const bar = interactive(process.stderr) ? new cliProgress.SingleBar({ format: 'hostfleet up [{bar}] {value}/{total} {what}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  const bar = interactive(process.stderr)
+    ? new cliProgress.SingleBar(
+        { format: 'hostfleet up [{bar}] {value}/{total} {what}', stream: process.stderr, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
   let k = 0;
   const step = (what: string) => {
     k++;
     if (bar) bar.update(k, { what });
     else process.stderr.write(`hostfleet up: ${what}\n`);
   };
-  bar?.start(steps.length, 0, { what: first ? 'creating a new site in ' + dataDir : 'starting the site in ' + dataDir });
+  bar?.start(steps.length, 0, {
+    what: first ? 'creating a new site in ' + dataDir : 'starting the site in ' + dataDir,
+  });
 
   try {
     const bmcUrl = `http://127.0.0.1:${st.ports.bmc}`;
-    await sup.start('bmc', ['bmc', '--machines-dir', join(dataDir, 'machines'), '--volumes-root', volumesRoot, '--machines', String(opts.machines), '--port', String(st.ports.bmc), '--data-port-base', String(st.ports.dataBase)], {
-      HOSTFLEET_BMC_USER: st.bmcUser,
-      HOSTFLEET_BMC_PASSWORD: st.bmcPassword,
-    });
+    await sup.start(
+      'bmc',
+      [
+        'bmc',
+        '--machines-dir',
+        join(dataDir, 'machines'),
+        '--volumes-root',
+        volumesRoot,
+        '--machines',
+        String(opts.machines),
+        '--port',
+        String(st.ports.bmc),
+        '--data-port-base',
+        String(st.ports.dataBase),
+      ],
+      {
+        HOSTFLEET_BMC_USER: st.bmcUser,
+        HOSTFLEET_BMC_PASSWORD: st.bmcPassword,
+      },
+    );
     step('BMC emulator ready');
     await sup.start('edge', ['edge'], {
       HOSTFLEET_EDGE_HOST: '127.0.0.1',
@@ -182,16 +228,25 @@ export async function up(opts: UpOptions): Promise<void> {
     });
     step('edge ready');
     const cfgFile = join(dataDir, 'manager.yaml');
-    writeFileSync(cfgFile, YAML.stringify({
-      site: { id: 'local', name: 'Embedded site', timeZone: 'UTC' },
-      dataDir,
-      listen: { host: '127.0.0.1', port: st.ports.manager },
-      bmcs: [{ url: bmcUrl, username: st.bmcUser, password: st.bmcPassword, auth: 'session' }],
-      edge: { kind: 'builtin', adminUrl: `http://127.0.0.1:${st.ports.edgeAdmin}`, token: st.edgeToken, publicUrl: `http://127.0.0.1:${st.ports.edge}` },
-      volumes: { kind: 'local', root: volumesRoot },
-      bus: { kind: 'loopback', host: '127.0.0.1', port: st.ports.bus, token: st.busToken },
-      operatorToken: st.operatorToken,
-    }), { mode: 0o600 });
+    writeFileSync(
+      cfgFile,
+      YAML.stringify({
+        site: { id: 'local', name: 'Embedded site', timeZone: 'UTC' },
+        dataDir,
+        listen: { host: '127.0.0.1', port: st.ports.manager },
+        bmcs: [{ url: bmcUrl, username: st.bmcUser, password: st.bmcPassword, auth: 'session' }],
+        edge: {
+          kind: 'builtin',
+          adminUrl: `http://127.0.0.1:${st.ports.edgeAdmin}`,
+          token: st.edgeToken,
+          publicUrl: `http://127.0.0.1:${st.ports.edge}`,
+        },
+        volumes: { kind: 'local', root: volumesRoot },
+        bus: { kind: 'loopback', host: '127.0.0.1', port: st.ports.bus, token: st.busToken },
+        operatorToken: st.operatorToken,
+      }),
+      { mode: 0o600 },
+    );
     await ensureWebBuilt();
     await sup.start('manager', ['manager', '--config', cfgFile], {});
     step('manager ready');
@@ -212,7 +267,18 @@ export async function up(opts: UpOptions): Promise<void> {
       // the first one large enough that its agents ask for servers (idle groups release theirs),
       // so a new user sees servers move within a minute.
       const customers = DEMO_CUSTOMERS.map((c) => ({ group: `${c.id}-web`, domain: c.domains[0] as string }));
-      const build = () => buildScenario('spike', { customers, baseRps: opts.loadRate, durationMs: 120_000, factor: Math.max(4, DEMO_SPIKE_RPS / opts.loadRate), paths: ['/app/hello', '/app/hello', '/'] }, '.');
+      const build = () =>
+        buildScenario(
+          'spike',
+          {
+            customers,
+            baseRps: opts.loadRate,
+            durationMs: 120_000,
+            factor: Math.max(4, DEMO_SPIKE_RPS / opts.loadRate),
+            paths: ['/app/hello', '/app/hello', '/'],
+          },
+          '.',
+        );
       loadDone = runScenarioForever({ edgeUrl, signal: abort.signal, stats, build });
     }
     step(opts.load ? 'load running' : 'no load');
@@ -227,12 +293,19 @@ hostfleet is up (${dataDir})
   logs          ${logDir}
 
 Try:
-${tryLines(DEMO_CUSTOMERS.map((c) => c.domains[0] as string), edgeUrl, hf, opts.machines)}
+${tryLines(
+  DEMO_CUSTOMERS.map((c) => c.domains[0] as string),
+  edgeUrl,
+  hf,
+  opts.machines,
+)}
 
 Ctrl-C stops everything.`);
     if (opts.load) {
       ticker = setInterval(() => {
-        process.stderr.write(`load: ${count(stats.sent, 'request')}, ${stats.failed} failed, p95 ${percentile(stats.latenciesMs.slice(-2000), 95).toFixed(0)} ms\n`);
+        process.stderr.write(
+          `load: ${count(stats.sent, 'request')}, ${stats.failed} failed, p95 ${percentile(stats.latenciesMs.slice(-2000), 95).toFixed(0)} ms\n`,
+        );
       }, 15_000);
       ticker.unref();
     }

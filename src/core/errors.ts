@@ -45,7 +45,11 @@ export class HostfleetError extends Error {
   readonly details: Readonly<Record<string, unknown>> | undefined;
   readonly fields: readonly FieldProblem[] | undefined;
 
-  constructor(code: ErrorCode, message: string, opts: { details?: Record<string, unknown>; fields?: readonly FieldProblem[]; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { details?: Record<string, unknown>; fields?: readonly FieldProblem[]; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'HostfleetError';
     this.code = code;
@@ -57,7 +61,13 @@ export class HostfleetError extends Error {
   /** toJSON is the body the API sends for this error. */
   toJSON(): Record<string, unknown> {
     return {
-      error: { code: this.code, title: ERROR_CATALOGUE[this.code].title, message: this.message, ...(this.fields ? { fields: this.fields } : {}), ...(this.details ? { details: this.details } : {}) },
+      error: {
+        code: this.code,
+        title: ERROR_CATALOGUE[this.code].title,
+        message: this.message,
+        ...(this.fields ? { fields: this.fields } : {}),
+        ...(this.details ? { details: this.details } : {}),
+      },
     };
   }
 }
@@ -82,11 +92,20 @@ const FILE_REASONS: Readonly<Record<string, string>> = {
  * the file and what it was for, says why in words (never a bare ENOENT), and what the file
  * should hold. Configuration files fail with E_CONFIG, the user's other inputs with E_VALIDATION.
  */
-export function unreadableFile(code: 'E_CONFIG' | 'E_VALIDATION', o: { what: string; file: string; purpose?: string; reason?: string; expected: string; cause: unknown }): HostfleetError {
+export function unreadableFile(
+  code: 'E_CONFIG' | 'E_VALIDATION',
+  o: { what: string; file: string; purpose?: string; reason?: string; expected: string; cause: unknown },
+): HostfleetError {
   const errno = (o.cause as { code?: unknown } | null)?.code;
-  const reason = o.reason ?? (typeof errno === 'string' ? FILE_REASONS[errno] : undefined) ?? (o.cause instanceof Error ? o.cause.message : String(o.cause));
+  const reason =
+    o.reason ??
+    (typeof errno === 'string' ? FILE_REASONS[errno] : undefined) ??
+    (o.cause instanceof Error ? o.cause.message : String(o.cause));
   const purpose = o.purpose === undefined ? '' : ` (${o.purpose})`;
-  return new HostfleetError(code, `cannot read ${o.what} ${o.file}${purpose}: ${reason}; expected ${o.expected}`, { fields: [{ field: o.file, problem: reason }], cause: o.cause });
+  return new HostfleetError(code, `cannot read ${o.what} ${o.file}${purpose}: ${reason}; expected ${o.expected}`, {
+    fields: [{ field: o.file, problem: reason }],
+    cause: o.cause,
+  });
 }
 
 /** isHostfleetError tells whether a thrown value is a HostfleetError (with one of the codes). */

@@ -60,7 +60,12 @@ export function unknownKeys(value: unknown, allowed: readonly string[], at: stri
     const hint = near === undefined ? '' : `did you mean ${near}? `;
     // Only a key standing in for an absent one explains that one's problems away.
     const meant = near === undefined || near in value ? {} : { meant: fieldOf(at, near) };
-    out.push({ field: fieldOf(at, key), problem: `unknown key; ${hint}allowed: ${allowed.join(', ')}`, unknownKey: true, ...meant });
+    out.push({
+      field: fieldOf(at, key),
+      problem: `unknown key; ${hint}allowed: ${allowed.join(', ')}`,
+      unknownKey: true,
+      ...meant,
+    });
   }
   return out;
 }
@@ -78,7 +83,8 @@ export function settleProblems(problems: readonly (FieldProblem | KeyProblem)[])
   const others = problems.filter((p) => !isKeyProblem(p));
   const meant = keys.flatMap((k) => (k.meant === undefined ? [] : [k.meant]));
   const told = new Set(keys.map((k) => k.field));
-  const shadowed = (field: string) => told.has(field) || meant.some((m) => field === m || field.startsWith(`${m}.`) || field.startsWith(`${m}[`));
+  const shadowed = (field: string) =>
+    told.has(field) || meant.some((m) => field === m || field.startsWith(`${m}.`) || field.startsWith(`${m}[`));
   const seen = new Set<string>();
   const out: FieldProblem[] = [];
   for (const p of [...keys, ...others.filter((o) => !shadowed(o.field))]) {

@@ -9,15 +9,28 @@ import type { PolicyResult, SimResult } from './run.js';
 import type { PolicyName } from './scenario.js';
 
 /** POLICY_COLOURS gives each policy one colour in every chart. */
-export const POLICY_COLOURS: Readonly<Record<PolicyName, string>> = { static: '#8c8c8c', hpa: '#d9822b', hostfleet: '#2b6cd9', optimum: '#2ca05a' };
+export const POLICY_COLOURS: Readonly<Record<PolicyName, string>> = {
+  static: '#8c8c8c',
+  hpa: '#d9822b',
+  hostfleet: '#2b6cd9',
+  optimum: '#2ca05a',
+};
 
 /** PolicySummary is one policy's line of the JSON summary. */
-export interface PolicySummary extends Pick<PolicyResult, 'policy' | 'serverHours' | 'violationMinutes' | 'moves' | 'crossSiteMoves' | 'releases' | 'failures' | 'revenue'> {
+export interface PolicySummary extends Pick<
+  PolicyResult,
+  'policy' | 'serverHours' | 'violationMinutes' | 'moves' | 'crossSiteMoves' | 'releases' | 'failures' | 'revenue'
+> {
   readonly peakPoweredServers: number;
   /** serverHoursVsStaticPct is how many % fewer server-hours than static peak (null without static). */
   readonly serverHoursVsStaticPct: number | null;
   readonly wallMs: number;
-  readonly customers: readonly { readonly id: string; readonly serverHours: number; readonly violationMinutes: number; readonly revenue: number | null }[];
+  readonly customers: readonly {
+    readonly id: string;
+    readonly serverHours: number;
+    readonly violationMinutes: number;
+    readonly revenue: number | null;
+  }[];
 }
 
 /** Summary is the JSON report. */
@@ -52,11 +65,32 @@ export function summarise(res: SimResult): Summary {
   const vsStatic = (p: PolicyResult) => (st ? r1((100 * (st.serverHours - p.serverHours)) / st.serverHours) : null);
   const s = res.scenario;
   return {
-    scenario: s.name, description: s.description.trim(), seed: s.seed, days: s.days, tickSeconds: s.tickSeconds, sites: s.sites.length, servers: res.fleetSize, customers: s.customers.length,
+    scenario: s.name,
+    description: s.description.trim(),
+    seed: s.seed,
+    days: s.days,
+    tickSeconds: s.tickSeconds,
+    sites: s.sites.length,
+    servers: res.fleetSize,
+    customers: s.customers.length,
     policies: res.policies.map((p) => ({
-      policy: p.policy, serverHours: r1(p.serverHours), violationMinutes: r1(p.violationMinutes), moves: p.moves, crossSiteMoves: p.crossSiteMoves, releases: p.releases,
-      failures: p.failures, revenue: p.revenue === null ? null : Math.round(p.revenue * 100) / 100, peakPoweredServers: p.peakPowered, serverHoursVsStaticPct: vsStatic(p), wallMs: Math.round(p.wallMs),
-      customers: p.customers.map((c) => ({ id: c.id, serverHours: r1(c.serverHours), violationMinutes: r1(c.violationMinutes), revenue: c.revenue === null ? null : Math.round(c.revenue * 100) / 100 })),
+      policy: p.policy,
+      serverHours: r1(p.serverHours),
+      violationMinutes: r1(p.violationMinutes),
+      moves: p.moves,
+      crossSiteMoves: p.crossSiteMoves,
+      releases: p.releases,
+      failures: p.failures,
+      revenue: p.revenue === null ? null : Math.round(p.revenue * 100) / 100,
+      peakPoweredServers: p.peakPowered,
+      serverHoursVsStaticPct: vsStatic(p),
+      wallMs: Math.round(p.wallMs),
+      customers: p.customers.map((c) => ({
+        id: c.id,
+        serverHours: r1(c.serverHours),
+        violationMinutes: r1(c.violationMinutes),
+        revenue: c.revenue === null ? null : Math.round(c.revenue * 100) / 100,
+      })),
     })),
     checks: {
       hostfleetSavesVsStaticPct: hf ? vsStatic(hf) : null,
@@ -94,7 +128,14 @@ interface Series {
 }
 
 /** lineChart draws series over the run's time axis as an SVG string. */
-export function lineChart(title: string, yLabel: string, series: readonly Series[], startMs: number, spanMs: number, how: 'mean' | 'max' = 'mean'): string {
+export function lineChart(
+  title: string,
+  yLabel: string,
+  series: readonly Series[],
+  startMs: number,
+  spanMs: number,
+  how: 'mean' | 'max' = 'mean',
+): string {
   const W = 1260;
   const H = 260;
   const L = 60;
@@ -108,24 +149,34 @@ export function lineChart(title: string, yLabel: string, series: readonly Series
   ymax = ymax <= 0 ? 1 : niceCeil(ymax);
   const x = (i: number, n: number) => L + ((W - L - R) * i) / Math.max(1, n - 1);
   const y = (v: number) => T + (H - T - B) * (1 - v / ymax);
-  const out: string[] = [`<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="12">`];
+  const out: string[] = [
+    `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="12">`,
+  ];
   out.push(`<text x="${L}" y="18" font-size="14" font-weight="bold">${esc(title)}</text>`);
   for (let k = 0; k <= 4; k++) {
     const v = (ymax * k) / 4;
-    out.push(`<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="#e4e4e4"/><text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${Number.isInteger(v) ? v : v.toFixed(1)}</text>`);
+    out.push(
+      `<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="#e4e4e4"/><text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${Number.isInteger(v) ? v : v.toFixed(1)}</text>`,
+    );
   }
   const days = Math.round(spanMs / 86_400_000);
   for (let d = 0; d <= days; d++) {
     const xx = L + ((W - L - R) * d) / Math.max(1, days);
     const label = new Date(startMs + d * 86_400_000).toISOString().slice(5, 10);
-    out.push(`<line x1="${xx}" x2="${xx}" y1="${T}" y2="${H - B}" stroke="#f0f0f0"/><text x="${xx}" y="${H - B + 16}" text-anchor="middle">${label}</text>`);
+    out.push(
+      `<line x1="${xx}" x2="${xx}" y1="${T}" y2="${H - B}" stroke="#f0f0f0"/><text x="${xx}" y="${H - B + 16}" text-anchor="middle">${label}</text>`,
+    );
   }
   out.push(`<text transform="translate(14 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`);
   ds.forEach((d, si) => {
     const s = series[si] as Series;
     const path = d.map((v, i) => `${i === 0 ? 'M' : 'L'}${x(i, d.length).toFixed(1)} ${y(v).toFixed(1)}`).join('');
-    out.push(`<path d="${path}" fill="none" stroke="${s.colour}" stroke-width="${s.width ?? 1.4}"${s.dash ? ' stroke-dasharray="4 3"' : ''}/>`);
-    out.push(`<line x1="${W - R + 12}" x2="${W - R + 36}" y1="${T + 10 + si * 18}" y2="${T + 10 + si * 18}" stroke="${s.colour}" stroke-width="3"${s.dash ? ' stroke-dasharray="4 3"' : ''}/><text x="${W - R + 42}" y="${T + 14 + si * 18}">${esc(s.name)}</text>`);
+    out.push(
+      `<path d="${path}" fill="none" stroke="${s.colour}" stroke-width="${s.width ?? 1.4}"${s.dash ? ' stroke-dasharray="4 3"' : ''}/>`,
+    );
+    out.push(
+      `<line x1="${W - R + 12}" x2="${W - R + 36}" y1="${T + 10 + si * 18}" y2="${T + 10 + si * 18}" stroke="${s.colour}" stroke-width="3"${s.dash ? ' stroke-dasharray="4 3"' : ''}/><text x="${W - R + 42}" y="${T + 14 + si * 18}">${esc(s.name)}</text>`,
+    );
   });
   out.push(`<rect x="${L}" y="${T}" width="${W - L - R}" height="${H - T - B}" fill="none" stroke="#999"/></svg>`);
   return out.join('');
@@ -142,12 +193,28 @@ export function renderHtml(res: SimResult, sum: Summary = summarise(res)): strin
   const s = res.scenario;
   const span = res.ticks * s.tickSeconds * 1000;
   const sim = res.policies.filter((p) => p.policy !== 'optimum');
-  const rows = sum.policies.map((p) => `<tr><td><span class="dot" style="background:${POLICY_COLOURS[p.policy]}"></span>${p.policy}</td><td>${p.serverHours.toLocaleString('en')}</td><td>${p.serverHoursVsStaticPct ?? ''}</td><td>${p.violationMinutes.toLocaleString('en')}</td><td>${p.moves}</td><td>${p.crossSiteMoves}</td><td>${p.failures}</td><td>${p.peakPoweredServers}</td><td>${p.revenue === null ? '—' : p.revenue.toLocaleString('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}</td></tr>`).join('');
+  const rows = sum.policies
+    .map(
+      (p) =>
+        `<tr><td><span class="dot" style="background:${POLICY_COLOURS[p.policy]}"></span>${p.policy}</td><td>${p.serverHours.toLocaleString('en')}</td><td>${p.serverHoursVsStaticPct ?? ''}</td><td>${p.violationMinutes.toLocaleString('en')}</td><td>${p.moves}</td><td>${p.crossSiteMoves}</td><td>${p.failures}</td><td>${p.peakPoweredServers}</td><td>${p.revenue === null ? '—' : p.revenue.toLocaleString('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}</td></tr>`,
+    )
+    .join('');
   const charts = res.chartCustomers.map((id, k) => {
-    const series: Series[] = [{ name: 'needed for the SLA', colour: '#111', values: res.demandServers[k] as Float32Array, width: 2.2 }];
-    for (const p of res.policies) if (p.policy !== 'optimum') series.push({ name: p.policy, colour: POLICY_COLOURS[p.policy], values: p.chart[k] as Float32Array });
+    const series: Series[] = [
+      { name: 'needed for the SLA', colour: '#111', values: res.demandServers[k] as Float32Array, width: 2.2 },
+    ];
+    for (const p of res.policies)
+      if (p.policy !== 'optimum')
+        series.push({ name: p.policy, colour: POLICY_COLOURS[p.policy], values: p.chart[k] as Float32Array });
     const c = s.customers.find((x) => x.id === id);
-    return lineChart(`${id} (${c?.site ?? ''}): demand against active servers`, 'servers', series, s.start, span, 'max');
+    return lineChart(
+      `${id} (${c?.site ?? ''}): demand against active servers`,
+      'servers',
+      series,
+      s.start,
+      span,
+      'max',
+    );
   });
   const check = (b: boolean | null) => (b === null ? '—' : b ? '✔ yes' : '✘ no');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>hostfleet sim: ${esc(s.name)}</title>
@@ -165,14 +232,36 @@ export function renderHtml(res: SimResult, sum: Summary = summarise(res)): strin
 <h2>Demand against allocated capacity (Figure 10)</h2>
 ${charts.join('\n')}
 <h2>Fleet</h2>
-${lineChart('Powered servers', 'servers', res.policies.map((p) => ({ name: p.policy, colour: POLICY_COLOURS[p.policy], values: p.powered })), s.start, span)}
-${lineChart('Pool size (cold + warm)', 'servers', sim.map((p) => ({ name: p.policy, colour: POLICY_COLOURS[p.policy], values: p.pool })), s.start, span)}
-${lineChart('Customers in SLA violation (most in each interval)', 'customers', sim.map((p) => ({ name: p.policy, colour: POLICY_COLOURS[p.policy], values: p.violating })), s.start, span, 'max')}
+${lineChart(
+  'Powered servers',
+  'servers',
+  res.policies.map((p) => ({ name: p.policy, colour: POLICY_COLOURS[p.policy], values: p.powered })),
+  s.start,
+  span,
+)}
+${lineChart(
+  'Pool size (cold + warm)',
+  'servers',
+  sim.map((p) => ({ name: p.policy, colour: POLICY_COLOURS[p.policy], values: p.pool })),
+  s.start,
+  span,
+)}
+${lineChart(
+  'Customers in SLA violation (most in each interval)',
+  'customers',
+  sim.map((p) => ({ name: p.policy, colour: POLICY_COLOURS[p.policy], values: p.violating })),
+  s.start,
+  span,
+  'max',
+)}
 </body></html>`;
 }
 
 /** writeReport writes summary.json and report.html into dir. */
-export async function writeReport(res: SimResult, dir: string): Promise<{ summary: Summary; html: string; json: string }> {
+export async function writeReport(
+  res: SimResult,
+  dir: string,
+): Promise<{ summary: Summary; html: string; json: string }> {
   await mkdir(dir, { recursive: true });
   const summary = summarise(res);
   const json = join(dir, 'summary.json');

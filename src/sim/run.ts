@@ -6,7 +6,14 @@
  * over the allocation history the run produced). The optimum is computed rather than simulated
  * (see optimum.ts).
  */
-import { amountDecimal, customPeriod, meterAllocations, parseSlaPlan, rateSla, sumMoney } from '../core/billing/index.js';
+import {
+  amountDecimal,
+  customPeriod,
+  meterAllocations,
+  parseSlaPlan,
+  rateSla,
+  sumMoney,
+} from '../core/billing/index.js';
 import type { AllocationEvent, Currency, SlaPlan } from '../core/billing/index.js';
 import { capacityTable, serversNeeded, violates } from './capacity.js';
 import type { CapacityTable } from './capacity.js';
@@ -104,7 +111,15 @@ export async function buildContext(scenario: Scenario): Promise<SimContext> {
     const key = `${c.sla.targetMs}`;
     let t = cache.get(key);
     if (t === undefined || t.lamMax.length <= size) {
-      t = capacityTable({ serviceMs: scenario.server.serviceMs, workers: scenario.server.workers, targetMs: c.sla.targetMs, percentile: scenario.percentile }, Math.max(size, (t?.lamMax.length ?? 0) * 2));
+      t = capacityTable(
+        {
+          serviceMs: scenario.server.serviceMs,
+          workers: scenario.server.workers,
+          targetMs: c.sla.targetMs,
+          percentile: scenario.percentile,
+        },
+        Math.max(size, (t?.lamMax.length ?? 0) * 2),
+      );
       cache.set(key, t);
     }
     tables.push(t);
@@ -119,7 +134,18 @@ export async function buildContext(scenario: Scenario): Promise<SimContext> {
   });
   // A customer whose table was replaced by a larger one later still points at a valid (smaller) table: re-point at the final one.
   scenario.customers.forEach((c, i) => (tables[i] = cache.get(`${c.sla.targetMs}`) as CapacityTable));
-  return { scenario, demand, ticks: demand.ticks, tables, customerSite, committed, burst, extended, priority, peakNeed };
+  return {
+    scenario,
+    demand,
+    ticks: demand.ticks,
+    tables,
+    customerSite,
+    committed,
+    burst,
+    extended,
+    priority,
+    peakNeed,
+  };
 }
 
 function makePolicy(name: PolicyName, ctx: SimContext): Policy | null {
@@ -138,7 +164,9 @@ function makePolicy(name: PolicyName, ctx: SimContext): Policy | null {
 function chartIndexes(ctx: SimContext): number[] {
   const s = ctx.scenario;
   if (s.chartCustomers.length > 0) return s.chartCustomers.map((id) => s.customers.findIndex((c) => c.id === id));
-  const order = s.customers.map((_, i) => i).sort((a, b) => (ctx.peakNeed[b] as number) - (ctx.peakNeed[a] as number) || a - b);
+  const order = s.customers
+    .map((_, i) => i)
+    .sort((a, b) => (ctx.peakNeed[b] as number) - (ctx.peakNeed[a] as number) || a - b);
   // the largest customer of each site first, then the next largest overall
   const out: number[] = [];
   for (let site = 0; site < s.sites.length; site++) {
@@ -152,8 +180,19 @@ function chartIndexes(ctx: SimContext): number[] {
 function planFor(s: Scenario, c: number): SlaPlan {
   const sla = (s.customers[c] as Scenario['customers'][number]).sla;
   return parseSlaPlan({
-    id: 'sim', currency: s.billing.currency, burstMultiple: s.billing.burstMultiple, extendedMultiple: s.billing.extendedMultiple, committedBilling: 'reserved',
-    servers: { 'front-end': { committed: sla.committed, burst: sla.burst, extended: Math.max(sla.extended, sla.burst), rate: sla.rate } },
+    id: 'sim',
+    currency: s.billing.currency,
+    burstMultiple: s.billing.burstMultiple,
+    extendedMultiple: s.billing.extendedMultiple,
+    committedBilling: 'reserved',
+    servers: {
+      'front-end': {
+        committed: sla.committed,
+        burst: sla.burst,
+        extended: Math.max(sla.extended, sla.burst),
+        rate: sla.rate,
+      },
+    },
   });
 }
 
@@ -166,17 +205,38 @@ function revenueOf(s: Scenario, ticks: number, events: readonly AllocationEvent[
     const account = (s.customers[c] as Scenario['customers'][number]).id;
     const usage = meterAllocations(ev, { startMs, endMs });
     const rating = rateSla(planFor(s, c), account, period, usage);
-    return Number(amountDecimal(sumMoney(s.billing.currency as Currency, rating.lines.map((l) => l.amount))));
+    return Number(
+      amountDecimal(
+        sumMoney(
+          s.billing.currency as Currency,
+          rating.lines.map((l) => l.amount),
+        ),
+      ),
+    );
   });
 }
 
-function simulate(ctx: SimContext, policy: Policy, charts: readonly number[], opts: RunOptions, progress: (k: number) => void): PolicyResult {
+function simulate(
+  ctx: SimContext,
+  policy: Policy,
+  charts: readonly number[],
+  opts: RunOptions,
+  progress: (k: number) => void,
+): PolicyResult {
   const t0 = performance.now();
   const s = ctx.scenario;
   const n = s.customers.length;
   const ticks = ctx.ticks;
   const seed = s.seed;
-  const fleet = new Fleet(s.server, s.sites.map((x) => x.servers), Array.from(ctx.customerSite), ticks, s.tickSeconds, s.replicationLagS, new Rng(seedOf(seed, 'failures')));
+  const fleet = new Fleet(
+    s.server,
+    s.sites.map((x) => x.servers),
+    Array.from(ctx.customerSite),
+    ticks,
+    s.tickSeconds,
+    s.replicationLagS,
+    new Rng(seedOf(seed, 'failures')),
+  );
   policy.init(fleet);
   const held = new Float64Array(n);
   const viol = new Int32Array(n);
@@ -197,8 +257,25 @@ function simulate(ctx: SimContext, policy: Policy, charts: readonly number[], op
     const at = Math.round((s.start + t * tickMs) / 60_000) * 60_000;
     const ev = events[c] as AllocationEvent[];
     // The meter only counts servers, so slot numbers stand in for server ids.
-    while (was < now) ev.push({ kind: 'allocated', id: `e${seq++}`, at, server: `slot${was++}`, account: account[c] as string, role: 'front-end', ramMb: 0 });
-    while (was > now) ev.push({ kind: 'released', id: `e${seq++}`, at, server: `slot${--was}`, account: account[c] as string, role: 'front-end' });
+    while (was < now)
+      ev.push({
+        kind: 'allocated',
+        id: `e${seq++}`,
+        at,
+        server: `slot${was++}`,
+        account: account[c] as string,
+        role: 'front-end',
+        ramMb: 0,
+      });
+    while (was > now)
+      ev.push({
+        kind: 'released',
+        id: `e${seq++}`,
+        at,
+        server: `slot${--was}`,
+        account: account[c] as string,
+        role: 'front-end',
+      });
     lastActive[c] = now;
   };
   if (billing) for (let c = 0; c < n; c++) record(c, 0);
@@ -214,7 +291,13 @@ function simulate(ctx: SimContext, policy: Policy, charts: readonly number[], op
     let v = 0;
     for (let c = 0; c < n; c++) {
       held[c] = (held[c] as number) + (fleet.active[c] as number) + (fleet.joining[c] as number);
-      if (violates(ctx.tables[c] as CapacityTable, (ctx.demand.rates[c] as Float64Array)[ctx.demand.warmup + t] as number, fleet.active[c] as number)) {
+      if (
+        violates(
+          ctx.tables[c] as CapacityTable,
+          (ctx.demand.rates[c] as Float64Array)[ctx.demand.warmup + t] as number,
+          fleet.active[c] as number,
+        )
+      ) {
         viol[c] = (viol[c] as number) + 1;
         v++;
       }
@@ -228,7 +311,8 @@ function simulate(ctx: SimContext, policy: Policy, charts: readonly number[], op
     pool[t] = pl;
     violating[t] = v;
     for (let k = 0; k < charts.length; k++) (chart[k] as Float32Array)[t] = fleet.active[charts[k] as number] as number;
-    if (opts.check === true && t % every === 0) for (const e of fleet.check()) if (errors.length < 20) errors.push(`tick ${t}: ${e}`);
+    if (opts.check === true && t % every === 0)
+      for (const e of fleet.check()) if (errors.length < 20) errors.push(`tick ${t}: ${e}`);
     if (++step === 64) {
       progress(step);
       step = 0;
@@ -239,14 +323,33 @@ function simulate(ctx: SimContext, policy: Policy, charts: readonly number[], op
   let sh = 0;
   for (let t = 0; t < ticks; t++) sh += powered[t] as number;
   const rev = billing ? revenueOf(s, ticks, events) : null;
-  const customers: CustomerMetrics[] = s.customers.map((c, i) => ({ id: c.id, serverHours: (held[i] as number) * hours, violationMinutes: ((viol[i] as number) * s.tickSeconds) / 60, revenue: rev ? (rev[i] as number) : null }));
+  const customers: CustomerMetrics[] = s.customers.map((c, i) => ({
+    id: c.id,
+    serverHours: (held[i] as number) * hours,
+    violationMinutes: ((viol[i] as number) * s.tickSeconds) / 60,
+    revenue: rev ? (rev[i] as number) : null,
+  }));
   let vm = 0;
   for (const c of customers) vm += c.violationMinutes;
   const stats = (policy as Partial<{ stats: HostfleetStats }>).stats;
   return {
-    policy: policy.name, serverHours: sh * hours, violationMinutes: vm, moves: fleet.moves, crossSiteMoves: fleet.crossSiteMoves, releases: fleet.releases, failures: fleet.failures,
-    revenue: rev ? rev.reduce((a, b) => a + b, 0) : null, peakPowered: peak, customers, powered, pool, violating, chart, conservationErrors: errors,
-    ...(stats ? { hostfleet: stats } : {}), wallMs: performance.now() - t0,
+    policy: policy.name,
+    serverHours: sh * hours,
+    violationMinutes: vm,
+    moves: fleet.moves,
+    crossSiteMoves: fleet.crossSiteMoves,
+    releases: fleet.releases,
+    failures: fleet.failures,
+    revenue: rev ? rev.reduce((a, b) => a + b, 0) : null,
+    peakPowered: peak,
+    customers,
+    powered,
+    pool,
+    violating,
+    chart,
+    conservationErrors: errors,
+    ...(stats ? { hostfleet: stats } : {}),
+    wallMs: performance.now() - t0,
   };
 }
 
@@ -272,12 +375,24 @@ export async function runScenario(given: Scenario, opts: RunOptions = {}): Promi
   }
   const demandServers = charts.map((c) => {
     const out = new Float32Array(ctx.ticks);
-    for (let t = 0; t < ctx.ticks; t++) out[t] = serversNeeded(ctx.tables[c] as CapacityTable, (ctx.demand.rates[c] as Float64Array)[ctx.demand.warmup + t] as number);
+    for (let t = 0; t < ctx.ticks; t++)
+      out[t] = serversNeeded(
+        ctx.tables[c] as CapacityTable,
+        (ctx.demand.rates[c] as Float64Array)[ctx.demand.warmup + t] as number,
+      );
     return out;
   });
-  const demandRps = charts.map((c) => Float32Array.from((ctx.demand.rates[c] as Float64Array).subarray(ctx.demand.warmup)));
+  const demandRps = charts.map((c) =>
+    Float32Array.from((ctx.demand.rates[c] as Float64Array).subarray(ctx.demand.warmup)),
+  );
   return {
-    scenario, ticks: ctx.ticks, fleetSize: scenario.sites.reduce((a, x) => a + x.servers, 0),
-    chartCustomers: charts.map((c) => (scenario.customers[c] as Scenario['customers'][number]).id), demandServers, demandRps, policies: results, wallMs: performance.now() - t0,
+    scenario,
+    ticks: ctx.ticks,
+    fleetSize: scenario.sites.reduce((a, x) => a + x.servers, 0),
+    chartCustomers: charts.map((c) => (scenario.customers[c] as Scenario['customers'][number]).id),
+    demandServers,
+    demandRps,
+    policies: results,
+    wallMs: performance.now() - t0,
   };
 }

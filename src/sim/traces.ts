@@ -30,7 +30,12 @@ export interface Trace {
   /** missing[i] is 1 where values[i] was not in the file (filled, or NaN with gapFill 'nan'). */
   readonly missing: Uint8Array;
   /** stats tell what the loader fixed. */
-  readonly stats: { readonly rows: number; readonly duplicates: number; readonly missingSteps: number; readonly longestGapSteps: number };
+  readonly stats: {
+    readonly rows: number;
+    readonly duplicates: number;
+    readonly missingSteps: number;
+    readonly longestGapSteps: number;
+  };
 }
 
 /** LoadOptions tune parseTrace and loadTrace. */
@@ -79,7 +84,13 @@ export function parseTrace(text: string, opts: LoadOptions = {}): Trace {
   if (typeof opts.column === 'number') col = opts.column - 1;
   else if (typeof opts.column === 'string') {
     col = hasHeader ? headCells.indexOf(opts.column) : -1;
-    if (col < 1) throw invalid([{ field: 'column', problem: `no value column '${opts.column}' in ${name}; columns: ${hasHeader ? headCells.slice(1).join(', ') : '(no header)'}` }]);
+    if (col < 1)
+      throw invalid([
+        {
+          field: 'column',
+          problem: `no value column '${opts.column}' in ${name}; columns: ${hasHeader ? headCells.slice(1).join(', ') : '(no header)'}`,
+        },
+      ]);
   }
   const times: number[] = [];
   const vals: number[] = [];
@@ -95,7 +106,10 @@ export function parseTrace(text: string, opts: LoadOptions = {}): Trace {
     times.push(t);
     vals.push(v);
   });
-  if (bad.length > 0) throw invalid([{ field: `trace ${name}`, problem: `unreadable rows (timestamp${sep}value expected): ${bad.join('; ')}` }]);
+  if (bad.length > 0)
+    throw invalid([
+      { field: `trace ${name}`, problem: `unreadable rows (timestamp${sep}value expected): ${bad.join('; ')}` },
+    ]);
   const order = times.map((_, i) => i).sort((a, b) => (times[a] as number) - (times[b] as number) || a - b);
   const t0 = times[order[0] as number] as number;
   let stepMs = (opts.stepSeconds ?? 0) * 1000;
@@ -109,7 +123,8 @@ export function parseTrace(text: string, opts: LoadOptions = {}): Trace {
     for (const [d, n] of counts) if (n > (counts.get(best) ?? 0)) best = d;
     stepMs = best;
   }
-  if (!(stepMs > 0)) throw invalid([{ field: `trace ${name}`, problem: 'cannot find a step: all timestamps are equal' }]);
+  if (!(stepMs > 0))
+    throw invalid([{ field: `trace ${name}`, problem: 'cannot find a step: all timestamps are equal' }]);
   const tLast = times[order[order.length - 1] as number] as number;
   const n = Math.round((tLast - t0) / stepMs) + 1;
   const sum = new Float64Array(n);
@@ -135,14 +150,38 @@ export function parseTrace(text: string, opts: LoadOptions = {}): Trace {
       values[i] = Number.NaN;
       missing[i] = 1;
     } else {
-      values[i] = policy === 'mean' ? (sum[i] as number) / c : policy === 'sum' ? (sum[i] as number) : policy === 'first' ? (firstV[i] as number) : (lastV[i] as number);
+      values[i] =
+        policy === 'mean'
+          ? (sum[i] as number) / c
+          : policy === 'sum'
+            ? (sum[i] as number)
+            : policy === 'first'
+              ? (firstV[i] as number)
+              : (lastV[i] as number);
     }
   }
-  const { missingSteps, longest } = fillGaps(values, missing, opts.gapFill ?? 'linear', opts.maxFillSteps ?? Number.POSITIVE_INFINITY);
-  return { name, stepSeconds: stepMs / 1000, start: t0, values, missing, stats: { rows: times.length, duplicates, missingSteps, longestGapSteps: longest } };
+  const { missingSteps, longest } = fillGaps(
+    values,
+    missing,
+    opts.gapFill ?? 'linear',
+    opts.maxFillSteps ?? Number.POSITIVE_INFINITY,
+  );
+  return {
+    name,
+    stepSeconds: stepMs / 1000,
+    start: t0,
+    values,
+    missing,
+    stats: { rows: times.length, duplicates, missingSteps, longestGapSteps: longest },
+  };
 }
 
-function fillGaps(values: Float64Array, missing: Uint8Array, how: GapFill, maxFill: number): { missingSteps: number; longest: number } {
+function fillGaps(
+  values: Float64Array,
+  missing: Uint8Array,
+  how: GapFill,
+  maxFill: number,
+): { missingSteps: number; longest: number } {
   let missingSteps = 0;
   let longest = 0;
   let i = 0;
@@ -172,7 +211,13 @@ export async function loadTrace(path: string, opts: LoadOptions = {}): Promise<T
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw unreadableFile('E_VALIDATION', { what: 'trace file', file: shownPath(path), purpose: opts.purpose, expected: TRACE_EXPECTED, cause: e });
+    throw unreadableFile('E_VALIDATION', {
+      what: 'trace file',
+      file: shownPath(path),
+      purpose: opts.purpose,
+      expected: TRACE_EXPECTED,
+      cause: e,
+    });
   }
   return parseTrace(text, { ...opts, name: opts.name ?? basename(path).replace(/\.[^.]+$/, '') });
 }
@@ -181,11 +226,17 @@ export async function loadTrace(path: string, opts: LoadOptions = {}): Promise<T
 export async function listTraceFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   const entries = await readdir(dir, { withFileTypes: true }).catch((e: unknown) => {
-    throw unreadableFile('E_VALIDATION', { what: 'trace folder', file: shownPath(dir), expected: `a folder of trace files: ${TRACE_EXPECTED}`, cause: e });
+    throw unreadableFile('E_VALIDATION', {
+      what: 'trace folder',
+      file: shownPath(dir),
+      expected: `a folder of trace files: ${TRACE_EXPECTED}`,
+      cause: e,
+    });
   });
   for (const e of entries) {
     if (e.isFile() && e.name.endsWith('.csv')) out.push(join(dir, e.name));
-    else if (e.isDirectory()) for (const f of await readdir(join(dir, e.name))) if (f.endsWith('.csv')) out.push(join(dir, e.name, f));
+    else if (e.isDirectory())
+      for (const f of await readdir(join(dir, e.name))) if (f.endsWith('.csv')) out.push(join(dir, e.name, f));
   }
   return out.sort();
 }
@@ -202,7 +253,7 @@ export function valueAt(t: Trace, ms: number): number {
   const i = Math.floor(x);
   const f = x - i;
   const a = t.values[i] as number;
-  return f === 0 ? a : a + (((t.values[i + 1] as number) - a) * f);
+  return f === 0 ? a : a + ((t.values[i + 1] as number) - a) * f;
 }
 
 /**

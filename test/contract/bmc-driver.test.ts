@@ -47,7 +47,14 @@ const IMPLEMENTATIONS: { name: string; start(): Promise<BmcUnderTest> }[] = [
     async start(): Promise<BmcUnderTest> {
       const dir = await mkdtemp(join(tmpdir(), 'hf-bmc-driver-'));
       await chmod(dir, 0o711);
-      const emu = await startBmcEmulator({ machines: 2, username: USER, password: PASS, dataDir: dir, bootDelayMs: 30, refuseNoopResets: v.refuseNoopResets });
+      const emu = await startBmcEmulator({
+        machines: 2,
+        username: USER,
+        password: PASS,
+        dataDir: dir,
+        bootDelayMs: 30,
+        refuseNoopResets: v.refuseNoopResets,
+      });
       const bmc = redfishBmc({ url: emu.url, username: USER, password: PASS, auth: v.auth, timeoutMs: 5000 });
       return {
         bmc,
@@ -56,16 +63,21 @@ const IMPLEMENTATIONS: { name: string; start(): Promise<BmcUnderTest> }[] = [
         workload: (id) => workloadPid(emu, id),
         version: async (id) => (await raw(emu, 'GET', `/redfish/v1/Systems/${id}`)).body['@odata.etag'],
         settled: () => emu.settled(),
-        ...(v.refuseNoopResets ? {
-          async refusesNoopReset(id: string) {
-            const r = await fetch(`${emu.url}/redfish/v1/Systems/${id}/Actions/ComputerSystem.Reset`, {
-              method: 'POST',
-              headers: { authorization: `Basic ${Buffer.from(`${USER}:${PASS}`).toString('base64')}`, 'content-type': 'application/json' },
-              body: JSON.stringify({ ResetType: 'On' }),
-            });
-            assert.equal(r.status, 409, 'this BMC refuses a no-op reset, so the client really handles 409');
-          },
-        } : {}),
+        ...(v.refuseNoopResets
+          ? {
+              async refusesNoopReset(id: string) {
+                const r = await fetch(`${emu.url}/redfish/v1/Systems/${id}/Actions/ComputerSystem.Reset`, {
+                  method: 'POST',
+                  headers: {
+                    authorization: `Basic ${Buffer.from(`${USER}:${PASS}`).toString('base64')}`,
+                    'content-type': 'application/json',
+                  },
+                  body: JSON.stringify({ ResetType: 'On' }),
+                });
+                assert.equal(r.status, 409, 'this BMC refuses a no-op reset, so the client really handles 409');
+              },
+            }
+          : {}),
         redfish: { auth: v.auth, emu },
         async close() {
           await bmc.close();
@@ -95,8 +107,15 @@ const IMPLEMENTATIONS: { name: string; start(): Promise<BmcUnderTest> }[] = [
   },
 ];
 
-async function raw(emu: BmcEmulator, method: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const r = await fetch(emu.url + path, { method, headers: { authorization: `Basic ${Buffer.from(`${USER}:${PASS}`).toString('base64')}` } });
+async function raw(
+  emu: BmcEmulator,
+  method: string,
+  path: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const r = await fetch(emu.url + path, {
+    method,
+    headers: { authorization: `Basic ${Buffer.from(`${USER}:${PASS}`).toString('base64')}` },
+  });
   const t = await r.text();
   return { status: r.status, body: t ? (JSON.parse(t) as Record<string, unknown>) : {} };
 }
@@ -125,7 +144,10 @@ for (const impl of IMPLEMENTATIONS) {
 
       await t.test('listSystems and getSystem describe every machine', async () => {
         const all = await bmc.listSystems();
-        assert.deepEqual(all.map((s) => s.id), ['m1', 'm2']);
+        assert.deepEqual(
+          all.map((s) => s.id),
+          ['m1', 'm2'],
+        );
         for (const s of all) {
           const m = it.machines.find((x) => x.id === s.id);
           assert.equal(s.uuid, m?.uuid);
@@ -140,13 +162,20 @@ for (const impl of IMPLEMENTATIONS) {
       await t.test('setBootPointer sets UefiHttp; the same values again change nothing', async () => {
         const uri = `${boot.url}/boot/${m1.id}`;
         await bmc.setBootPointer(m1.id, uri, 'Continuous');
-        assert.deepEqual((await bmc.getSystem(m1.id)).boot, { enabled: 'Continuous', target: 'UefiHttp', httpBootUri: uri });
+        assert.deepEqual((await bmc.getSystem(m1.id)).boot, {
+          enabled: 'Continuous',
+          target: 'UefiHttp',
+          httpBootUri: uri,
+        });
         const version = await it.version(m1.id);
         await bmc.setBootPointer(m1.id, uri, 'Continuous');
         assert.equal(await it.version(m1.id), version, 'the same values again change nothing');
         await bmc.setBootPointer(m1.id, uri, 'Once');
         assert.equal((await bmc.getSystem(m1.id)).boot.enabled, 'Once');
-        await assert.rejects(bmc.setBootPointer(m1.id, 'ftp://example.com/x', 'Once'), (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && e.message.includes('httpBootUri'));
+        await assert.rejects(
+          bmc.setBootPointer(m1.id, 'ftp://example.com/x', 'Once'),
+          (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && e.message.includes('httpBootUri'),
+        );
       });
 
       await t.test('clearBootPointer disables the override and is idempotent', async () => {
@@ -179,7 +208,11 @@ for (const impl of IMPLEMENTATIONS) {
           return p !== null && p !== pid ? p : undefined;
         });
         assert.notEqual(pid2, pid);
-        assert.equal(boot.fetches.length, fetched, 'a plain restart boots the installed personality without the pointer');
+        assert.equal(
+          boot.fetches.length,
+          fetched,
+          'a plain restart boots the installed personality without the pointer',
+        );
 
         await bmc.reset(m1.id, 'ForceOff');
         await waitFor('power off', async () => ((await bmc.getSystem(m1.id)).powerState === 'Off' ? true : undefined));
@@ -189,54 +222,70 @@ for (const impl of IMPLEMENTATIONS) {
         assert.equal((await bmc.getSystem(m1.id)).powerState, 'Off');
       });
 
-      await t.test('a boot whose pointer cannot be fetched uses up the one-time override and leaves the machine on, Critical, running nothing', async () => {
-        const m2 = it.machines[1];
-        assert.ok(m2);
-        await bmc.setBootPointer(m2.id, `${boot.url}/boot/nothing-here`, 'Once');
-        await bmc.reset(m2.id, 'On');
-        const sys = await waitFor('the boot to fail', async () => {
-          const x = await bmc.getSystem(m2.id);
-          return x.health === 'Critical' ? x : undefined;
-        });
-        assert.equal(sys.powerState, 'On');
-        assert.equal(sys.boot.enabled, 'Disabled', 'the override is consumed whatever the outcome');
-        assert.equal(await it.workload(m2.id), null);
-        await bmc.reset(m2.id, 'ForceOff');
-        const off = await waitFor('power off', async () => {
-          const x = await bmc.getSystem(m2.id);
-          return x.powerState === 'Off' ? x : undefined;
-        });
-        assert.equal(off.health, 'OK', 'powering off clears the failure');
-      });
+      await t.test(
+        'a boot whose pointer cannot be fetched uses up the one-time override and leaves the machine on, Critical, running nothing',
+        async () => {
+          const m2 = it.machines[1];
+          assert.ok(m2);
+          await bmc.setBootPointer(m2.id, `${boot.url}/boot/nothing-here`, 'Once');
+          await bmc.reset(m2.id, 'On');
+          const sys = await waitFor('the boot to fail', async () => {
+            const x = await bmc.getSystem(m2.id);
+            return x.health === 'Critical' ? x : undefined;
+          });
+          assert.equal(sys.powerState, 'On');
+          assert.equal(sys.boot.enabled, 'Disabled', 'the override is consumed whatever the outcome');
+          assert.equal(await it.workload(m2.id), null);
+          await bmc.reset(m2.id, 'ForceOff');
+          const off = await waitFor('power off', async () => {
+            const x = await bmc.getSystem(m2.id);
+            return x.powerState === 'Off' ? x : undefined;
+          });
+          assert.equal(off.health, 'OK', 'powering off clears the failure');
+        },
+      );
 
       await t.test('an unknown system is E_BMC naming the BMC, the system and the message', async () => {
         await assert.rejects(bmc.getSystem('m404'), bmcError([it.url, 'm404', 'was not found', '404']));
         await assert.rejects(bmc.reset('m404', 'On'), bmcError([it.url, 'm404']));
-        await assert.rejects(bmc.reset(m1.id, 'Nmi' as never), (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && e.message.includes('type'));
+        await assert.rejects(
+          bmc.reset(m1.id, 'Nmi' as never),
+          (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && e.message.includes('type'),
+        );
       });
 
       const rf = it.redfish;
-      if (rf) await t.test('redfish: wrong credentials and a BMC that does not answer are E_BMC naming the URL', async () => {
-        const { emu } = rf;
-        const v = { auth: rf.auth };
-        const wrong = redfishBmc({ url: emu.url, username: USER, password: 'wrong', auth: v.auth, timeoutMs: 2000 });
-        await assert.rejects(wrong.listSystems(), bmcError([emu.url, '401', 'no valid session']));
-        await wrong.close();
-        const port = await new Promise<number>((resolve) => {
-          const s = createServer().listen(0, '127.0.0.1', () => {
-            const p = (s.address() as { port: number }).port;
-            s.close(() => resolve(p));
+      if (rf)
+        await t.test('redfish: wrong credentials and a BMC that does not answer are E_BMC naming the URL', async () => {
+          const { emu } = rf;
+          const v = { auth: rf.auth };
+          const wrong = redfishBmc({ url: emu.url, username: USER, password: 'wrong', auth: v.auth, timeoutMs: 2000 });
+          await assert.rejects(wrong.listSystems(), bmcError([emu.url, '401', 'no valid session']));
+          await wrong.close();
+          const port = await new Promise<number>((resolve) => {
+            const s = createServer().listen(0, '127.0.0.1', () => {
+              const p = (s.address() as { port: number }).port;
+              s.close(() => resolve(p));
+            });
           });
+          const gone = redfishBmc({
+            url: `http://127.0.0.1:${port}`,
+            username: USER,
+            password: PASS,
+            auth: v.auth,
+            timeoutMs: 2000,
+          });
+          await assert.rejects(gone.getSystem('m1'), bmcError([`127.0.0.1:${port}`, 'did not answer']));
+          await gone.close();
         });
-        const gone = redfishBmc({ url: `http://127.0.0.1:${port}`, username: USER, password: PASS, auth: v.auth, timeoutMs: 2000 });
-        await assert.rejects(gone.getSystem('m1'), bmcError([`127.0.0.1:${port}`, 'did not answer']));
-        await gone.close();
-      });
 
       if (rf?.auth === 'session') {
         const { emu } = rf;
         await t.test('an expired or revoked session is replaced by logging in again; close logs out', async () => {
-          const sessions = async (): Promise<string[]> => ((await raw(emu, 'GET', '/redfish/v1/SessionService/Sessions')).body.Members as { '@odata.id': string }[]).map((m) => m['@odata.id']);
+          const sessions = async (): Promise<string[]> =>
+            (
+              (await raw(emu, 'GET', '/redfish/v1/SessionService/Sessions')).body.Members as { '@odata.id': string }[]
+            ).map((m) => m['@odata.id']);
           const mine = await sessions();
           assert.equal(mine.length, 1, 'one session for all the requests so far');
           for (const s of mine) assert.equal((await raw(emu, 'DELETE', s)).status, 204);

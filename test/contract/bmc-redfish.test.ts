@@ -21,7 +21,18 @@ const BASIC = `Basic ${Buffer.from(`${USER}:${PASS}`).toString('base64')}`;
 type RedfishService = Pick<BmcEmulator, 'url' | 'machines' | 'close'>;
 
 const SERVICES: ReadonlyArray<{ name: string; start(dir: string): Promise<RedfishService> }> = [
-  { name: 'emulator', start: (dir) => startBmcEmulator({ machines: 3, username: USER, password: PASS, dataDir: dir, bootDelayMs: 50, gracefulTimeoutMs: 2000 }) },
+  {
+    name: 'emulator',
+    start: (dir) =>
+      startBmcEmulator({
+        machines: 3,
+        username: USER,
+        password: PASS,
+        dataDir: dir,
+        bootDelayMs: 50,
+        gracefulTimeoutMs: 2000,
+      }),
+  },
 ];
 
 let dir: string;
@@ -34,7 +45,11 @@ interface Res {
   body: Record<string, unknown>;
 }
 
-async function rf(method: string, path: string, opts: { body?: unknown; auth?: string | null; headers?: Record<string, string> } = {}): Promise<Res> {
+async function rf(
+  method: string,
+  path: string,
+  opts: { body?: unknown; auth?: string | null; headers?: Record<string, string> } = {},
+): Promise<Res> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   const auth = opts.auth === undefined ? BASIC : opts.auth;
   if (auth !== null) {
@@ -42,12 +57,18 @@ async function rf(method: string, path: string, opts: { body?: unknown; auth?: s
     else headers['x-auth-token'] = auth;
   }
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  const r = await fetch(emu.url + path, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+  const r = await fetch(emu.url + path, {
+    method,
+    headers,
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+  });
   const text = await r.text();
   return { status: r.status, headers: r.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
-function extendedInfo(body: Record<string, unknown>): { MessageId: string; Message: string; RelatedProperties?: string[] }[] {
+function extendedInfo(
+  body: Record<string, unknown>,
+): { MessageId: string; Message: string; RelatedProperties?: string[] }[] {
   const e = body.error as Record<string, unknown> | undefined;
   assert.ok(e, `a Redfish error body, got ${JSON.stringify(body)}`);
   assert.equal(typeof e.code, 'string');
@@ -92,12 +113,15 @@ for (const svc of SERVICES) {
       assert.equal(r.status, 200);
       assert.equal(r.headers.get('odata-version'), '4.0');
       assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
-      for (const k of ['@odata.id', '@odata.type', '@odata.context', 'RedfishVersion', 'UUID']) assert.equal(typeof r.body[k], 'string', k);
+      for (const k of ['@odata.id', '@odata.type', '@odata.context', 'RedfishVersion', 'UUID'])
+        assert.equal(typeof r.body[k], 'string', k);
       assert.match(r.body['@odata.type'] as string, /^#ServiceRoot\.v1_\d+_\d+\.ServiceRoot$/);
       assert.match(r.body.UUID as string, /^[0-9a-f-]{36}$/);
       assert.deepEqual(r.body.Systems, { '@odata.id': '/redfish/v1/Systems' });
       assert.deepEqual(r.body.SessionService, { '@odata.id': '/redfish/v1/SessionService' });
-      assert.deepEqual((r.body.Links as Record<string, unknown>).Sessions, { '@odata.id': '/redfish/v1/SessionService/Sessions' });
+      assert.deepEqual((r.body.Links as Record<string, unknown>).Sessions, {
+        '@odata.id': '/redfish/v1/SessionService/Sessions',
+      });
       const v = await rf('GET', '/redfish', { auth: null });
       assert.deepEqual(v.body, { v1: '/redfish/v1/' });
     });
@@ -109,12 +133,20 @@ for (const svc of SERVICES) {
         { name: 'unknown token', auth: 'not-a-session-token' },
       ];
       for (const c of cases) {
-        for (const path of ['/redfish/v1/Systems', '/redfish/v1/Systems/m1', '/redfish/v1/SessionService', '/redfish/v1/SessionService/Sessions']) {
+        for (const path of [
+          '/redfish/v1/Systems',
+          '/redfish/v1/Systems/m1',
+          '/redfish/v1/SessionService',
+          '/redfish/v1/SessionService/Sessions',
+        ]) {
           const r = await rf('GET', path, { auth: c.auth });
           assert.equal(r.status, 401, `${c.name} ${path}`);
           assert.match(extendedInfo(r.body)[0]?.MessageId ?? '', /NoValidSession$/);
         }
-        const p = await rf('POST', '/redfish/v1/Systems/m1/Actions/ComputerSystem.Reset', { auth: c.auth, body: { ResetType: 'On' } });
+        const p = await rf('POST', '/redfish/v1/Systems/m1/Actions/ComputerSystem.Reset', {
+          auth: c.auth,
+          body: { ResetType: 'On' },
+        });
         assert.equal(p.status, 401, `${c.name} reset`);
       }
       const s = await rf('GET', '/redfish/v1/Systems/m1');
@@ -141,9 +173,12 @@ for (const svc of SERVICES) {
         assert.equal(b.BootSourceOverrideMode, 'UEFI');
         assert.ok((b['BootSourceOverrideTarget@Redfish.AllowableValues'] as string[]).includes('UefiHttp'));
         assert.ok('HttpBootUri' in b);
-        const reset = (s.body.Actions as Record<string, { target: string; 'ResetType@Redfish.AllowableValues': string[] }>)['#ComputerSystem.Reset'];
+        const reset = (
+          s.body.Actions as Record<string, { target: string; 'ResetType@Redfish.AllowableValues': string[] }>
+        )['#ComputerSystem.Reset'];
         assert.equal(reset?.target, `${uri}/Actions/ComputerSystem.Reset`);
-        for (const t of ['On', 'ForceOff', 'GracefulShutdown', 'GracefulRestart', 'ForceRestart', 'PowerCycle']) assert.ok(reset?.['ResetType@Redfish.AllowableValues'].includes(t), t);
+        for (const t of ['On', 'ForceOff', 'GracefulShutdown', 'GracefulRestart', 'ForceRestart', 'PowerCycle'])
+          assert.ok(reset?.['ResetType@Redfish.AllowableValues'].includes(t), t);
         const oem = (s.body.Oem as Record<string, Record<string, unknown>>).Hostfleet;
         assert.match(oem?.DataAddress as string, /^127\.0\.0\.1:\d+$/);
         uuids.add(s.body.UUID as string);
@@ -161,36 +196,59 @@ for (const svc of SERVICES) {
       boot.set('/boot/m1', demoPersonality(uuid, { server: 'srv-a' }));
       const pointer = `${boot.url}/boot/m1`;
 
-      const patch = await rf('PATCH', uri, { body: { Boot: { BootSourceOverrideEnabled: 'Once', BootSourceOverrideTarget: 'UefiHttp', HttpBootUri: pointer } } });
+      const patch = await rf('PATCH', uri, {
+        body: {
+          Boot: { BootSourceOverrideEnabled: 'Once', BootSourceOverrideTarget: 'UefiHttp', HttpBootUri: pointer },
+        },
+      });
       assert.equal(patch.status, 200);
       const b = (await rf('GET', uri)).body.Boot as Record<string, unknown>;
-      assert.deepEqual([b.BootSourceOverrideEnabled, b.BootSourceOverrideTarget, b.HttpBootUri], ['Once', 'UefiHttp', pointer]);
+      assert.deepEqual(
+        [b.BootSourceOverrideEnabled, b.BootSourceOverrideTarget, b.HttpBootUri],
+        ['Once', 'UefiHttp', pointer],
+      );
 
-      const target = ((sys.body.Actions as Record<string, { target: string }>)['#ComputerSystem.Reset'])?.target ?? '';
+      const target = (sys.body.Actions as Record<string, { target: string }>)['#ComputerSystem.Reset']?.target ?? '';
       const resetAt = performance.now();
       const reset = await rf('POST', target, { body: { ResetType: 'On' } });
       assert.equal(reset.status, 204);
 
-      const dataAddress = ((sys.body.Oem as Record<string, Record<string, unknown>>).Hostfleet?.DataAddress) as string;
+      const dataAddress = (sys.body.Oem as Record<string, Record<string, unknown>>).Hostfleet?.DataAddress as string;
       const health = await waitFor('the workload to answer /healthz', async () => {
         const r = await fetch(`http://${dataAddress}/healthz`);
         return r.status === 200 ? ((await r.json()) as Record<string, unknown>) : undefined;
       });
       // A figure, not an assertion: reset to a healthy workload (50 ms POST + node start-up).
       t.diagnostic(`boot: Reset On to /healthz 200 in ${Math.round(performance.now() - resetAt)} ms`);
-      assert.deepEqual(health, { status: 'ok', server: 'srv-a', account: 'acme', group: 'acme-web', role: 'web', machine: uuid });
-      assert.deepEqual(boot.fetches.filter((f) => f.path === '/boot/m1'), [{ path: '/boot/m1', machine: uuid, status: 200 }]);
+      assert.deepEqual(health, {
+        status: 'ok',
+        server: 'srv-a',
+        account: 'acme',
+        group: 'acme-web',
+        role: 'web',
+        machine: uuid,
+      });
+      assert.deepEqual(
+        boot.fetches.filter((f) => f.path === '/boot/m1'),
+        [{ path: '/boot/m1', machine: uuid, status: 200 }],
+      );
 
       const on = await rf('GET', uri);
       assert.equal(on.body.PowerState, 'On');
       assert.deepEqual(on.body.Status, { State: 'Enabled', Health: 'OK' });
-      assert.equal((on.body.Boot as Record<string, unknown>).BootSourceOverrideEnabled, 'Disabled', 'a Once override is consumed by the boot');
+      assert.equal(
+        (on.body.Boot as Record<string, unknown>).BootSourceOverrideEnabled,
+        'Disabled',
+        'a Once override is consumed by the boot',
+      );
       const pid = (on.body.Oem as Record<string, Record<string, unknown>>).Hostfleet?.WorkloadPid as number;
       assert.ok(Number.isInteger(pid) && alive(pid));
       assert.ok((await readdir(m.scratch)).includes('session-cache.json'), 'the workload wrote to scratch');
 
       assert.equal((await rf('POST', target, { body: { ResetType: 'ForceOff' } })).status, 204);
-      await waitFor('PowerState Off', async () => ((await rf('GET', uri)).body.PowerState === 'Off' ? true : undefined));
+      await waitFor('PowerState Off', async () =>
+        (await rf('GET', uri)).body.PowerState === 'Off' ? true : undefined,
+      );
       assert.equal(alive(pid), false, 'the workload process is gone');
       assert.deepEqual(await readdir(m.scratch), [], 'scratch is wiped');
       const off = await rf('GET', uri);
@@ -202,28 +260,88 @@ for (const svc of SERVICES) {
       const uri = '/redfish/v1/Systems/m2';
       const before = await rf('GET', uri);
       const cases = [
-        { name: 'enabled not in list', body: { Boot: { BootSourceOverrideEnabled: 'Sometimes' } }, id: 'PropertyValueNotInList', prop: 'BootSourceOverrideEnabled' },
-        { name: 'target not in list', body: { Boot: { BootSourceOverrideTarget: 'Floppy' } }, id: 'PropertyValueNotInList', prop: 'BootSourceOverrideTarget' },
-        { name: 'legacy mode', body: { Boot: { BootSourceOverrideMode: 'Legacy' } }, id: 'PropertyValueNotInList', prop: 'BootSourceOverrideMode' },
-        { name: 'uri not a URI', body: { Boot: { HttpBootUri: 'boot me please' } }, id: 'PropertyValueFormatError', prop: 'HttpBootUri' },
-        { name: 'uri not http', body: { Boot: { HttpBootUri: 'file:///etc/shadow' } }, id: 'PropertyValueFormatError', prop: 'HttpBootUri' },
-        { name: 'uri a number', body: { Boot: { HttpBootUri: 42 } }, id: 'PropertyValueTypeError', prop: 'HttpBootUri' },
+        {
+          name: 'enabled not in list',
+          body: { Boot: { BootSourceOverrideEnabled: 'Sometimes' } },
+          id: 'PropertyValueNotInList',
+          prop: 'BootSourceOverrideEnabled',
+        },
+        {
+          name: 'target not in list',
+          body: { Boot: { BootSourceOverrideTarget: 'Floppy' } },
+          id: 'PropertyValueNotInList',
+          prop: 'BootSourceOverrideTarget',
+        },
+        {
+          name: 'legacy mode',
+          body: { Boot: { BootSourceOverrideMode: 'Legacy' } },
+          id: 'PropertyValueNotInList',
+          prop: 'BootSourceOverrideMode',
+        },
+        {
+          name: 'uri not a URI',
+          body: { Boot: { HttpBootUri: 'boot me please' } },
+          id: 'PropertyValueFormatError',
+          prop: 'HttpBootUri',
+        },
+        {
+          name: 'uri not http',
+          body: { Boot: { HttpBootUri: 'file:///etc/shadow' } },
+          id: 'PropertyValueFormatError',
+          prop: 'HttpBootUri',
+        },
+        {
+          name: 'uri a number',
+          body: { Boot: { HttpBootUri: 42 } },
+          id: 'PropertyValueTypeError',
+          prop: 'HttpBootUri',
+        },
         { name: 'Boot not an object', body: { Boot: 'UefiHttp' }, id: 'PropertyValueTypeError', prop: 'Boot' },
-        { name: 'unknown boot property', body: { Boot: { BootNext: '0001' } }, id: 'PropertyUnknown', prop: 'BootNext' },
+        {
+          name: 'unknown boot property',
+          body: { Boot: { BootNext: '0001' } },
+          id: 'PropertyUnknown',
+          prop: 'BootNext',
+        },
         { name: 'read-only PowerState', body: { PowerState: 'On' }, id: 'PropertyNotWritable', prop: 'PowerState' },
         { name: 'unknown property', body: { Frobnicate: true }, id: 'PropertyUnknown', prop: 'Frobnicate' },
-        { name: 'bad policy', body: { PowerRestorePolicy: 'Sometimes' }, id: 'PropertyValueNotInList', prop: 'PowerRestorePolicy' },
-        { name: 'one good, one bad', body: { Boot: { BootSourceOverrideEnabled: 'Continuous', BootSourceOverrideTarget: 'Floppy' } }, id: 'PropertyValueNotInList', prop: 'BootSourceOverrideTarget' },
+        {
+          name: 'bad policy',
+          body: { PowerRestorePolicy: 'Sometimes' },
+          id: 'PropertyValueNotInList',
+          prop: 'PowerRestorePolicy',
+        },
+        {
+          name: 'one good, one bad',
+          body: { Boot: { BootSourceOverrideEnabled: 'Continuous', BootSourceOverrideTarget: 'Floppy' } },
+          id: 'PropertyValueNotInList',
+          prop: 'BootSourceOverrideTarget',
+        },
       ];
       for (const c of cases) {
         const r = await rf('PATCH', uri, { body: c.body });
         assert.equal(r.status, 400, c.name);
         const info = extendedInfo(r.body);
-        assert.ok(info.some((i) => i.MessageId.endsWith(`.${c.id}`) && i.Message.includes(c.prop) && (i.RelatedProperties ?? []).some((p) => p.endsWith(`/${c.prop}`))), `${c.name}: ${JSON.stringify(info)}`);
+        assert.ok(
+          info.some(
+            (i) =>
+              i.MessageId.endsWith(`.${c.id}`) &&
+              i.Message.includes(c.prop) &&
+              (i.RelatedProperties ?? []).some((p) => p.endsWith(`/${c.prop}`)),
+          ),
+          `${c.name}: ${JSON.stringify(info)}`,
+        );
       }
-      const malformed = await fetch(`${emu.url}${uri}`, { method: 'PATCH', headers: { authorization: BASIC, 'content-type': 'application/json' }, body: '{"Boot": ' });
+      const malformed = await fetch(`${emu.url}${uri}`, {
+        method: 'PATCH',
+        headers: { authorization: BASIC, 'content-type': 'application/json' },
+        body: '{"Boot": ',
+      });
       assert.equal(malformed.status, 400);
-      assert.match(extendedInfo((await malformed.json()) as Record<string, unknown>)[0]?.MessageId ?? '', /MalformedJSON$/);
+      assert.match(
+        extendedInfo((await malformed.json()) as Record<string, unknown>)[0]?.MessageId ?? '',
+        /MalformedJSON$/,
+      );
       const after = await rf('GET', uri);
       assert.deepEqual(after.body, before.body, 'no refused PATCH changed anything, not even the ETag');
     });
@@ -240,8 +358,14 @@ for (const svc of SERVICES) {
         const r = await rf('POST', target, { body: c.body });
         assert.equal(r.status, 400, c.name);
         const info = extendedInfo(r.body);
-        assert.ok(info.some((i) => i.MessageId.endsWith(`.${c.id}`)), `${c.name}: ${JSON.stringify(info)}`);
-        assert.ok(info.some((i) => i.Message.includes('ResetType') || i.Message.includes('Force')), c.name);
+        assert.ok(
+          info.some((i) => i.MessageId.endsWith(`.${c.id}`)),
+          `${c.name}: ${JSON.stringify(info)}`,
+        );
+        assert.ok(
+          info.some((i) => i.Message.includes('ResetType') || i.Message.includes('Force')),
+          c.name,
+        );
       }
       const del = await rf('DELETE', '/redfish/v1/Systems/m3');
       assert.equal(del.status, 405);
@@ -293,7 +417,11 @@ for (const svc of SERVICES) {
       assert.equal((await rf('GET', location, { auth: token })).body.Id, login.body.Id);
 
       assert.equal((await rf('DELETE', location, { auth: token })).status, 204);
-      assert.equal((await rf('GET', '/redfish/v1/Systems', { auth: token })).status, 401, 'a logged-out token is refused');
+      assert.equal(
+        (await rf('GET', '/redfish/v1/Systems', { auth: token })).status,
+        401,
+        'a logged-out token is refused',
+      );
       assert.equal((await rf('DELETE', location)).status, 404);
     });
 
@@ -307,7 +435,9 @@ for (const svc of SERVICES) {
       }
       const host = emu.url.replace(/^http:\/\//, '');
       const tool = async (...args: string[]): Promise<Record<string, unknown>> => {
-        const r = await exec('redfishtool', ['-r', host, '-u', USER, '-p', PASS, '-S', 'Never', '-T', '10', ...args], { timeout: 30_000 });
+        const r = await exec('redfishtool', ['-r', host, '-u', USER, '-p', PASS, '-S', 'Never', '-T', '10', ...args], {
+          timeout: 30_000,
+        });
         return r.stdout.trim() ? (JSON.parse(r.stdout) as Record<string, unknown>) : {};
       };
       const root = await tool('root');
@@ -318,10 +448,22 @@ for (const svc of SERVICES) {
       const b = (await tool('-A', 'Basic', 'Systems', '-I', 'm3', 'get', '-P', 'Boot')).Boot as Record<string, unknown>;
       assert.deepEqual([b.BootSourceOverrideEnabled, b.BootSourceOverrideTarget], ['Continuous', 'Hdd']);
       await tool('-A', 'Session', 'Systems', '-I', 'm3', 'reset', 'On');
-      await waitFor('m3 on', async () => ((await rf('GET', '/redfish/v1/Systems/m3')).body.PowerState === 'On' ? true : undefined));
+      await waitFor('m3 on', async () =>
+        (await rf('GET', '/redfish/v1/Systems/m3')).body.PowerState === 'On' ? true : undefined,
+      );
       await tool('-A', 'Basic', 'Systems', '-I', 'm3', 'reset', 'ForceOff');
-      await waitFor('m3 off', async () => ((await rf('GET', '/redfish/v1/Systems/m3')).body.PowerState === 'Off' ? true : undefined));
-      await tool('-A', 'Basic', 'Systems', '-I', 'm3', 'patch', '{"Boot": {"BootSourceOverrideEnabled": "Disabled", "BootSourceOverrideTarget": "None"}}');
+      await waitFor('m3 off', async () =>
+        (await rf('GET', '/redfish/v1/Systems/m3')).body.PowerState === 'Off' ? true : undefined,
+      );
+      await tool(
+        '-A',
+        'Basic',
+        'Systems',
+        '-I',
+        'm3',
+        'patch',
+        '{"Boot": {"BootSourceOverrideEnabled": "Disabled", "BootSourceOverrideTarget": "None"}}',
+      );
     });
   });
 }

@@ -4,7 +4,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { isHostfleetError } from '../../src/core/errors.js';
-import { SubjectIndex, checkPattern, checkToken, patternsOverlap, splitSubject, subjectMatches } from '../../src/drivers/bus/subjects.js';
+import {
+  SubjectIndex,
+  checkPattern,
+  checkToken,
+  patternsOverlap,
+  splitSubject,
+  subjectMatches,
+} from '../../src/drivers/bus/subjects.js';
 import { Router } from '../../src/drivers/bus/router.js';
 
 // A small alphabet makes patterns and subjects collide often, which is where bugs live.
@@ -16,34 +23,51 @@ const patternArb = fc
 
 /** reference is NATS matching restated as a regular expression. */
 function reference(pattern: string): RegExp {
-  const parts = pattern.split('.').map((t) => (t === '*' ? '[^.]+' : t === '>' ? '[^.]+(?:\\.[^.]+)*' : t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  const parts = pattern
+    .split('.')
+    .map((t) => (t === '*' ? '[^.]+' : t === '>' ? '[^.]+(?:\\.[^.]+)*' : t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
   return new RegExp(`^${parts.join('\\.')}$`);
 }
 
 test('subjectMatches agrees with the regular-expression reference', () => {
-  fc.assert(fc.property(patternArb, subjectArb, (p, s) => subjectMatches(p, s) === reference(p).test(s)), { numRuns: 2000 });
+  fc.assert(
+    fc.property(patternArb, subjectArb, (p, s) => subjectMatches(p, s) === reference(p).test(s)),
+    { numRuns: 2000 },
+  );
 });
 
 test('SubjectIndex returns exactly the matching patterns, also after removals', () => {
   fc.assert(
-    fc.property(fc.array(patternArb, { minLength: 1, maxLength: 12 }), fc.array(fc.nat(), { maxLength: 6 }), fc.array(subjectArb, { minLength: 1, maxLength: 8 }), (patterns, removals, subjects) => {
-      const idx = new SubjectIndex<number>();
-      const live = new Map<number, string>();
-      patterns.forEach((p, i) => {
-        idx.add(p, i);
-        live.set(i, p);
-      });
-      for (const r of removals) {
-        const i = r % patterns.length;
-        idx.remove(patterns[i] as string, i);
-        live.delete(i);
-      }
-      assert.equal(idx.size, live.size);
-      for (const s of subjects) {
-        const want = [...live].filter(([, p]) => reference(p).test(s)).map(([i]) => i).sort((a, b) => a - b);
-        assert.deepEqual(idx.match(s).sort((a, b) => a - b), want, `subject ${s}`);
-      }
-    }),
+    fc.property(
+      fc.array(patternArb, { minLength: 1, maxLength: 12 }),
+      fc.array(fc.nat(), { maxLength: 6 }),
+      fc.array(subjectArb, { minLength: 1, maxLength: 8 }),
+      (patterns, removals, subjects) => {
+        const idx = new SubjectIndex<number>();
+        const live = new Map<number, string>();
+        patterns.forEach((p, i) => {
+          idx.add(p, i);
+          live.set(i, p);
+        });
+        for (const r of removals) {
+          const i = r % patterns.length;
+          idx.remove(patterns[i] as string, i);
+          live.delete(i);
+        }
+        assert.equal(idx.size, live.size);
+        for (const s of subjects) {
+          const want = [...live]
+            .filter(([, p]) => reference(p).test(s))
+            .map(([i]) => i)
+            .sort((a, b) => a - b);
+          assert.deepEqual(
+            idx.match(s).sort((a, b) => a - b),
+            want,
+            `subject ${s}`,
+          );
+        }
+      },
+    ),
     { numRuns: 500 },
   );
 });
@@ -68,10 +92,19 @@ test('patternsOverlap holds exactly when some subject matches both (brute force 
 });
 
 test('a token with a dot, wildcard, space or control character is never accepted', () => {
-  const evil = fc.tuple(fc.string({ maxLength: 10 }), fc.constantFrom('.', '*', '>', ' ', '\t', '\n', '\u0000', '\u00a0'), fc.string({ maxLength: 10 })).map(([a, c, b]) => a + c + b);
+  const evil = fc
+    .tuple(
+      fc.string({ maxLength: 10 }),
+      fc.constantFrom('.', '*', '>', ' ', '\t', '\n', '\u0000', '\u00a0'),
+      fc.string({ maxLength: 10 }),
+    )
+    .map(([a, c, b]) => a + c + b);
   fc.assert(
     fc.property(evil, (t) => {
-      assert.throws(() => checkToken('site', t), (e) => isHostfleetError(e, 'E_VALIDATION'));
+      assert.throws(
+        () => checkToken('site', t),
+        (e) => isHostfleetError(e, 'E_VALIDATION'),
+      );
     }),
     { numRuns: 1000 },
   );
@@ -104,30 +137,45 @@ test('patterns: > only last, * only as a whole token', () => {
   ];
   for (const t of table) {
     if (t.ok) checkPattern(t.pattern);
-    else assert.throws(() => checkPattern(t.pattern), (e) => isHostfleetError(e, 'E_VALIDATION'), t.name);
+    else
+      assert.throws(
+        () => checkPattern(t.pattern),
+        (e) => isHostfleetError(e, 'E_VALIDATION'),
+        t.name,
+      );
   }
 });
 
 test('Router: queue groups get each message once, plain subscribers all; nobody listening answers 503', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 40 }), (members, plains, messages) => {
-      const r = new Router();
-      const counts = new Map<string, number>();
-      const target = (id: string): { deliver: () => void } => ({ deliver: () => void counts.set(id, (counts.get(id) ?? 0) + 1) });
-      for (let i = 0; i < members; i++) r.subscribe('s.*', 'q', target(`q${i}`));
-      for (let i = 0; i < plains; i++) r.subscribe('s.>', undefined, target(`p${i}`));
-      for (let m = 0; m < messages; m++) assert.equal(r.publish({ subject: 's.x', data: new Uint8Array() }), 1 + plains);
-      const queued = [...counts].filter(([k]) => k.startsWith('q')).reduce((a, [, v]) => a + v, 0);
-      assert.equal(queued, messages);
-      for (let i = 0; i < plains; i++) assert.equal(counts.get(`p${i}`), messages);
-      // Round-robin: no member gets more than one message above another.
-      const per = Array.from({ length: members }, (_, i) => counts.get(`q${i}`) ?? 0);
-      assert.ok(Math.max(...per) - Math.min(...per) <= 1, `fair shares ${per.join(',')}`);
-    }),
+    fc.property(
+      fc.integer({ min: 1, max: 5 }),
+      fc.integer({ min: 0, max: 3 }),
+      fc.integer({ min: 1, max: 40 }),
+      (members, plains, messages) => {
+        const r = new Router();
+        const counts = new Map<string, number>();
+        const target = (id: string): { deliver: () => void } => ({
+          deliver: () => void counts.set(id, (counts.get(id) ?? 0) + 1),
+        });
+        for (let i = 0; i < members; i++) r.subscribe('s.*', 'q', target(`q${i}`));
+        for (let i = 0; i < plains; i++) r.subscribe('s.>', undefined, target(`p${i}`));
+        for (let m = 0; m < messages; m++)
+          assert.equal(r.publish({ subject: 's.x', data: new Uint8Array() }), 1 + plains);
+        const queued = [...counts].filter(([k]) => k.startsWith('q')).reduce((a, [, v]) => a + v, 0);
+        assert.equal(queued, messages);
+        for (let i = 0; i < plains; i++) assert.equal(counts.get(`p${i}`), messages);
+        // Round-robin: no member gets more than one message above another.
+        const per = Array.from({ length: members }, (_, i) => counts.get(`q${i}`) ?? 0);
+        assert.ok(Math.max(...per) - Math.min(...per) <= 1, `fair shares ${per.join(',')}`);
+      },
+    ),
   );
   const r = new Router();
   const got: Array<Record<string, string> | undefined> = [];
-  r.subscribe('_INBOX.x', undefined, { deliver: (m) => void got.push(m.headers as Record<string, string> | undefined) });
+  r.subscribe('_INBOX.x', undefined, {
+    deliver: (m) => void got.push(m.headers as Record<string, string> | undefined),
+  });
   assert.equal(r.publish({ subject: 'nobody.here', data: new Uint8Array(), reply: '_INBOX.x' }), 0);
   assert.deepEqual(got, [{ 'Hf-Status': '503' }]);
 });

@@ -7,8 +7,18 @@ import { randomBytes } from 'node:crypto';
 import { connect as tcpConnect, createServer, type Socket } from 'node:net';
 import { HostfleetError, isHostfleetError } from '../../src/core/errors.js';
 import {
-  busFailure, loopbackBus, memoryBus, natsBus, openBus, startBusHub, subjects, streams,
-  type Bus, type BusHub, type LoopbackBus, type MemoryBus,
+  busFailure,
+  loopbackBus,
+  memoryBus,
+  natsBus,
+  openBus,
+  startBusHub,
+  subjects,
+  streams,
+  type Bus,
+  type BusHub,
+  type LoopbackBus,
+  type MemoryBus,
 } from '../../src/drivers/bus/index.js';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -76,11 +86,18 @@ async function waitFor(cond: () => boolean, ms = 10_000, what = 'condition'): Pr
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function rejectsWith(p: Promise<unknown> | (() => unknown), check: (e: unknown) => boolean, label: string): Promise<unknown> {
+async function rejectsWith(
+  p: Promise<unknown> | (() => unknown),
+  check: (e: unknown) => boolean,
+  label: string,
+): Promise<unknown> {
   try {
     await (typeof p === 'function' ? p() : p);
   } catch (e) {
-    assert.ok(check(e), `${label}: unexpected error ${String(e)} ${JSON.stringify((e as HostfleetError).details ?? {})}`);
+    assert.ok(
+      check(e),
+      `${label}: unexpected error ${String(e)} ${JSON.stringify((e as HostfleetError).details ?? {})}`,
+    );
     return e;
   }
   return assert.fail(`${label}: expected a rejection`);
@@ -110,7 +127,13 @@ for (const { name, open } of ENVS) {
 
     test('wildcards: * is one token, > is one or more trailing tokens', async () => {
       const x = p();
-      const patterns = { star: `${x}.*.status`, rest: `${x}.>`, restA: `${x}.a.>`, exact: `${x}.a.status`, one: `${x}.*` } as const;
+      const patterns = {
+        star: `${x}.*.status`,
+        rest: `${x}.>`,
+        restA: `${x}.a.>`,
+        exact: `${x}.a.status`,
+        one: `${x}.*`,
+      } as const;
       const got: Record<string, string[]> = {};
       for (const [k, pat] of Object.entries(patterns)) {
         got[k] = [];
@@ -140,23 +163,35 @@ for (const { name, open } of ENVS) {
       await waitFor(() => got.length === values.length);
       assert.deepEqual(got, values);
       await rejectsWith(pub.publish(`${x}.v`, { big: 1n }), (e) => isHostfleetError(e, 'E_VALIDATION'), 'bigint');
-      await rejectsWith(pub.publish(`${x}.v`, 'x'.repeat(1024 * 1024 + 1)), (e) => isHostfleetError(e, 'E_VALIDATION'), 'over max payload');
+      await rejectsWith(
+        pub.publish(`${x}.v`, 'x'.repeat(1024 * 1024 + 1)),
+        (e) => isHostfleetError(e, 'E_VALIDATION'),
+        'over max payload',
+      );
     });
 
     test('queue groups: each message reaches exactly one member; plain subscribers get all', async () => {
       const x = p();
       const members = [sub, await env.client(), await env.client()];
       const byMember: number[][] = members.map(() => []);
-      for (const [i, b] of members.entries()) await b.subscribe(`${x}.work`, (d) => void byMember[i]?.push(d as number), { queue: 'workers' });
+      for (const [i, b] of members.entries())
+        await b.subscribe(`${x}.work`, (d) => void byMember[i]?.push(d as number), { queue: 'workers' });
       const plain: number[] = [];
       await sub.subscribe(`${x}.work`, (d) => void plain.push(d as number));
       const N = 60;
       for (let i = 0; i < N; i++) await pub.publish(`${x}.work`, i);
       await waitFor(() => plain.length === N && byMember.flat().length >= N, 10_000, 'queue deliveries');
       await sleep(100);
-      assert.deepEqual(plain, Array.from({ length: N }, (_, i) => i));
+      assert.deepEqual(
+        plain,
+        Array.from({ length: N }, (_, i) => i),
+      );
       const all = byMember.flat().sort((a, b) => a - b);
-      assert.deepEqual(all, Array.from({ length: N }, (_, i) => i), 'every message exactly once across the group');
+      assert.deepEqual(
+        all,
+        Array.from({ length: N }, (_, i) => i),
+        'every message exactly once across the group',
+      );
       assert.ok(byMember.filter((m) => m.length > 0).length >= 2, 'the group shares the work');
     });
 
@@ -171,12 +206,20 @@ for (const { name, open } of ENVS) {
       });
       const N = 300;
       await Promise.all([
-        (async () => { for (let i = 0; i < N; i++) await pub.publish(`${x}.seq.a`, { from: 'a', i }); })(),
-        (async () => { for (let i = 0; i < N; i++) await other.publish(`${x}.seq.b`, { from: 'b', i }); })(),
+        (async () => {
+          for (let i = 0; i < N; i++) await pub.publish(`${x}.seq.a`, { from: 'a', i });
+        })(),
+        (async () => {
+          for (let i = 0; i < N; i++) await other.publish(`${x}.seq.b`, { from: 'b', i });
+        })(),
       ]);
       await waitFor(() => got.length === 2 * N, 15_000, 'ordered deliveries');
       for (const from of ['a', 'b']) {
-        assert.deepEqual(got.filter((g) => g.from === from).map((g) => g.i), Array.from({ length: N }, (_, i) => i), `publisher ${from} in order`);
+        assert.deepEqual(
+          got.filter((g) => g.from === from).map((g) => g.i),
+          Array.from({ length: N }, (_, i) => i),
+          `publisher ${from} in order`,
+        );
       }
     });
 
@@ -192,18 +235,48 @@ for (const { name, open } of ENVS) {
       assert.deepEqual(await pub.request(`${x}.echo`, { n: 1 }, { timeoutMs: 5_000 }), { echo: { n: 1 } });
       assert.deepEqual(await pub.request(`${x}.echo`, undefined, { timeoutMs: 5_000 }), {});
 
-      const e = (await rejectsWith(pub.request(`${x}.fail`, 1, { timeoutMs: 5_000 }), (err) => isHostfleetError(err, 'E_NOT_FOUND'), 'remote error')) as HostfleetError;
+      const e = (await rejectsWith(
+        pub.request(`${x}.fail`, 1, { timeoutMs: 5_000 }),
+        (err) => isHostfleetError(err, 'E_NOT_FOUND'),
+        'remote error',
+      )) as HostfleetError;
       assert.equal(e.message, 'no group named blue');
 
-      await rejectsWith(pub.request(`${x}.nobody`, 1, { timeoutMs: 5_000 }), (err) => busFailure(err) === 'no_responders', 'no responders');
-      await rejectsWith(pub.request(`${x}.slow`, 1, { timeoutMs: 200 }), (err) => busFailure(err) === 'timeout' && isHostfleetError(err), 'timeout');
-      await rejectsWith(() => pub.request(`${x}.echo`, 1, {} as { timeoutMs: number }), (err) => isHostfleetError(err, 'E_VALIDATION'), 'missing timeout');
+      await rejectsWith(
+        pub.request(`${x}.nobody`, 1, { timeoutMs: 5_000 }),
+        (err) => busFailure(err) === 'no_responders',
+        'no responders',
+      );
+      await rejectsWith(
+        pub.request(`${x}.slow`, 1, { timeoutMs: 200 }),
+        (err) => busFailure(err) === 'timeout' && isHostfleetError(err),
+        'timeout',
+      );
+      await rejectsWith(
+        () => pub.request(`${x}.echo`, 1, {} as { timeoutMs: number }),
+        (err) => isHostfleetError(err, 'E_VALIDATION'),
+        'missing timeout',
+      );
       release();
 
       const r2 = await env.client();
       const answeredBy: string[] = [];
-      await sub.reply(`${x}.q`, () => { answeredBy.push('sub'); return 'sub'; }, { queue: 'api' });
-      await r2.reply(`${x}.q`, () => { answeredBy.push('r2'); return 'r2'; }, { queue: 'api' });
+      await sub.reply(
+        `${x}.q`,
+        () => {
+          answeredBy.push('sub');
+          return 'sub';
+        },
+        { queue: 'api' },
+      );
+      await r2.reply(
+        `${x}.q`,
+        () => {
+          answeredBy.push('r2');
+          return 'r2';
+        },
+        { queue: 'api' },
+      );
       const answers = [];
       for (let i = 0; i < 20; i++) answers.push(await pub.request(`${x}.q`, i, { timeoutMs: 5_000 }));
       assert.equal(answeredBy.length, 20, 'each request answered by exactly one member');
@@ -240,11 +313,16 @@ for (const { name, open } of ENVS) {
       const done1: number[] = [];
       let release: () => void = () => undefined;
       const stuck = new Promise<void>((r) => (release = r));
-      const s1 = await c1.durable.consume(stream, 'manager', async (d) => {
-        const { i } = d as { i: number };
-        if (i === 5) await stuck;
-        else done1.push(i);
-      }, { ackWaitMs: 1_000 });
+      const s1 = await c1.durable.consume(
+        stream,
+        'manager',
+        async (d) => {
+          const { i } = d as { i: number };
+          if (i === 5) await stuck;
+          else done1.push(i);
+        },
+        { ackWaitMs: 1_000 },
+      );
       await waitFor(() => done1.length === 4, 10_000, 'first consumer');
       await sleep(50);
       await s1.unsubscribe();
@@ -255,14 +333,25 @@ for (const { name, open } of ENVS) {
       // Second consumer process with the same durable name picks up where the first stopped.
       const c2 = await env.client();
       const got2: Array<{ i: number; n: number; seq: number }> = [];
-      await c2.durable.consume(stream, 'manager', (d, m) => void got2.push({ i: (d as { i: number }).i, n: m.deliveryCount, seq: m.seq }), { ackWaitMs: 1_000 });
+      await c2.durable.consume(
+        stream,
+        'manager',
+        (d, m) => void got2.push({ i: (d as { i: number }).i, n: m.deliveryCount, seq: m.seq }),
+        { ackWaitMs: 1_000 },
+      );
       await waitFor(() => new Set(got2.map((g) => g.i)).size >= 11, 15_000, 'second consumer');
       await sleep(200);
       assert.deepEqual(done1, [1, 2, 3, 4]);
-      assert.deepEqual([...new Set(got2.map((g) => g.i))].sort((a, b) => a - b), [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+      assert.deepEqual(
+        [...new Set(got2.map((g) => g.i))].sort((a, b) => a - b),
+        [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+      );
       const five = got2.find((g) => g.i === 5);
       assert.ok(five && five.n >= 2 && five.seq === 5, `message 5 is a redelivery: ${JSON.stringify(five)}`);
-      assert.ok(got2.filter((g) => g.i > 10).every((g) => g.n === 1), 'messages published while no consumer ran are first deliveries');
+      assert.ok(
+        got2.filter((g) => g.i > 10).every((g) => g.n === 1),
+        'messages published while no consumer ran are first deliveries',
+      );
     });
 
     test('durable: a handler that throws gets the message again; separate durables each see everything', async () => {
@@ -271,10 +360,15 @@ for (const { name, open } of ENVS) {
       streamNames.push(stream);
       await pub.durable.ensureStream({ name: stream, subjects: [`${x}.e.*`] });
       const tries: number[] = [];
-      await sub.durable.consume(stream, 'flaky', (_d, m) => {
-        tries.push(m.deliveryCount);
-        if (m.deliveryCount < 3) throw new Error('not yet');
-      }, { retryDelayMs: 50, ackWaitMs: 5_000 });
+      await sub.durable.consume(
+        stream,
+        'flaky',
+        (_d, m) => {
+          tries.push(m.deliveryCount);
+          if (m.deliveryCount < 3) throw new Error('not yet');
+        },
+        { retryDelayMs: 50, ackWaitMs: 5_000 },
+      );
       const audit: number[] = [];
       await sub.durable.consume(stream, 'audit', (_d, m) => void audit.push(m.seq), { filterSubject: `${x}.e.b` });
       await pub.durable.publish(`${x}.e.a`, 'a');
@@ -294,10 +388,22 @@ for (const { name, open } of ENVS) {
       const a2 = await pub.durable.publish(`${x}.m.1`, 1, { msgId: 'req-1' });
       assert.equal(a1.duplicate, false);
       assert.deepEqual(a2, { stream, seq: a1.seq, duplicate: true });
-      await rejectsWith(pub.durable.publish(`${x}.nostream`, 1), (e) => isHostfleetError(e, 'E_NOT_FOUND'), 'no stream');
-      await rejectsWith(pub.durable.consume(`${x}-none`, 'c', () => undefined), (e) => isHostfleetError(e, 'E_NOT_FOUND'), 'consume unknown stream');
+      await rejectsWith(
+        pub.durable.publish(`${x}.nostream`, 1),
+        (e) => isHostfleetError(e, 'E_NOT_FOUND'),
+        'no stream',
+      );
+      await rejectsWith(
+        pub.durable.consume(`${x}-none`, 'c', () => undefined),
+        (e) => isHostfleetError(e, 'E_NOT_FOUND'),
+        'consume unknown stream',
+      );
       streamNames.push(`${x}-o`);
-      await rejectsWith(pub.durable.ensureStream({ name: `${x}-o`, subjects: [`${x}.m.*`] }), (e) => isHostfleetError(e, 'E_CONFLICT'), 'overlap');
+      await rejectsWith(
+        pub.durable.ensureStream({ name: `${x}-o`, subjects: [`${x}.m.*`] }),
+        (e) => isHostfleetError(e, 'E_CONFLICT'),
+        'overlap',
+      );
       await pub.durable.deleteStream(stream);
       await pub.durable.deleteStream(stream);
     });
@@ -315,10 +421,15 @@ for (const { name, open } of ENVS) {
       assert.deepEqual(seen, [3, 4, 5], 'only the newest three are kept');
 
       const tries: number[] = [];
-      await sub.durable.consume(stream, 'doomed', (_d, m) => {
-        if (m.seq === 5) tries.push(m.deliveryCount);
-        if (m.seq === 5) throw new Error('always fails');
-      }, { maxDeliver: 2, retryDelayMs: 50, ackWaitMs: 1_000 });
+      await sub.durable.consume(
+        stream,
+        'doomed',
+        (_d, m) => {
+          if (m.seq === 5) tries.push(m.deliveryCount);
+          if (m.seq === 5) throw new Error('always fails');
+        },
+        { maxDeliver: 2, retryDelayMs: 50, ackWaitMs: 1_000 },
+      );
       await waitFor(() => tries.length >= 2, 10_000, 'two deliveries');
       await sleep(1_500); // longer than ackWait + retryDelay: a third delivery would have come
       assert.deepEqual(tries, [1, 2]);
@@ -329,16 +440,28 @@ for (const { name, open } of ENVS) {
       const w1 = await env.client();
       const w2 = await env.client();
       const by: Array<{ who: string; i: number }> = [];
-      for (const [who, b] of [['w1', w1], ['w2', w2]] as const) {
-        await b.durable.consume(stream2, 'pool', async (d) => {
-          by.push({ who, i: d as number });
-          await sleep(2);
-        }, { maxAckPending: 4 });
+      for (const [who, b] of [
+        ['w1', w1],
+        ['w2', w2],
+      ] as const) {
+        await b.durable.consume(
+          stream2,
+          'pool',
+          async (d) => {
+            by.push({ who, i: d as number });
+            await sleep(2);
+          },
+          { maxAckPending: 4 },
+        );
       }
       for (let i = 0; i < 40; i++) await pub.durable.publish(`${x}.w.job`, i);
       await waitFor(() => by.length >= 40, 15_000, 'shared work');
       await sleep(200);
-      assert.deepEqual(by.map((b) => b.i).sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i), 'each job once');
+      assert.deepEqual(
+        by.map((b) => b.i).sort((a, b) => a - b),
+        Array.from({ length: 40 }, (_, i) => i),
+        'each job once',
+      );
       assert.ok(by.some((b) => b.who === 'w1') && by.some((b) => b.who === 'w2'), 'both workers got work');
     });
 
@@ -353,27 +476,70 @@ for (const { name, open } of ENVS) {
       const got: Array<{ d: unknown; seq: number }> = [];
       await sub.durable.consume(stream, 'reader', (d, m) => void got.push({ d, seq: m.seq }));
       await waitFor(() => got.length >= 2, 10_000, 'both messages');
-      assert.deepEqual(got, [{ d: 'core', seq: 1 }, { d: 'acked', seq: 2 }]);
+      assert.deepEqual(got, [
+        { d: 'core', seq: 1 },
+        { d: 'acked', seq: 2 },
+      ]);
     });
 
     test('subjects with an injected token are rejected before they reach the bus', async () => {
       for (const bad of ['a.b', '*', '>', 'a b', '', 'x\n', 'é']) {
-        assert.throws(() => subjects.status(bad, 'g', 's'), (e) => isHostfleetError(e, 'E_VALIDATION'), `site ${JSON.stringify(bad)}`);
-        assert.throws(() => subjects.status('site', bad, 's'), (e) => isHostfleetError(e, 'E_VALIDATION'), `group ${JSON.stringify(bad)}`);
-        assert.throws(() => subjects.nudge('site', bad), (e) => isHostfleetError(e, 'E_VALIDATION'), `server ${JSON.stringify(bad)}`);
+        assert.throws(
+          () => subjects.status(bad, 'g', 's'),
+          (e) => isHostfleetError(e, 'E_VALIDATION'),
+          `site ${JSON.stringify(bad)}`,
+        );
+        assert.throws(
+          () => subjects.status('site', bad, 's'),
+          (e) => isHostfleetError(e, 'E_VALIDATION'),
+          `group ${JSON.stringify(bad)}`,
+        );
+        assert.throws(
+          () => subjects.nudge('site', bad),
+          (e) => isHostfleetError(e, 'E_VALIDATION'),
+          `server ${JSON.stringify(bad)}`,
+        );
       }
       const x = p();
       for (const bad of [`${x}.*.c`, `${x}.>`, `${x}..b`, `${x}.a b`, '', `${x}.`, `${x}.b*`]) {
-        await rejectsWith(pub.publish(bad, 1), (e) => isHostfleetError(e, 'E_VALIDATION'), `publish ${JSON.stringify(bad)}`);
-        await rejectsWith(pub.request(bad, 1, { timeoutMs: 100 }), (e) => isHostfleetError(e, 'E_VALIDATION'), `request ${JSON.stringify(bad)}`);
-        await rejectsWith(pub.durable.publish(bad, 1), (e) => isHostfleetError(e, 'E_VALIDATION'), `durable publish ${JSON.stringify(bad)}`);
+        await rejectsWith(
+          pub.publish(bad, 1),
+          (e) => isHostfleetError(e, 'E_VALIDATION'),
+          `publish ${JSON.stringify(bad)}`,
+        );
+        await rejectsWith(
+          pub.request(bad, 1, { timeoutMs: 100 }),
+          (e) => isHostfleetError(e, 'E_VALIDATION'),
+          `request ${JSON.stringify(bad)}`,
+        );
+        await rejectsWith(
+          pub.durable.publish(bad, 1),
+          (e) => isHostfleetError(e, 'E_VALIDATION'),
+          `durable publish ${JSON.stringify(bad)}`,
+        );
       }
       for (const bad of [`${x}.>.b`, `${x}..b`, `${x}.b*`, `${x}.a\tb`]) {
-        await rejectsWith(sub.subscribe(bad, () => undefined), (e) => isHostfleetError(e, 'E_VALIDATION'), `subscribe ${JSON.stringify(bad)}`);
+        await rejectsWith(
+          sub.subscribe(bad, () => undefined),
+          (e) => isHostfleetError(e, 'E_VALIDATION'),
+          `subscribe ${JSON.stringify(bad)}`,
+        );
       }
-      await rejectsWith(sub.subscribe(`${x}.q`, () => undefined, { queue: 'a.b' }), (e) => isHostfleetError(e, 'E_VALIDATION'), 'queue name');
-      await rejectsWith(pub.durable.ensureStream({ name: 'a.b', subjects: [`${x}.z`] }), (e) => isHostfleetError(e, 'E_VALIDATION'), 'stream name');
-      await rejectsWith(pub.durable.consume('s', 'a*b', () => undefined), (e) => isHostfleetError(e, 'E_VALIDATION'), 'durable name');
+      await rejectsWith(
+        sub.subscribe(`${x}.q`, () => undefined, { queue: 'a.b' }),
+        (e) => isHostfleetError(e, 'E_VALIDATION'),
+        'queue name',
+      );
+      await rejectsWith(
+        pub.durable.ensureStream({ name: 'a.b', subjects: [`${x}.z`] }),
+        (e) => isHostfleetError(e, 'E_VALIDATION'),
+        'stream name',
+      );
+      await rejectsWith(
+        pub.durable.consume('s', 'a*b', () => undefined),
+        (e) => isHostfleetError(e, 'E_VALIDATION'),
+        'durable name',
+      );
     });
 
     test('the subject builders give the documented layout', async () => {
@@ -412,7 +578,11 @@ for (const { name, open } of ENVS) {
       await rejectsWith(c.waitConnected(100), (e) => busFailure(e) === 'closed', 'waitConnected after close');
       await c.close();
       await rejectsWith(c.publish('a.b', 1), (e) => busFailure(e) === 'closed', 'publish after close');
-      await rejectsWith(c.request('a.b', 1, { timeoutMs: 100 }), (e) => busFailure(e) === 'closed', 'request after close');
+      await rejectsWith(
+        c.request('a.b', 1, { timeoutMs: 100 }),
+        (e) => busFailure(e) === 'closed',
+        'request after close',
+      );
     });
   });
 }
@@ -426,13 +596,25 @@ describe('loopback bus: authentication, reconnect, bounded buffering', () => {
     await rejectsWith(startBusHub({ token, host: '0.0.0.0' }), (e) => isHostfleetError(e, 'E_CONFIG'), 'non-loopback');
     const hub = await startBusHub({ token, onError: quiet });
     try {
-      await rejectsWith(loopbackBus({ url: hub.url, token: `${token}x`, onError: quiet }), (e) => isHostfleetError(e, 'E_UNAUTHENTICATED'), 'wrong token');
-      await rejectsWith(loopbackBus({ url: 'http://127.0.0.1:1', token }), (e) => isHostfleetError(e, 'E_CONFIG'), 'bad url');
+      await rejectsWith(
+        loopbackBus({ url: hub.url, token: `${token}x`, onError: quiet }),
+        (e) => isHostfleetError(e, 'E_UNAUTHENTICATED'),
+        'wrong token',
+      );
+      await rejectsWith(
+        loopbackBus({ url: 'http://127.0.0.1:1', token }),
+        (e) => isHostfleetError(e, 'E_CONFIG'),
+        'bad url',
+      );
       assert.equal(hub.connections(), 0);
     } finally {
       await hub.close();
     }
-    await rejectsWith(loopbackBus({ url: hub.url, token, onError: quiet, connectTimeoutMs: 500 }), (e) => busFailure(e) === 'disconnected', 'hub gone');
+    await rejectsWith(
+      loopbackBus({ url: hub.url, token, onError: quiet, connectTimeoutMs: 500 }),
+      (e) => busFailure(e) === 'disconnected',
+      'hub gone',
+    );
   });
 
   test('a client reconnects after the hub restarts, resubscribes, and sends what it buffered', async () => {
@@ -506,28 +688,37 @@ describe('loopback bus: authentication, reconnect, bounded buffering', () => {
   test('the hub refuses peers that do not speak the protocol and keeps serving the others', async () => {
     const hub = await startBusHub({ token, onError: quiet, helloTimeoutMs: 300 });
     /** talk sends raw bytes and returns everything the hub says until it closes (bounded). */
-    const talk = (bytes: string | Buffer, ms = 3_000): Promise<string> => new Promise((resolve, reject) => {
-      const s = tcpConnect(hub.port, '127.0.0.1');
-      let out = '';
-      const t = setTimeout(() => {
-        s.destroy();
-        reject(new Error(`hub kept the connection open ${ms} ms; said: ${out}`));
-      }, ms);
-      s.on('data', (c) => (out += c.toString()));
-      s.on('error', () => undefined);
-      s.on('close', () => {
-        clearTimeout(t);
-        resolve(out);
+    const talk = (bytes: string | Buffer, ms = 3_000): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const s = tcpConnect(hub.port, '127.0.0.1');
+        let out = '';
+        const t = setTimeout(() => {
+          s.destroy();
+          reject(new Error(`hub kept the connection open ${ms} ms; said: ${out}`));
+        }, ms);
+        s.on('data', (c) => (out += c.toString()));
+        s.on('error', () => undefined);
+        s.on('close', () => {
+          clearTimeout(t);
+          resolve(out);
+        });
+        s.on('connect', () => s.write(bytes));
       });
-      s.on('connect', () => s.write(bytes));
-    });
     try {
       const c = await loopbackBus({ url: hub.url, token, onError: quiet });
       try {
         assert.match(await talk('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), /"op":"err"/, 'HTTP is refused');
         assert.match(await talk(Buffer.alloc(5_000, 'a')), /protocol error/, 'an oversized first frame is refused');
-        assert.match(await talk(`${JSON.stringify({ op: 'hello', v: 99, token })}\n`), /E_CONFIG/, 'another protocol version is refused');
-        assert.match(await talk(`${JSON.stringify({ op: 'sub', sid: 1, subject: '>' })}\n`), /first frame must be hello/, 'no subscribing before hello');
+        assert.match(
+          await talk(`${JSON.stringify({ op: 'hello', v: 99, token })}\n`),
+          /E_CONFIG/,
+          'another protocol version is refused',
+        );
+        assert.match(
+          await talk(`${JSON.stringify({ op: 'sub', sid: 1, subject: '>' })}\n`),
+          /first frame must be hello/,
+          'no subscribing before hello',
+        );
         assert.match(await talk(''), /no hello within 300 ms/, 'silence is cut off');
         assert.ok(hub.stats().refused >= 5, JSON.stringify(hub.stats()));
         // The well-behaved client was not disturbed.
@@ -556,7 +747,14 @@ describe('loopback bus: authentication, reconnect, bounded buffering', () => {
     });
     await new Promise<void>((r) => fake.listen(0, '127.0.0.1', () => r()));
     const port = (fake.address() as { port: number }).port;
-    const a = await loopbackBus({ url: `hfbus://127.0.0.1:${port}`, token, onError: quiet, pingIntervalMs: 50, maxPingsOut: 2, reconnectMinMs: 20 });
+    const a = await loopbackBus({
+      url: `hfbus://127.0.0.1:${port}`,
+      token,
+      onError: quiet,
+      pingIntervalMs: 50,
+      maxPingsOut: 2,
+      reconnectMinMs: 20,
+    });
     try {
       await waitFor(() => accepted >= 2, 5_000, 'a second connection after the stale one');
     } finally {
@@ -568,7 +766,14 @@ describe('loopback bus: authentication, reconnect, bounded buffering', () => {
 
   test('buffering while disconnected is bounded', async () => {
     const hub = await startBusHub({ token, onError: quiet });
-    const a = await loopbackBus({ url: hub.url, token, onError: quiet, maxBufferBytes: 2_000, reconnectMinMs: 1_000, reconnectMaxMs: 1_000 });
+    const a = await loopbackBus({
+      url: hub.url,
+      token,
+      onError: quiet,
+      maxBufferBytes: 2_000,
+      reconnectMinMs: 1_000,
+      reconnectMaxMs: 1_000,
+    });
     try {
       await hub.close();
       await waitFor(() => a.status() === 'reconnecting', 5_000, 'disconnect');
@@ -577,7 +782,11 @@ describe('loopback bus: authentication, reconnect, bounded buffering', () => {
       await a.publish(`${x}.o`, blob);
       await a.publish(`${x}.o`, blob);
       await rejectsWith(a.publish(`${x}.o`, blob), (e) => busFailure(e) === 'overflow', 'overflow');
-      await rejectsWith(a.request(`${x}.o`, blob, { timeoutMs: 100 }), (e) => busFailure(e) === 'overflow', 'request overflow');
+      await rejectsWith(
+        a.request(`${x}.o`, blob, { timeoutMs: 100 }),
+        (e) => busFailure(e) === 'overflow',
+        'request overflow',
+      );
       await rejectsWith(a.waitConnected(50), (e) => busFailure(e) === 'disconnected', 'waitConnected times out');
     } finally {
       await a.close();

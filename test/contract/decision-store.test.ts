@@ -85,7 +85,10 @@ for (const impl of implementations) {
         assert.equal(b.isLeader(), true);
         assert.deepEqual(changes, [true]);
         assert.ok(b.token() > tokenA);
-        await assert.rejects(store.transaction((tx) => a.fence(tx)), (e) => isHostfleetError(e, 'E_NOT_LEADER'));
+        await assert.rejects(
+          store.transaction((tx) => a.fence(tx)),
+          (e) => isHostfleetError(e, 'E_NOT_LEADER'),
+        );
         await store.transaction((tx) => b.fence(tx));
       } finally {
         await a.close();
@@ -95,12 +98,29 @@ for (const impl of implementations) {
 
     test('plans are recorded, listed newest first, filtered and pruned', async () => {
       const base = Date.now();
-      for (let i = 0; i < 5; i++) await ddb.insertPlan(store, { id: `p${i}`, siteId: 'site1', at: new Date(base + i), leaderToken: 1, moves: i % 2, plan: { i } });
-      assert.deepEqual((await ddb.listPlans(store, { limit: 3 })).map((p) => p.id), ['p4', 'p3', 'p2']);
-      assert.deepEqual((await ddb.listPlans(store, { withMoves: true })).map((p) => p.id), ['p3', 'p1']);
+      for (let i = 0; i < 5; i++)
+        await ddb.insertPlan(store, {
+          id: `p${i}`,
+          siteId: 'site1',
+          at: new Date(base + i),
+          leaderToken: 1,
+          moves: i % 2,
+          plan: { i },
+        });
+      assert.deepEqual(
+        (await ddb.listPlans(store, { limit: 3 })).map((p) => p.id),
+        ['p4', 'p3', 'p2'],
+      );
+      assert.deepEqual(
+        (await ddb.listPlans(store, { withMoves: true })).map((p) => p.id),
+        ['p3', 'p1'],
+      );
       assert.deepEqual((await ddb.getPlan(store, 'p1'))?.plan, { i: 1 });
       await ddb.prunePlans(store, 1);
-      assert.deepEqual((await ddb.listPlans(store, {})).map((p) => p.id), ['p4']);
+      assert.deepEqual(
+        (await ddb.listPlans(store, {})).map((p) => p.id),
+        ['p4'],
+      );
     });
   });
 }

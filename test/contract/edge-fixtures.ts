@@ -64,7 +64,13 @@ export async function startUpstream(name: string, port = 0): Promise<TestUpstrea
           pump();
           return;
         }
-        res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': name, 'keep-alive': 'timeout=5', 'x-drop-me': '1', connection: 'x-drop-me' });
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'x-upstream': name,
+          'keep-alive': 'timeout=5',
+          'x-drop-me': '1',
+          connection: 'x-drop-me',
+        });
         res.end(JSON.stringify({ server: name, method: req.method, path: req.url, bodyBytes }));
       }, delay);
       res.on('close', () => {
@@ -113,11 +119,25 @@ export interface Reply {
 }
 
 /** client is a keep-alive HTTP client for the edge's data plane. */
-export function edgeClient(baseUrl: string): { get(host: string, path?: string, init?: { method?: string; body?: string | Buffer; headers?: Record<string, string> }): Promise<Reply>; close(): Promise<void> } {
+export function edgeClient(baseUrl: string): {
+  get(
+    host: string,
+    path?: string,
+    init?: { method?: string; body?: string | Buffer; headers?: Record<string, string> },
+  ): Promise<Reply>;
+  close(): Promise<void>;
+} {
   const agent = new Agent({ connections: 64, keepAliveTimeout: 2_000 });
   return {
     async get(host, path = '/', init = {}) {
-      const r = await request(`${baseUrl}${path}`, { dispatcher: agent, method: (init.method ?? 'GET') as 'GET', headers: { ...init.headers, host }, body: init.body ?? null, headersTimeout: 30_000, bodyTimeout: 30_000 });
+      const r = await request(`${baseUrl}${path}`, {
+        dispatcher: agent,
+        method: (init.method ?? 'GET') as 'GET',
+        headers: { ...init.headers, host },
+        body: init.body ?? null,
+        headersTimeout: 30_000,
+        bodyTimeout: 30_000,
+      });
       const text = await r.body.text();
       let server: string | undefined;
       try {

@@ -30,7 +30,14 @@ interface EdgeUnderTest {
 
 async function startBuiltin(): Promise<EdgeUnderTest> {
   const token = randomBytes(24).toString('hex');
-  const edge = await startEdge({ host: '127.0.0.1', port: 0, adminHost: '127.0.0.1', adminPort: 0, token, healthIntervalMs: 200 });
+  const edge = await startEdge({
+    host: '127.0.0.1',
+    port: 0,
+    adminHost: '127.0.0.1',
+    adminPort: 0,
+    token,
+    healthIntervalMs: 200,
+  });
   const driver = builtinEdge({ adminUrl: edge.adminUrl, token });
   return {
     driver,
@@ -45,7 +52,6 @@ async function startBuiltin(): Promise<EdgeUnderTest> {
 function haproxyAvailable(): boolean {
   return spawnSync('haproxy', ['-v'], { stdio: 'ignore' }).status === 0;
 }
-
 
 /** startHaproxy runs a real haproxy on loopback with a generated configuration, and stops it at close. */
 async function startHaproxy(): Promise<EdgeUnderTest> {
@@ -69,12 +75,30 @@ async function startHaproxy(): Promise<EdgeUnderTest> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await waitFor('haproxy to answer on its Runtime API', async () => (await runtimeCommand(gen.socketPath, 'show info', 1000).then((t) => t.includes('Name: HAProxy'), () => false)), 10_000);
+    await waitFor(
+      'haproxy to answer on its Runtime API',
+      async () =>
+        await runtimeCommand(gen.socketPath, 'show info', 1000).then(
+          (t) => t.includes('Name: HAProxy'),
+          () => false,
+        ),
+      10_000,
+    );
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}; haproxy said: ${stderr}`, { cause: err });
   }
-  const driver = haproxyEdge({ socket: gen.socketPath, hostsMap: gen.hostsMap, poolsMap: gen.poolsMap, ratesMap: gen.ratesMap, slots: gen.slots, backendPrefix: gen.backendPrefix, healthIntervalMs: 200, detachTimeoutMs: 3000, persistMaps: true });
+  const driver = haproxyEdge({
+    socket: gen.socketPath,
+    hostsMap: gen.hostsMap,
+    poolsMap: gen.poolsMap,
+    ratesMap: gen.ratesMap,
+    slots: gen.slots,
+    backendPrefix: gen.backendPrefix,
+    healthIntervalMs: 200,
+    detachTimeoutMs: 3000,
+    persistMaps: true,
+  });
   return {
     driver,
     dataUrl: `http://127.0.0.1:${port}`,
@@ -90,9 +114,19 @@ async function startFake(): Promise<EdgeUnderTest> {
   return { driver, dataUrl: null, close: () => driver.close() };
 }
 
-const IMPLEMENTATIONS: ReadonlyArray<{ name: string; start: () => Promise<EdgeUnderTest>; skip: string | false; dataPlane: boolean }> = [
+const IMPLEMENTATIONS: ReadonlyArray<{
+  name: string;
+  start: () => Promise<EdgeUnderTest>;
+  skip: string | false;
+  dataPlane: boolean;
+}> = [
   { name: 'builtin', start: startBuiltin, skip: false, dataPlane: true },
-  { name: 'haproxy', start: startHaproxy, skip: haproxyAvailable() ? false : 'haproxy is not installed (apt-get install -y haproxy)', dataPlane: true },
+  {
+    name: 'haproxy',
+    start: startHaproxy,
+    skip: haproxyAvailable() ? false : 'haproxy is not installed (apt-get install -y haproxy)',
+    dataPlane: true,
+  },
   { name: 'fake', start: startFake, skip: false, dataPlane: false },
 ];
 
@@ -102,7 +136,8 @@ for (const impl of IMPLEMENTATIONS) {
     /** client reaches the data plane; null for an edge without one (its traffic checks are left out). */
     let client: ReturnType<typeof edgeClient> | null;
     /** dataTest is a test of the data plane, run only on edges that have one. */
-    const dataTest = (name: string, fn: () => Promise<void>) => test(name, { skip: impl.dataPlane ? false : 'no data plane' }, fn);
+    const dataTest = (name: string, fn: () => Promise<void>) =>
+      test(name, { skip: impl.dataPlane ? false : 'no data plane' }, fn);
     const traffic = () => {
       if (!client) throw new Error('this edge has no data plane');
       return client;
@@ -131,8 +166,20 @@ for (const impl of IMPLEMENTATIONS) {
       await edge.driver.attach('domains-a', { id: 'z1', address: z1.address });
       await edge.driver.attach('domains-a', { id: 'a1', address: a1.address });
       let mine = (await edge.driver.status()).filter((p) => p.id.startsWith('domains-'));
-      assert.deepEqual(mine.map((p) => [p.id, p.domains]), [['domains-a', ['a.domains.test', 'www.a.domains.test']], ['domains-b', ['b.domains.test']]]);
-      assert.deepEqual(mine[0]?.servers.map((x) => [x.id, x.address, x.state]), [['a1', a1.address, 'up'], ['z1', z1.address, 'up']]);
+      assert.deepEqual(
+        mine.map((p) => [p.id, p.domains]),
+        [
+          ['domains-a', ['a.domains.test', 'www.a.domains.test']],
+          ['domains-b', ['b.domains.test']],
+        ],
+      );
+      assert.deepEqual(
+        mine[0]?.servers.map((x) => [x.id, x.address, x.state]),
+        [
+          ['a1', a1.address, 'up'],
+          ['z1', z1.address, 'up'],
+        ],
+      );
       await edge.driver.upsertPool({ id: 'domains-a', domains: ['a.domains.test'] });
       mine = (await edge.driver.status()).filter((p) => p.id.startsWith('domains-'));
       assert.deepEqual(mine[0]?.domains, ['a.domains.test']);
@@ -218,8 +265,14 @@ for (const impl of IMPLEMENTATIONS) {
     test('drain of an idle server is drained at once; the server stays attached, draining, until detached', async () => {
       await edge.driver.upsertPool({ id: 'idle-drain', domains: ['idle-drain.pool.test'] });
       await edge.driver.attach('idle-drain', { id: 'q1', address: '127.0.0.1:11' });
-      assert.deepEqual(await edge.driver.drain('idle-drain', 'q1', { timeoutMs: 5000 }), { drained: true, inflight: 0 });
-      assert.deepEqual((await edge.driver.status()).find((p) => p.id === 'idle-drain')?.servers.map((x) => [x.id, x.state]), [['q1', 'draining']]);
+      assert.deepEqual(await edge.driver.drain('idle-drain', 'q1', { timeoutMs: 5000 }), {
+        drained: true,
+        inflight: 0,
+      });
+      assert.deepEqual(
+        (await edge.driver.status()).find((p) => p.id === 'idle-drain')?.servers.map((x) => [x.id, x.state]),
+        [['q1', 'draining']],
+      );
       await edge.driver.detach('idle-drain', 'q1');
       assert.deepEqual((await edge.driver.status()).find((p) => p.id === 'idle-drain')?.servers, []);
       await edge.driver.removePool('idle-drain');
@@ -264,20 +317,33 @@ for (const impl of IMPLEMENTATIONS) {
       await edge.driver.attach('idem', { id: 'i1', address: i1.address });
       let pool = (await edge.driver.status()).find((p) => p.id === 'idem');
       assert.deepEqual(pool?.domains, ['idem.pool.test']);
-      assert.deepEqual(pool?.servers.map((s) => [s.id, s.address, s.state]), [['i1', i1.address, 'up']]);
+      assert.deepEqual(
+        pool?.servers.map((s) => [s.id, s.address, s.state]),
+        [['i1', i1.address, 'up']],
+      );
 
       // Re-attaching a draining server puts it back in service; re-attaching with a new address moves it.
       await edge.driver.drain('idem', 'i1', { timeoutMs: 100 });
       await edge.driver.attach('idem', { id: 'i1', address: i1.address });
-      assert.equal((await edge.driver.status()).find((p) => p.id === 'idem')?.servers[0]?.state, 'up', 'back in service');
+      assert.equal(
+        (await edge.driver.status()).find((p) => p.id === 'idem')?.servers[0]?.state,
+        'up',
+        'back in service',
+      );
       if (client) assert.equal((await client.get('idem.pool.test')).server, 'i1');
       await edge.driver.attach('idem', { id: 'i1', address: i2.address });
       if (client) assert.equal((await client.get('idem.pool.test')).server, 'i2');
       pool = (await edge.driver.status()).find((p) => p.id === 'idem');
-      assert.deepEqual(pool?.servers.map((s) => [s.id, s.address]), [['i1', i2.address]]);
+      assert.deepEqual(
+        pool?.servers.map((s) => [s.id, s.address]),
+        [['i1', i2.address]],
+      );
 
       assert.deepEqual(await edge.driver.drain('idem', 'nobody', { timeoutMs: 100 }), { drained: true, inflight: 0 });
-      assert.deepEqual(await edge.driver.drain('no-such-pool', 'nobody', { timeoutMs: 100 }), { drained: true, inflight: 0 });
+      assert.deepEqual(await edge.driver.drain('no-such-pool', 'nobody', { timeoutMs: 100 }), {
+        drained: true,
+        inflight: 0,
+      });
       await edge.driver.detach('idem', 'i1');
       await edge.driver.detach('idem', 'i1');
       await edge.driver.detach('no-such-pool', 'i1');
@@ -287,15 +353,27 @@ for (const impl of IMPLEMENTATIONS) {
 
       await edge.driver.removePool('idem');
       await edge.driver.removePool('idem');
-      assert.equal((await edge.driver.status()).find((p) => p.id === 'idem'), undefined);
+      assert.equal(
+        (await edge.driver.status()).find((p) => p.id === 'idem'),
+        undefined,
+      );
       if (client) assert.equal((await client.get('idem.pool.test')).status, 404);
     });
 
     test('rejects a domain of another pool (E_CONFLICT), attach to a missing pool (E_NOT_FOUND) and bad input (E_VALIDATION)', async () => {
       await edge.driver.upsertPool({ id: 'own-a', domains: ['owned.pool.test'] });
-      await assert.rejects(edge.driver.upsertPool({ id: 'own-b', domains: ['other.pool.test', 'owned.pool.test'] }), (e) => isHostfleetError(e, 'E_CONFLICT'));
-      assert.equal((await edge.driver.status()).find((p) => p.id === 'own-b'), undefined, 'a refused upsert changes nothing');
-      await assert.rejects(edge.driver.attach('missing-pool', { id: 'x1', address: '127.0.0.1:9' }), (e) => isHostfleetError(e, 'E_NOT_FOUND'));
+      await assert.rejects(
+        edge.driver.upsertPool({ id: 'own-b', domains: ['other.pool.test', 'owned.pool.test'] }),
+        (e) => isHostfleetError(e, 'E_CONFLICT'),
+      );
+      assert.equal(
+        (await edge.driver.status()).find((p) => p.id === 'own-b'),
+        undefined,
+        'a refused upsert changes nothing',
+      );
+      await assert.rejects(edge.driver.attach('missing-pool', { id: 'x1', address: '127.0.0.1:9' }), (e) =>
+        isHostfleetError(e, 'E_NOT_FOUND'),
+      );
       const bad: Array<[string, () => Promise<unknown>]> = [
         ['pool id', () => edge.driver.upsertPool({ id: 'Bad Pool', domains: [] })],
         ['domain', () => edge.driver.upsertPool({ id: 'ok', domains: ['no spaces.test'] })],
@@ -312,14 +390,21 @@ for (const impl of IMPLEMENTATIONS) {
       const r1 = await up('r1');
       const r2 = await up('r2');
       await edge.driver.upsertPool({ id: 'rr', domains: ['rr.pool.test'] });
-      assert.deepEqual(((await edge.driver.status()).find((p) => p.id === 'rr'))?.balance, 'least-connections');
+      assert.deepEqual((await edge.driver.status()).find((p) => p.id === 'rr')?.balance, 'least-connections');
       await edge.driver.attach('rr', { id: 'r1', address: r1.address });
       await edge.driver.attach('rr', { id: 'r2', address: r2.address });
       await edge.driver.upsertPool({ id: 'rr', domains: ['rr.pool.test'], balance: 'round-robin' });
       await edge.driver.upsertPool({ id: 'rr', domains: ['rr.pool.test', 'www.rr.pool.test'] });
       const pool = (await edge.driver.status()).find((p) => p.id === 'rr');
       assert.equal(pool?.balance, 'round-robin');
-      assert.deepEqual(pool?.servers.map((s) => [s.id, s.state]), [['r1', 'up'], ['r2', 'up']], 'a policy change keeps the servers in service');
+      assert.deepEqual(
+        pool?.servers.map((s) => [s.id, s.state]),
+        [
+          ['r1', 'up'],
+          ['r2', 'up'],
+        ],
+        'a policy change keeps the servers in service',
+      );
       if (client) await roundRobinTakesTurns(client, r1, r2);
       // And back to least-connections.
       await edge.driver.upsertPool({ id: 'rr', domains: ['rr.pool.test'], balance: 'least-connections' });
@@ -328,7 +413,11 @@ for (const impl of IMPLEMENTATIONS) {
     });
 
     /** roundRobinTakesTurns: round robin ignores what is outstanding; with a slow request on one server, quick ones still take turns. */
-    async function roundRobinTakesTurns(client: ReturnType<typeof edgeClient>, r1: TestUpstream, r2: TestUpstream): Promise<void> {
+    async function roundRobinTakesTurns(
+      client: ReturnType<typeof edgeClient>,
+      r1: TestUpstream,
+      r2: TestUpstream,
+    ): Promise<void> {
       const slow = client.get('rr.pool.test', '/?delay=1500');
       await waitFor('the slow request to reach an upstream', () => r1.inflight() + r2.inflight() === 1);
       const seq: string[] = [];
@@ -354,8 +443,17 @@ for (const impl of IMPLEMENTATIONS) {
       assert.equal((await edge.driver.status()).find((p) => p.id === 'limited')?.rateLimit, 3);
       await edge.driver.upsertPool({ id: 'limited', domains: ['limited.pool.test'], rateLimit: null });
       assert.equal((await edge.driver.status()).find((p) => p.id === 'limited')?.rateLimit, null);
-      if (client) for (let i = 0; i < 12; i++) assert.equal((await client.get('limited.pool.test')).status, 200, `request ${i + 1} after the limit is lifted`);
-      await assert.rejects(edge.driver.upsertPool({ id: 'limited', domains: ['limited.pool.test'], rateLimit: 0 }), (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && JSON.stringify(e.fields).includes('rateLimit'));
+      if (client)
+        for (let i = 0; i < 12; i++)
+          assert.equal(
+            (await client.get('limited.pool.test')).status,
+            200,
+            `request ${i + 1} after the limit is lifted`,
+          );
+      await assert.rejects(
+        edge.driver.upsertPool({ id: 'limited', domains: ['limited.pool.test'], rateLimit: 0 }),
+        (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && JSON.stringify(e.fields).includes('rateLimit'),
+      );
       await edge.driver.removePool('limited');
     });
 
@@ -371,8 +469,14 @@ for (const impl of IMPLEMENTATIONS) {
       }
       const seconds = (performance.now() - t0) / 1000;
       const ok = codes.filter((c) => c === 200).length;
-      assert.ok(codes.every((c) => c === 200 || c === 429), codes.join(','));
-      assert.ok(ok >= 1 && ok <= 3 + Math.ceil(seconds * 3) + 1, `${ok} of 12 passed in ${seconds.toFixed(2)} s: ${codes.join(',')}`);
+      assert.ok(
+        codes.every((c) => c === 200 || c === 429),
+        codes.join(','),
+      );
+      assert.ok(
+        ok >= 1 && ok <= 3 + Math.ceil(seconds * 3) + 1,
+        `${ok} of 12 passed in ${seconds.toFixed(2)} s: ${codes.join(',')}`,
+      );
       assert.ok(refused, `some were refused: ${codes.join(',')}`);
       assert.ok(Number(refused.headers['retry-after']) >= 1, 'Retry-After is a number of seconds');
       assert.match(String(refused.headers['content-type']), /text\/html/);
@@ -386,13 +490,18 @@ for (const impl of IMPLEMENTATIONS) {
       await edge.driver.attach('sticky', { id: 'c2', address: c2.address });
       assert.equal((await edge.driver.status()).find((p) => p.id === 'sticky')?.sticky, true);
       await edge.driver.upsertPool({ id: 'sticky', domains: ['sticky.pool.test', 'www.sticky.pool.test'] });
-      assert.equal((await edge.driver.status()).find((p) => p.id === 'sticky')?.sticky, true, 'an upsert without sticky keeps it');
+      assert.equal(
+        (await edge.driver.status()).find((p) => p.id === 'sticky')?.sticky,
+        true,
+        'an upsert without sticky keeps it',
+      );
       const cookie = client ? await stickyHoldsByCookie(client) : undefined;
       await edge.driver.upsertPool({ id: 'sticky', domains: ['sticky.pool.test'], sticky: false });
       assert.equal((await edge.driver.status()).find((p) => p.id === 'sticky')?.sticky, false);
       if (client) {
         const seen = new Set<string>();
-        for (let i = 0; i < 6; i++) seen.add(String((await client.get('sticky.pool.test', '/', { headers: { cookie: cookie! } })).server));
+        for (let i = 0; i < 6; i++)
+          seen.add(String((await client.get('sticky.pool.test', '/', { headers: { cookie: cookie! } })).server));
         assert.equal(seen.size, 2, 'a pool that is not sticky ignores the cookie');
       }
     });
@@ -403,7 +512,10 @@ for (const impl of IMPLEMENTATIONS) {
       const setCookie = ([] as string[]).concat((first.headers['set-cookie'] as string | string[] | undefined) ?? []);
       const cookie = setCookie.map((c) => c.split(';')[0]!).find((c) => c.startsWith('HFSRV='));
       assert.ok(cookie, `a sticky pool sets the HFSRV cookie: ${JSON.stringify(first.headers['set-cookie'])}`);
-      for (let i = 0; i < 6; i++) { const rr = await client.get('sticky.pool.test', '/', { headers: { cookie: cookie! } }); assert.equal(rr.server, first.server, JSON.stringify([cookie, rr.headers["set-cookie"], i])); }
+      for (let i = 0; i < 6; i++) {
+        const rr = await client.get('sticky.pool.test', '/', { headers: { cookie: cookie! } });
+        assert.equal(rr.server, first.server, JSON.stringify([cookie, rr.headers['set-cookie'], i]));
+      }
       // Without the cookie the pool still balances.
       const plain = new Set<string>();
       for (let i = 0; i < 6; i++) plain.add(String((await client.get('sticky.pool.test')).server));
@@ -420,12 +532,24 @@ for (const impl of IMPLEMENTATIONS) {
       await edge.driver.pause('pause', 'p1');
       await edge.driver.pause('pause', 'p1');
       let pool = (await edge.driver.status()).find((p) => p.id === 'pause');
-      assert.deepEqual(pool?.servers.map((s) => [s.id, s.state]), [['p1', 'draining'], ['p2', 'up']]);
+      assert.deepEqual(
+        pool?.servers.map((s) => [s.id, s.state]),
+        [
+          ['p1', 'draining'],
+          ['p2', 'up'],
+        ],
+      );
       if (client) for (let i = 0; i < 4; i++) assert.equal((await client.get('pause.pool.test')).server, 'p2');
       await edge.driver.play('pause', 'p1');
       await edge.driver.play('pause', 'p1');
       pool = (await edge.driver.status()).find((p) => p.id === 'pause');
-      assert.deepEqual(pool?.servers.map((s) => [s.id, s.state]), [['p1', 'up'], ['p2', 'up']]);
+      assert.deepEqual(
+        pool?.servers.map((s) => [s.id, s.state]),
+        [
+          ['p1', 'up'],
+          ['p2', 'up'],
+        ],
+      );
       if (client) {
         const seen = new Set<string>();
         for (let i = 0; i < 4; i++) seen.add(String((await client.get('pause.pool.test')).server));
@@ -433,7 +557,9 @@ for (const impl of IMPLEMENTATIONS) {
       }
       await assert.rejects(edge.driver.pause('pause', 'nobody'), (e) => isHostfleetError(e, 'E_NOT_FOUND'));
       await assert.rejects(edge.driver.play('no-such-pool', 'p1'), (e) => isHostfleetError(e, 'E_NOT_FOUND'));
-      await assert.rejects(edge.driver.upsertPool({ id: 'pause', domains: [], balance: 'random' as never }), (e) => isHostfleetError(e, 'E_VALIDATION'));
+      await assert.rejects(edge.driver.upsertPool({ id: 'pause', domains: [], balance: 'random' as never }), (e) =>
+        isHostfleetError(e, 'E_VALIDATION'),
+      );
     });
 
     dataTest('a killed upstream causes no failed GET', async () => {
@@ -453,7 +579,9 @@ for (const impl of IMPLEMENTATIONS) {
           sent += 1;
           const n = sent;
           if (n === total / 3) await k1.kill();
-          const r = await client.get('kill.pool.test', `/?delay=${n % 4 === 0 ? 40 : 5}`).catch((e: Error) => ({ status: 0, server: e.message }));
+          const r = await client
+            .get('kill.pool.test', `/?delay=${n % 4 === 0 ? 40 : 5}`)
+            .catch((e: Error) => ({ status: 0, server: e.message }));
           if (r.status !== 200) failures.push(`#${n}: ${r.status} ${String(r.server ?? '')}`);
           else served.set(String(r.server), (served.get(String(r.server)) ?? 0) + 1);
         }
@@ -461,7 +589,13 @@ for (const impl of IMPLEMENTATIONS) {
       await Promise.all([worker(), worker(), worker(), worker(), worker(), worker()]);
       assert.deepEqual(failures, [], 'every GET succeeded');
       assert.ok((served.get('k2') ?? 0) > 0 && (served.get('k3') ?? 0) > 0, 'the survivors took the load');
-      await waitFor('k1 reported down', async () => (await edge.driver.status()).find((p) => p.id === 'kill')?.servers.find((s) => s.id === 'k1')?.state === 'down', 10_000);
+      await waitFor(
+        'k1 reported down',
+        async () =>
+          (await edge.driver.status()).find((p) => p.id === 'kill')?.servers.find((s) => s.id === 'k1')?.state ===
+          'down',
+        10_000,
+      );
     });
   });
 }

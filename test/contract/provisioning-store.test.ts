@@ -10,7 +10,11 @@ import { createAccount } from '../../src/drivers/store/resources.js';
 import type { DnsSpec } from '../../src/core/provisioning/index.js';
 import { STORE_IMPLEMENTATIONS } from '../support/stores.js';
 
-const zone = (domain: string): DnsSpec => ({ kind: 'dns', zone: domain, records: [{ name: '@', type: 'A', value: '192.0.2.1' }] });
+const zone = (domain: string): DnsSpec => ({
+  kind: 'dns',
+  zone: domain,
+  records: [{ name: '@', type: 'A', value: '192.0.2.1' }],
+});
 
 for (const impl of STORE_IMPLEMENTATIONS) {
   describe(`provisioning store contract: ${impl.name}`, () => {
@@ -23,8 +27,23 @@ for (const impl of STORE_IMPLEMENTATIONS) {
       await db.upsertServer(store, { id: 'ns2', services: ['dns'], capacity: 10, address: '192.0.2.2' });
       for (const [i, a] of ['a1', 'a2', 'a3'].entries()) {
         await createAccount(store, { id: a, displayName: `${a}.example.com`, resellerId: null });
-        await db.insertAccount(store, { id: a, orderId: `o-${a}`, domain: `${a}.example.com`, plan: 'starter', uid: 30_000 + i, passwordHash: 'x', email: `${a}@example.com` });
-        await db.putService(store, { accountId: a, service: 'dns', serverId: a === 'a3' ? 'ns2' : 'ns1', enabled: true, spec: zone(`${a}.example.com`), version: await db.nextVersion(store) });
+        await db.insertAccount(store, {
+          id: a,
+          orderId: `o-${a}`,
+          domain: `${a}.example.com`,
+          plan: 'starter',
+          uid: 30_000 + i,
+          passwordHash: 'x',
+          email: `${a}@example.com`,
+        });
+        await db.putService(store, {
+          accountId: a,
+          service: 'dns',
+          serverId: a === 'a3' ? 'ns2' : 'ns1',
+          enabled: true,
+          spec: zone(`${a}.example.com`),
+          version: await db.nextVersion(store),
+        });
       }
     });
     after(async () => {
@@ -37,7 +56,10 @@ for (const impl of STORE_IMPLEMENTATIONS) {
       const many = await db.nextVersions(store, 4);
       assert.equal(many.length, 4);
       assert.equal(new Set(many).size, 4);
-      assert.deepEqual([...many].sort((a, b) => a - b), many);
+      assert.deepEqual(
+        [...many].sort((a, b) => a - b),
+        many,
+      );
       assert.ok(many.every((v) => v > one));
     });
 
@@ -45,27 +67,64 @@ for (const impl of STORE_IMPLEMENTATIONS) {
       const all = await db.desiredOfServer(store, 'ns1');
       assert.deepEqual(all.map((d) => d.account).sort(), ['a1', 'a2']);
       const some = await db.desiredOfServer(store, 'ns1', ['a2', 'a3']);
-      assert.deepEqual(some.map((d) => d.account), ['a2']);
+      assert.deepEqual(
+        some.map((d) => d.account),
+        ['a2'],
+      );
       assert.deepEqual(some[0]?.spec, zone('a2.example.com'));
       assert.deepEqual(await db.desiredOfServer(store, 'ns1', []), []);
-      await db.setHeld(store, 'ns1', [{ accountId: 'a1', service: 'dns', version: 1 }, { accountId: 'a2', service: 'dns', version: 2 }]);
-      assert.deepEqual((await db.heldOfServer(store, 'ns1', ['a2'])).map((h) => [h.account, h.version]), [['a2', 2]]);
+      await db.setHeld(store, 'ns1', [
+        { accountId: 'a1', service: 'dns', version: 1 },
+        { accountId: 'a2', service: 'dns', version: 2 },
+      ]);
+      assert.deepEqual(
+        (await db.heldOfServer(store, 'ns1', ['a2'])).map((h) => [h.account, h.version]),
+        [['a2', 2]],
+      );
       assert.deepEqual(await db.heldOfServer(store, 'ns2', ['a2']), []);
     });
 
     test('held services are set and removed in one call; the last change of an account service wins', async () => {
-      await db.setHeld(store, 'ns2', [{ accountId: 'a3', service: 'dns', version: 5 }, { accountId: 'a3', service: 'web', version: 6 }]);
-      await db.setHeld(store, 'ns2', [{ accountId: 'a3', service: 'web', version: null }, { accountId: 'a3', service: 'dns', version: 7 }, { accountId: 'a3', service: 'dns', version: 8 }]);
-      assert.deepEqual((await db.heldOfServer(store, 'ns2')).map((h) => [h.service, h.version]), [['dns', 8]]);
+      await db.setHeld(store, 'ns2', [
+        { accountId: 'a3', service: 'dns', version: 5 },
+        { accountId: 'a3', service: 'web', version: 6 },
+      ]);
+      await db.setHeld(store, 'ns2', [
+        { accountId: 'a3', service: 'web', version: null },
+        { accountId: 'a3', service: 'dns', version: 7 },
+        { accountId: 'a3', service: 'dns', version: 8 },
+      ]);
+      assert.deepEqual(
+        (await db.heldOfServer(store, 'ns2')).map((h) => [h.service, h.version]),
+        [['dns', 8]],
+      );
       await db.setHeld(store, 'ns2', []);
       await db.setHeld(store, 'ns2', [{ accountId: 'a3', service: 'dns', version: null }]);
       assert.deepEqual(await db.heldOfServer(store, 'ns2'), []);
     });
 
     test('an FTP user name is taken on a server by any other account, enabled or not', async () => {
-      const ftp = (names: string[]) => ({ kind: 'ftp' as const, uid: 30_000, users: names.map((n) => ({ name: n, passwordHash: 'x', dir: '' })) });
-      await db.putService(store, { accountId: 'a1', service: 'ftp', serverId: 'ns1', enabled: true, spec: ftp(['web1', 'shared']), version: await db.nextVersion(store) });
-      await db.putService(store, { accountId: 'a2', service: 'ftp', serverId: 'ns1', enabled: false, spec: ftp(['old2']), version: await db.nextVersion(store) });
+      const ftp = (names: string[]) => ({
+        kind: 'ftp' as const,
+        uid: 30_000,
+        users: names.map((n) => ({ name: n, passwordHash: 'x', dir: '' })),
+      });
+      await db.putService(store, {
+        accountId: 'a1',
+        service: 'ftp',
+        serverId: 'ns1',
+        enabled: true,
+        spec: ftp(['web1', 'shared']),
+        version: await db.nextVersion(store),
+      });
+      await db.putService(store, {
+        accountId: 'a2',
+        service: 'ftp',
+        serverId: 'ns1',
+        enabled: false,
+        spec: ftp(['old2']),
+        version: await db.nextVersion(store),
+      });
       const cases: { name: string; server: string; except: string; want: boolean }[] = [
         { name: 'shared', server: 'ns1', except: 'a3', want: true },
         { name: 'shared', server: 'ns1', except: 'a1', want: false },
@@ -73,13 +132,20 @@ for (const impl of STORE_IMPLEMENTATIONS) {
         { name: 'shared', server: 'ns2', except: 'a3', want: false },
         { name: 'share', server: 'ns1', except: 'a3', want: false },
       ];
-      for (const c of cases) assert.equal(await db.ftpUserTaken(store, c.server, c.name, c.except), c.want, JSON.stringify(c));
+      for (const c of cases)
+        assert.equal(await db.ftpUserTaken(store, c.server, c.name, c.except), c.want, JSON.stringify(c));
       await db.deleteService(store, 'a1', 'ftp');
       await db.deleteService(store, 'a2', 'ftp');
     });
 
     test('tasks handed out again count attempts; an outcome keeps the count; a new version starts again', async () => {
-      const sent = { accountId: 'a1', service: 'dns' as const, action: 'put' as const, version: 9, state: 'sent' as const };
+      const sent = {
+        accountId: 'a1',
+        service: 'dns' as const,
+        action: 'put' as const,
+        version: 9,
+        state: 'sent' as const,
+      };
       await db.recordTasks(store, 'ns1', [sent, { ...sent, accountId: 'a2' }]);
       await db.recordTasks(store, 'ns1', [sent]);
       const [t1] = await db.tasksOfAccount(store, 'a1');

@@ -9,7 +9,6 @@ import { STORE_IMPLEMENTATIONS } from '../support/stores.js';
 import { DEFAULT_RUNTIME } from '../../src/core/model/personality.js';
 import type { Personality } from '../../src/core/model/personality.js';
 
-
 const implementations = STORE_IMPLEMENTATIONS;
 
 const personality = (machine: string): Personality => ({
@@ -52,48 +51,134 @@ for (const impl of implementations) {
       const b = await db.createAccount(store, { id: 'globex', displayName: 'Globex' });
       assert.equal(a.uid, db.FIRST_ACCOUNT_UID);
       assert.equal(b.uid, a.uid + 1);
-      await assert.rejects(db.createAccount(store, { id: 'acme', displayName: 'again' }), (e: unknown) => isHostfleetError(e, 'E_CONFLICT'));
+      await assert.rejects(db.createAccount(store, { id: 'acme', displayName: 'again' }), (e: unknown) =>
+        isHostfleetError(e, 'E_CONFLICT'),
+      );
     });
 
     test('groups keep their domains; a taken domain is E_CONFLICT and nothing is half created', async () => {
-      const g = await db.createGroup(store, { id: 'acme-web', accountId: 'acme', siteId: 'local', role: 'front-end', minSize: 1, maxSize: 4, runtime: DEFAULT_RUNTIME, domains: ['www.acme.test', 'acme.test'] });
+      const g = await db.createGroup(store, {
+        id: 'acme-web',
+        accountId: 'acme',
+        siteId: 'local',
+        role: 'front-end',
+        minSize: 1,
+        maxSize: 4,
+        runtime: DEFAULT_RUNTIME,
+        domains: ['www.acme.test', 'acme.test'],
+      });
       assert.deepEqual(g.domains, ['acme.test', 'www.acme.test']);
       await assert.rejects(
-        store.transaction((tx) => db.createGroup(tx, { id: 'globex-web', accountId: 'globex', siteId: 'local', role: 'front-end', minSize: 0, maxSize: 2, runtime: DEFAULT_RUNTIME, domains: ['globex.test', 'acme.test'] })),
+        store.transaction((tx) =>
+          db.createGroup(tx, {
+            id: 'globex-web',
+            accountId: 'globex',
+            siteId: 'local',
+            role: 'front-end',
+            minSize: 0,
+            maxSize: 2,
+            runtime: DEFAULT_RUNTIME,
+            domains: ['globex.test', 'acme.test'],
+          }),
+        ),
         (e: unknown) => isHostfleetError(e, 'E_CONFLICT'),
       );
       assert.equal(await db.getGroup(store, 'globex-web'), null);
-      assert.deepEqual((await db.listGroups(store, 'acme')).map((x) => x.id), ['acme-web']);
+      assert.deepEqual(
+        (await db.listGroups(store, 'acme')).map((x) => x.id),
+        ['acme-web'],
+      );
     });
 
     test('servers start in the cold pool and follow the lifecycle', async () => {
-      const s = await db.registerServer(store, { id: 's1', siteId: 'local', bmcUrl: 'http://bmc', systemId: '1', uuid: 'u-1', address: '127.0.0.1:1' });
+      const s = await db.registerServer(store, {
+        id: 's1',
+        siteId: 'local',
+        bmcUrl: 'http://bmc',
+        systemId: '1',
+        uuid: 'u-1',
+        address: '127.0.0.1:1',
+      });
       assert.equal(s.state, 'pool-cold');
-      await assert.rejects(db.registerServer(store, { id: 's1b', siteId: 'local', bmcUrl: 'http://bmc', systemId: '1', uuid: 'u-1b', address: 'x' }), (e: unknown) => isHostfleetError(e, 'E_CONFLICT'));
-      await assert.rejects(db.setServerPosition(store, 's1', { state: 'active', groupId: 'acme-web' }), (e: unknown) => isHostfleetError(e, 'E_ILLEGAL_TRANSITION'));
+      await assert.rejects(
+        db.registerServer(store, {
+          id: 's1b',
+          siteId: 'local',
+          bmcUrl: 'http://bmc',
+          systemId: '1',
+          uuid: 'u-1b',
+          address: 'x',
+        }),
+        (e: unknown) => isHostfleetError(e, 'E_CONFLICT'),
+      );
+      await assert.rejects(db.setServerPosition(store, 's1', { state: 'active', groupId: 'acme-web' }), (e: unknown) =>
+        isHostfleetError(e, 'E_ILLEGAL_TRANSITION'),
+      );
       const moved = await db.setServerPosition(store, 's1', { state: 'moving', groupId: null, moveId: 'm1' });
       assert.equal(moved.version, s.version + 1);
       assert.equal(moved.moveId, 'm1');
     });
 
     test('a server has at most one running move', async () => {
-      await db.insertMove(store, { id: 'm1', serverId: 's1', fromGroup: null, toGroup: 'acme-web', step: 'set-boot-pointer', reason: 't', requestedBy: 't' });
+      await db.insertMove(store, {
+        id: 'm1',
+        serverId: 's1',
+        fromGroup: null,
+        toGroup: 'acme-web',
+        step: 'set-boot-pointer',
+        reason: 't',
+        requestedBy: 't',
+      });
       await assert.rejects(
-        db.insertMove(store, { id: 'm2', serverId: 's1', fromGroup: null, toGroup: 'acme-web', step: 'set-boot-pointer', reason: 't', requestedBy: 't' }),
+        db.insertMove(store, {
+          id: 'm2',
+          serverId: 's1',
+          fromGroup: null,
+          toGroup: 'acme-web',
+          step: 'set-boot-pointer',
+          reason: 't',
+          requestedBy: 't',
+        }),
         (e: unknown) => isHostfleetError(e, 'E_MOVE_IN_PROGRESS'),
       );
       await db.addMoveEvent(store, { moveId: 'm1', step: 'set-boot-pointer', outcome: 'done', detail: { n: 1 } });
       const done = await db.updateMove(store, 'm1', { status: 'done', step: 'done' });
       assert.ok(done.finishedAt !== null);
-      assert.deepEqual((await db.listMoveEvents(store, 'm1')).map((e) => [e.step, e.outcome, e.detail]), [['set-boot-pointer', 'done', { n: 1 }]]);
-      await db.insertMove(store, { id: 'm2', serverId: 's1', fromGroup: 'acme-web', toGroup: null, step: 'drain', reason: 't', requestedBy: 't' });
-      assert.deepEqual((await db.listMoves(store, { status: 'running' })).map((m) => m.id), ['m2']);
+      assert.deepEqual(
+        (await db.listMoveEvents(store, 'm1')).map((e) => [e.step, e.outcome, e.detail]),
+        [['set-boot-pointer', 'done', { n: 1 }]],
+      );
+      await db.insertMove(store, {
+        id: 'm2',
+        serverId: 's1',
+        fromGroup: 'acme-web',
+        toGroup: null,
+        step: 'drain',
+        reason: 't',
+        requestedBy: 't',
+      });
+      assert.deepEqual(
+        (await db.listMoves(store, { status: 'running' })).map((m) => m.id),
+        ['m2'],
+      );
     });
 
     test('a boot pointer is handed out once, only to its machine, only before it expires', async () => {
       const now = new Date('2026-11-22T00:00:00Z');
-      await db.insertBootPointer(store, { tokenHash: 'h1', machineUuid: 'u-1', serverId: 's1', personality: personality('u-1'), expiresAt: new Date(now.getTime() + 60_000) });
-      await db.insertBootPointer(store, { tokenHash: 'h2', machineUuid: 'u-1', serverId: 's1', personality: personality('u-1'), expiresAt: new Date(now.getTime() - 1) });
+      await db.insertBootPointer(store, {
+        tokenHash: 'h1',
+        machineUuid: 'u-1',
+        serverId: 's1',
+        personality: personality('u-1'),
+        expiresAt: new Date(now.getTime() + 60_000),
+      });
+      await db.insertBootPointer(store, {
+        tokenHash: 'h2',
+        machineUuid: 'u-1',
+        serverId: 's1',
+        personality: personality('u-1'),
+        expiresAt: new Date(now.getTime() - 1),
+      });
       const cases = [
         { name: 'another machine', hash: 'h1', machine: 'u-2', want: false },
         { name: 'its machine', hash: 'h1', machine: 'u-1', want: true },
@@ -112,11 +197,25 @@ for (const impl of implementations) {
 
     test('allocations open and close idempotently', async () => {
       const t0 = new Date('2026-11-22T00:00:00Z');
-      await db.openAllocation(store, { serverId: 's1', accountId: 'acme', groupId: 'acme-web', role: 'front-end', at: t0 });
-      await db.openAllocation(store, { serverId: 's1', accountId: 'acme', groupId: 'acme-web', role: 'front-end', at: new Date(t0.getTime() + 5000) });
+      await db.openAllocation(store, {
+        serverId: 's1',
+        accountId: 'acme',
+        groupId: 'acme-web',
+        role: 'front-end',
+        at: t0,
+      });
+      await db.openAllocation(store, {
+        serverId: 's1',
+        accountId: 'acme',
+        groupId: 'acme-web',
+        role: 'front-end',
+        at: new Date(t0.getTime() + 5000),
+      });
       await db.closeAllocation(store, 's1', new Date(t0.getTime() + 60_000));
       await db.closeAllocation(store, 's1', new Date(t0.getTime() + 90_000));
-      const r = await store.query<{ n: number }>("SELECT count(*)::int AS n FROM allocations WHERE server_id = 's1' AND ended_at IS NOT NULL");
+      const r = await store.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM allocations WHERE server_id = 's1' AND ended_at IS NOT NULL",
+      );
       assert.equal(r.rows[0]?.n, 1);
     });
 
@@ -128,12 +227,20 @@ for (const impl of implementations) {
         }),
         /boom/,
       );
-      assert.deepEqual((await db.listSites(store)).map((s) => s.id), ['local']);
+      assert.deepEqual(
+        (await db.listSites(store)).map((s) => s.id),
+        ['local'],
+      );
     });
 
     test('API tokens are found by hash only', async () => {
       await db.insertApiToken(store, { id: 't1', tokenHash: 'th', role: 'customer', accountId: 'acme', name: 'acme' });
-      assert.deepEqual(await db.findApiToken(store, 'th'), { id: 't1', role: 'customer', accountId: 'acme', name: 'acme' });
+      assert.deepEqual(await db.findApiToken(store, 'th'), {
+        id: 't1',
+        role: 'customer',
+        accountId: 'acme',
+        name: 'acme',
+      });
       assert.equal(await db.findApiToken(store, 'other'), null);
     });
   });

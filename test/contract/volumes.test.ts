@@ -29,7 +29,10 @@ const onDisk: Inside = {
   },
 };
 
-const IMPLEMENTATIONS: { name: string; open(): Promise<{ driver: VolumeDriver; inside: Inside; cleanup(): Promise<void> }> }[] = [
+const IMPLEMENTATIONS: {
+  name: string;
+  open(): Promise<{ driver: VolumeDriver; inside: Inside; cleanup(): Promise<void> }>;
+}[] = [
   {
     name: 'local',
     async open() {
@@ -77,7 +80,11 @@ for (const impl of IMPLEMENTATIONS) {
         assert.equal(await inside.read(v.mountPath('machine-1'), 'data.txt'), 'keep me');
         const before = await inside.stat(v.mountPath('machine-1'));
         await v.exportTo('acme', 'machine-1');
-        assert.equal((await inside.stat(v.mountPath('machine-1'))).identity, before.identity, 'the export was not replaced');
+        assert.equal(
+          (await inside.stat(v.mountPath('machine-1'))).identity,
+          before.identity,
+          'the export was not replaced',
+        );
       });
 
       await t.test('exportTo replaces a previous export of the machine; other machines keep theirs', async () => {
@@ -109,7 +116,10 @@ for (const impl of IMPLEMENTATIONS) {
       });
 
       await t.test('exporting a volume that does not exist is E_NOT_FOUND and keeps the old export', async () => {
-        await assert.rejects(v.exportTo('nobody', 'machine-1'), (e: unknown) => isHostfleetError(e, 'E_NOT_FOUND') && e.message.includes('nobody'));
+        await assert.rejects(
+          v.exportTo('nobody', 'machine-1'),
+          (e: unknown) => isHostfleetError(e, 'E_NOT_FOUND') && e.message.includes('nobody'),
+        );
         assert.equal(await v.exportedTo('machine-1'), 'globex');
       });
 
@@ -122,7 +132,10 @@ for (const impl of IMPLEMENTATIONS) {
       });
 
       await t.test('remove refuses a volume still exported, then deletes it; removing again is fine', async () => {
-        await assert.rejects(v.remove('acme'), (e: unknown) => isHostfleetError(e, 'E_CONFLICT') && e.message.includes('machine-2'));
+        await assert.rejects(
+          v.remove('acme'),
+          (e: unknown) => isHostfleetError(e, 'E_CONFLICT') && e.message.includes('machine-2'),
+        );
         await v.unexport('machine-2');
         await v.remove('acme');
         await v.remove('acme');
@@ -133,41 +146,68 @@ for (const impl of IMPLEMENTATIONS) {
         const bad = ['', '../etc', 'a/b', 'A', '-x', 'x'.repeat(64), '.hidden', 'acme\0', 'ünï'];
         for (const id of bad) {
           assert.equal(VOLUME_ID_RE.test(id), false, id);
-          await assert.rejects(v.ensure(id, OWNER), (e: unknown) => isHostfleetError(e, 'E_VALIDATION'), `ensure ${JSON.stringify(id)}`);
-          await assert.rejects(v.exportTo('globex', id), (e: unknown) => isHostfleetError(e, 'E_VALIDATION'), `exportTo machine ${JSON.stringify(id)}`);
-          await assert.rejects(v.exportTo(id, 'machine-1'), (e: unknown) => isHostfleetError(e, 'E_VALIDATION'), `exportTo volume ${JSON.stringify(id)}`);
-          await assert.rejects(v.remove(id), (e: unknown) => isHostfleetError(e, 'E_VALIDATION'), `remove ${JSON.stringify(id)}`);
-          assert.throws(() => v.mountPath(id), (e: unknown) => isHostfleetError(e, 'E_VALIDATION'));
+          await assert.rejects(
+            v.ensure(id, OWNER),
+            (e: unknown) => isHostfleetError(e, 'E_VALIDATION'),
+            `ensure ${JSON.stringify(id)}`,
+          );
+          await assert.rejects(
+            v.exportTo('globex', id),
+            (e: unknown) => isHostfleetError(e, 'E_VALIDATION'),
+            `exportTo machine ${JSON.stringify(id)}`,
+          );
+          await assert.rejects(
+            v.exportTo(id, 'machine-1'),
+            (e: unknown) => isHostfleetError(e, 'E_VALIDATION'),
+            `exportTo volume ${JSON.stringify(id)}`,
+          );
+          await assert.rejects(
+            v.remove(id),
+            (e: unknown) => isHostfleetError(e, 'E_VALIDATION'),
+            `remove ${JSON.stringify(id)}`,
+          );
+          assert.throws(
+            () => v.mountPath(id),
+            (e: unknown) => isHostfleetError(e, 'E_VALIDATION'),
+          );
         }
-        for (const ok of ['a', '0', 'acme-web', '3f2b8c1e-6d0a-4f5e-9b7c-2a1d4e6f8a9b']) assert.ok(VOLUME_ID_RE.test(ok), ok);
+        for (const ok of ['a', '0', 'acme-web', '3f2b8c1e-6d0a-4f5e-9b7c-2a1d4e6f8a9b'])
+          assert.ok(VOLUME_ID_RE.test(ok), ok);
       });
 
-      await t.test('any sequence of exports and unexports leaves each machine with the last volume given to it', async () => {
-        const vols = ['v1', 'v2', 'v3'];
-        for (const id of vols) await v.ensure(id, OWNER);
-        const machines = ['p1', 'p2'];
-        const op = fc.oneof(
-          fc.record({ kind: fc.constant('export' as const), volume: fc.constantFrom(...vols), machine: fc.constantFrom(...machines) }),
-          fc.record({ kind: fc.constant('unexport' as const), machine: fc.constantFrom(...machines) }),
-        );
-        await fc.assert(
-          fc.asyncProperty(fc.array(op, { maxLength: 12 }), async (ops) => {
-            const model = new Map<string, string | null>(machines.map((m) => [m, null]));
-            for (const m of machines) await v.unexport(m);
-            for (const o of ops) {
-              if (o.kind === 'export') {
-                await v.exportTo(o.volume, o.machine);
-                model.set(o.machine, o.volume);
-              } else {
-                await v.unexport(o.machine);
-                model.set(o.machine, null);
+      await t.test(
+        'any sequence of exports and unexports leaves each machine with the last volume given to it',
+        async () => {
+          const vols = ['v1', 'v2', 'v3'];
+          for (const id of vols) await v.ensure(id, OWNER);
+          const machines = ['p1', 'p2'];
+          const op = fc.oneof(
+            fc.record({
+              kind: fc.constant('export' as const),
+              volume: fc.constantFrom(...vols),
+              machine: fc.constantFrom(...machines),
+            }),
+            fc.record({ kind: fc.constant('unexport' as const), machine: fc.constantFrom(...machines) }),
+          );
+          await fc.assert(
+            fc.asyncProperty(fc.array(op, { maxLength: 12 }), async (ops) => {
+              const model = new Map<string, string | null>(machines.map((m) => [m, null]));
+              for (const m of machines) await v.unexport(m);
+              for (const o of ops) {
+                if (o.kind === 'export') {
+                  await v.exportTo(o.volume, o.machine);
+                  model.set(o.machine, o.volume);
+                } else {
+                  await v.unexport(o.machine);
+                  model.set(o.machine, null);
+                }
               }
-            }
-            for (const m of machines) assert.equal(await v.exportedTo(m), model.get(m));
-          }),
-          { numRuns: 40 },
-        );
-      });
+              for (const m of machines) assert.equal(await v.exportedTo(m), model.get(m));
+            }),
+            { numRuns: 40 },
+          );
+        },
+      );
 
       if (impl.name === 'local') {
         await t.test('local: exports are relative symlinks into volumes/', async () => {

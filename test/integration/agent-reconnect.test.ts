@@ -10,7 +10,8 @@ import type { AgentStatus } from '../../src/core/agent/messages.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function latest(site: TestSite): Promise<AgentStatus | null> {
-  return (await site.client.call<{ latest: AgentStatus | null }>('GET', '/v1/servers/srv-01/status?history=false')).latest;
+  return (await site.client.call<{ latest: AgentStatus | null }>('GET', '/v1/servers/srv-01/status?history=false'))
+    .latest;
 }
 
 describe('agent reconnects when the manager restarts', () => {

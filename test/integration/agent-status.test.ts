@@ -31,7 +31,12 @@ function alive(pid: number): boolean {
   }
 }
 
-interface ServerStatus { server: string; latest: AgentStatus | null; stale: boolean | null; history: { at: number; rps: number; group: string }[] }
+interface ServerStatus {
+  server: string;
+  latest: AgentStatus | null;
+  stale: boolean | null;
+  history: { at: number; rps: number; group: string }[];
+}
 
 async function waitFor<T>(what: string, fn: () => Promise<T | null>, timeoutMs = 20_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -60,17 +65,26 @@ describe('agents on the embedded site', () => {
     await site?.stop();
   });
 
-  test('the agent runs as its own process; the bus token is in its environment and not in the workload\'s', () => {
+  test("the agent runs as its own process; the bus token is in its environment and not in the workload's", () => {
     const pids = site.bmc.machines[0]?.pids();
     assert.ok(pids && pids.workload !== null && pids.agent !== null, JSON.stringify(pids));
     assert.notEqual(pids.agent, pids.workload);
     const agentEnv = environ(pids.agent);
     const workloadEnv = environ(pids.workload);
     // The probe can fail: the token is really in the agent's environment.
-    assert.ok(agentEnv.some((e) => e.includes(token)), 'the agent has the token');
-    assert.ok(workloadEnv.some((e) => e.startsWith('HOSTFLEET_PERSONALITY=')), 'the workload has its personality');
+    assert.ok(
+      agentEnv.some((e) => e.includes(token)),
+      'the agent has the token',
+    );
+    assert.ok(
+      workloadEnv.some((e) => e.startsWith('HOSTFLEET_PERSONALITY=')),
+      'the workload has its personality',
+    );
     assert.ok(!workloadEnv.some((e) => e.includes(token)), 'the bus token leaked into the workload environment');
-    assert.ok(!workloadEnv.some((e) => e.includes('busUrl') || e.includes('"agent"')), 'the agent section leaked into the workload environment');
+    assert.ok(
+      !workloadEnv.some((e) => e.includes('busUrl') || e.includes('"agent"')),
+      'the agent section leaked into the workload environment',
+    );
     if (process.getuid?.() === 0) {
       assert.equal(uidOf(pids.agent), AGENT_UID);
       assert.notEqual(uidOf(pids.workload), AGENT_UID);
@@ -80,7 +94,8 @@ describe('agents on the embedded site', () => {
 
   test('the manager serves the latest status and history; /v1/status carries load and need', async () => {
     // Some traffic so the load figures are not all zero.
-    for (let i = 0; i < 20; i++) await (await request(`${site.edge.url}/app/x`, { headers: { host: 'alpha.test' } })).body.dump();
+    for (let i = 0; i < 20; i++)
+      await (await request(`${site.edge.url}/app/x`, { headers: { host: 'alpha.test' } })).body.dump();
     const s = await waitFor('a status of srv-01 with history', async () => {
       const r = await site.client.call<ServerStatus>('GET', '/v1/servers/srv-01/status');
       return r.latest !== null && r.history.length >= 3 && r.history.some((h) => h.rps > 0) ? r : null;
@@ -90,10 +105,22 @@ describe('agents on the embedded site', () => {
     assert.equal(s.latest?.decider, true, 'the only server of its group decides');
     assert.ok(s.latest?.decision !== null, 'the decider publishes its decision');
     assert.equal(s.stale, false);
-    const g = await site.client.call<{ group: string; decider: string | null; servers: { server: string; member: boolean; latest: AgentStatus | null }[] }>('GET', '/v1/groups/alpha-web/status');
+    const g = await site.client.call<{
+      group: string;
+      decider: string | null;
+      servers: { server: string; member: boolean; latest: AgentStatus | null }[];
+    }>('GET', '/v1/groups/alpha-web/status');
     assert.equal(g.decider, 'srv-01');
-    assert.deepEqual(g.servers.map((x) => [x.server, x.member]), [['srv-01', true]]);
-    const st = await site.client.call<{ groups: { id: string; servers: { id: string; agent: { rps: number; need: number | null; stale: boolean } | null }[] }[] }>('GET', '/v1/status');
+    assert.deepEqual(
+      g.servers.map((x) => [x.server, x.member]),
+      [['srv-01', true]],
+    );
+    const st = await site.client.call<{
+      groups: {
+        id: string;
+        servers: { id: string; agent: { rps: number; need: number | null; stale: boolean } | null }[];
+      }[];
+    }>('GET', '/v1/status');
     const srv = st.groups.find((x) => x.id === 'alpha-web')?.servers.find((x) => x.id === 'srv-01');
     assert.ok(srv?.agent, JSON.stringify(srv));
     assert.equal(srv.agent.stale, false);
@@ -104,8 +131,13 @@ describe('agents on the embedded site', () => {
 
   test('a customer sees the status of its own group only', async () => {
     await site.customer('bravo', ['bravo.test']);
-    const { token: bravoToken } = await site.client.call<{ token: string }>('POST', '/v1/tokens', { role: 'customer', accountId: 'bravo', name: 'bravo' });
-    const asBravo = async (path: string) => request(`${site.managerUrl}${path}`, { headers: { authorization: `Bearer ${bravoToken}` } });
+    const { token: bravoToken } = await site.client.call<{ token: string }>('POST', '/v1/tokens', {
+      role: 'customer',
+      accountId: 'bravo',
+      name: 'bravo',
+    });
+    const asBravo = async (path: string) =>
+      request(`${site.managerUrl}${path}`, { headers: { authorization: `Bearer ${bravoToken}` } });
     for (const path of ['/v1/servers/srv-01/status', '/v1/groups/alpha-web/status']) {
       const r = await asBravo(path);
       assert.equal(r.statusCode, 404, path);
@@ -117,11 +149,23 @@ describe('agents on the embedded site', () => {
   });
 
   test('an SLA change reaches the agents as their priority input', async () => {
-    await site.client.call('PUT', '/v1/groups/alpha-web/sla', { metric: 'servers', unitsPerServer: 1, committed: 1, burst: 2, extended: 3, priority: 0.9, responseTargetMs: 321 });
-    const s = await waitFor('the new priority in the status', async () => {
-      const r = await site.client.call<ServerStatus>('GET', '/v1/servers/srv-01/status?history=false');
-      return r.latest && r.latest.priority === 0.9 ? r : null;
-    }, 10_000);
+    await site.client.call('PUT', '/v1/groups/alpha-web/sla', {
+      metric: 'servers',
+      unitsPerServer: 1,
+      committed: 1,
+      burst: 2,
+      extended: 3,
+      priority: 0.9,
+      responseTargetMs: 321,
+    });
+    const s = await waitFor(
+      'the new priority in the status',
+      async () => {
+        const r = await site.client.call<ServerStatus>('GET', '/v1/servers/srv-01/status?history=false');
+        return r.latest && r.latest.priority === 0.9 ? r : null;
+      },
+      10_000,
+    );
     assert.equal(s.latest?.responseTargetMs, 321);
     assert.deepEqual(s.history, []);
   });
@@ -134,6 +178,10 @@ describe('agents on the embedded site', () => {
     await site.bmc.settled();
     const after = site.bmc.machines[0]?.pids();
     assert.deepEqual(after, { workload: null, agent: null });
-    await waitFor('both processes gone', async () => (!alive(pids.workload as number) && !alive(pids.agent as number) ? true : null), 10_000);
+    await waitFor(
+      'both processes gone',
+      async () => (!alive(pids.workload as number) && !alive(pids.agent as number) ? true : null),
+      10_000,
+    );
   });
 });

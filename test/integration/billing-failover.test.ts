@@ -14,18 +14,37 @@ import type { MoveRecord } from '../../src/core/model/records.js';
 const MINUTE = 60_000;
 const DATABASE_URL = process.env.HOSTFLEET_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-interface Row { id: number; account: string; startMs: number; endMs: number | null }
+interface Row {
+  id: number;
+  account: string;
+  startMs: number;
+  endMs: number | null;
+}
 
 async function readAllocations(sql: Store): Promise<Row[]> {
-  const r = await sql.query<Record<string, unknown>>('SELECT id, account_id, started_at, ended_at FROM allocations ORDER BY id');
+  const r = await sql.query<Record<string, unknown>>(
+    'SELECT id, account_id, started_at, ended_at FROM allocations ORDER BY id',
+  );
   const ms = (v: unknown): number => (v instanceof Date ? v.getTime() : Date.parse(String(v)));
-  return r.rows.map((x) => ({ id: Number(x.id), account: String(x.account_id), startMs: ms(x.started_at), endMs: x.ended_at === null ? null : ms(x.ended_at) }));
+  return r.rows.map((x) => ({
+    id: Number(x.id),
+    account: String(x.account_id),
+    startMs: ms(x.started_at),
+    endMs: x.ended_at === null ? null : ms(x.ended_at),
+  }));
 }
 
 /** expectedMinutes replays the rows minute by minute over [fromMs, toMs): committed (≤ 1) and burst (above). */
-function expectedMinutes(rows: readonly Row[], account: string, fromMs: number, toMs: number): { committed: number; burst: number } {
+function expectedMinutes(
+  rows: readonly Row[],
+  account: string,
+  fromMs: number,
+  toMs: number,
+): { committed: number; burst: number } {
   const ceil = (t: number): number => Math.ceil(t / MINUTE) * MINUTE;
-  const mine = rows.filter((r) => r.account === account).map((r) => ({ from: ceil(r.startMs), to: r.endMs === null ? Infinity : ceil(r.endMs) }));
+  const mine = rows
+    .filter((r) => r.account === account)
+    .map((r) => ({ from: ceil(r.startMs), to: r.endMs === null ? Infinity : ceil(r.endMs) }));
   const out = { committed: 0, burst: 0 };
   for (let t = fromMs; t < toMs; t += MINUTE) {
     const n = mine.filter((s) => s.from <= t && t < s.to).length;
@@ -36,14 +55,26 @@ function expectedMinutes(rows: readonly Row[], account: string, fromMs: number, 
 }
 
 // 6.00 per server-hour = 10 cents a minute, burst ×2 = 20 cents; the extended ceiling is never reached.
-const PLAN = { kind: 'sla', currency: 'USD', burstMultiple: 2, extendedMultiple: 3, committedBilling: 'used', servers: { 'front-end': { committed: 1, burst: 8, extended: 8, rate: '6.00' } } };
+const PLAN = {
+  kind: 'sla',
+  currency: 'USD',
+  burstMultiple: 2,
+  extendedMultiple: 3,
+  committedBilling: 'used',
+  servers: { 'front-end': { committed: 1, burst: 8, extended: 8, rate: '6.00' } },
+};
 
 describe('billing across manager failovers', () => {
   let site: TestSite;
   let db: Store;
   const schema = `hf_billing_${randomBytes(4).toString('hex')}`;
   before(async () => {
-    site = await startTestSite({ machines: 3, managerProcess: true, databaseUrl: DATABASE_URL, databaseSchema: schema });
+    site = await startTestSite({
+      machines: 3,
+      managerProcess: true,
+      databaseUrl: DATABASE_URL,
+      databaseSchema: schema,
+    });
     db = await openPostgres(DATABASE_URL, { schema });
     await site.customer('alpha', ['alpha.test']);
     await site.registerAll();
@@ -59,8 +90,13 @@ describe('billing across manager failovers', () => {
   /** killWhileMetering fires metering passes and kills the manager while they run, then starts it again. */
   async function killWhileMetering(alsoMove?: { server: string; to: string }): Promise<string | null> {
     let moveId: string | null = null;
-    if (alsoMove) moveId = (await site.client.call<{ move: MoveRecord }>('POST', '/v1/moves', { ...alsoMove, reason: 'failover test' })).move.id;
-    const passes = Array.from({ length: 4 }, () => site.client.call('POST', '/v1/billing/meter').catch(() => undefined));
+    if (alsoMove)
+      moveId = (
+        await site.client.call<{ move: MoveRecord }>('POST', '/v1/moves', { ...alsoMove, reason: 'failover test' })
+      ).move.id;
+    const passes = Array.from({ length: 4 }, () =>
+      site.client.call('POST', '/v1/billing/meter').catch(() => undefined),
+    );
     await new Promise((r) => setTimeout(r, 40));
     await site.killManager();
     await Promise.all(passes);
@@ -95,13 +131,20 @@ describe('billing across manager failovers', () => {
     const endOfMonth = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth() + 1, 1);
     const period = new Date(now).toISOString().slice(0, 7);
     const q = `?period=${period}&at=${new Date(at).toISOString()}`;
-    const inv = await site.client.call<{ total: { amountMinor: number }; lines: unknown[] }>('GET', `/v1/accounts/alpha/invoice${q}`);
+    const inv = await site.client.call<{ total: { amountMinor: number }; lines: unknown[] }>(
+      'GET',
+      `/v1/accounts/alpha/invoice${q}`,
+    );
 
     const rows = await readAllocations(db);
     assert.ok(rows.length >= 4, `allocation rows: ${JSON.stringify(rows)}`);
     const want = expectedMinutes(rows, 'alpha', startOfMonth, Math.min(at, endOfMonth));
     assert.ok(want.committed > 0 && want.burst > 0);
-    assert.equal(inv.total.amountMinor, want.committed * 10 + want.burst * 20, JSON.stringify({ want, lines: inv.lines }));
+    assert.equal(
+      inv.total.amountMinor,
+      want.committed * 10 + want.burst * 20,
+      JSON.stringify({ want, lines: inv.lines }),
+    );
 
     // Facts: one per opened stretch and one per closed stretch, at the row's own instants.
     const facts = (await db.query<{ id: string; at: Date }>('SELECT id, at FROM billing_facts')).rows;
@@ -115,7 +158,10 @@ describe('billing across manager failovers', () => {
 
     // Another failover changes nothing about the same instant's invoice.
     await killWhileMetering();
-    const again = await site.client.call<{ total: { amountMinor: number }; lines: unknown[] }>('GET', `/v1/accounts/alpha/invoice${q}`);
+    const again = await site.client.call<{ total: { amountMinor: number }; lines: unknown[] }>(
+      'GET',
+      `/v1/accounts/alpha/invoice${q}`,
+    );
     assert.deepEqual(again.lines, inv.lines);
   });
 });

@@ -19,9 +19,18 @@ const USER = 'admin';
 const PASS = 'lifecycle-pw';
 const AUTH = `Basic ${Buffer.from(`${USER}:${PASS}`).toString('base64')}`;
 
-async function oem(url: string, id: string): Promise<{ WorkloadPid: number | null; BootError: string | null; Installed: Record<string, string> | null }> {
+async function oem(
+  url: string,
+  id: string,
+): Promise<{ WorkloadPid: number | null; BootError: string | null; Installed: Record<string, string> | null }> {
   const r = await fetch(`${url}/redfish/v1/Systems/${id}`, { headers: { authorization: AUTH } });
-  return ((await r.json()) as { Oem: { Hostfleet: { WorkloadPid: number | null; BootError: string | null; Installed: Record<string, string> | null } } }).Oem.Hostfleet;
+  return (
+    (await r.json()) as {
+      Oem: {
+        Hostfleet: { WorkloadPid: number | null; BootError: string | null; Installed: Record<string, string> | null };
+      };
+    }
+  ).Oem.Hostfleet;
 }
 
 function alive(pid: number): boolean {
@@ -42,7 +51,14 @@ async function tmp(name: string): Promise<string> {
 test('machine lifecycle in process', async (t) => {
   const dir = await tmp('hf-bmc-life-');
   const boot: StaticBootService = await startStaticBootService();
-  let emu: BmcEmulator = await startBmcEmulator({ machines: 3, username: USER, password: PASS, dataDir: dir, bootDelayMs: 20, gracefulTimeoutMs: 2000 });
+  let emu: BmcEmulator = await startBmcEmulator({
+    machines: 3,
+    username: USER,
+    password: PASS,
+    dataDir: dir,
+    bootDelayMs: 20,
+    gracefulTimeoutMs: 2000,
+  });
   let bmc: BmcDriver = redfishBmc({ url: emu.url, username: USER, password: PASS, auth: 'basic' });
   const [m1, m2, m3] = emu.machines;
   assert.ok(m1 && m2 && m3);
@@ -60,17 +76,43 @@ test('machine lifecycle in process', async (t) => {
       assert.equal(sys.powerState, 'On');
       assert.match((await oem(emu.url, m1.id)).BootError ?? '', /exited by itself/);
       await bmc.reset(m1.id, 'ForceRestart');
-      await waitFor('m1 healthy again', async () => ((await fetch(`http://${m1.dataAddress}/healthz`)).status === 200 ? true : undefined));
+      await waitFor('m1 healthy again', async () =>
+        (await fetch(`http://${m1.dataAddress}/healthz`)).status === 200 ? true : undefined,
+      );
       assert.equal((await bmc.getSystem(m1.id)).health, 'OK');
-      assert.equal((await oem(emu.url, m1.id)).Installed?.Server, 'srv-crash', 'the installed personality booted again without a pointer');
+      assert.equal(
+        (await oem(emu.url, m1.id)).Installed?.Server,
+        'srv-crash',
+        'the installed personality booted again without a pointer',
+      );
     });
 
     await t.test('failed boots: Critical with the reason, and no workload', async () => {
       const cases = [
-        { name: 'pointer issued for another machine', path: '/other', personality: demoPersonality('00000000-0000-4000-8000-000000000000'), error: /HTTP 403/ },
-        { name: 'not a personality', path: '/junk', personality: { kind: 'something/else' }, error: /invalid personality: kind/ },
-        { name: 'personality for another machine served anyway', path: '/wrong-machine', personality: { ...demoPersonality('x'), machine: undefined }, error: /invalid personality: machine/ },
-        { name: 'unknown image', path: '/image', personality: demoPersonality(m2.uuid, { image: 'evil/rootkit' }), error: /image/ },
+        {
+          name: 'pointer issued for another machine',
+          path: '/other',
+          personality: demoPersonality('00000000-0000-4000-8000-000000000000'),
+          error: /HTTP 403/,
+        },
+        {
+          name: 'not a personality',
+          path: '/junk',
+          personality: { kind: 'something/else' },
+          error: /invalid personality: kind/,
+        },
+        {
+          name: 'personality for another machine served anyway',
+          path: '/wrong-machine',
+          personality: { ...demoPersonality('x'), machine: undefined },
+          error: /invalid personality: machine/,
+        },
+        {
+          name: 'unknown image',
+          path: '/image',
+          personality: demoPersonality(m2.uuid, { image: 'evil/rootkit' }),
+          error: /image/,
+        },
         { name: 'no such pointer', path: '/missing', personality: undefined, error: /HTTP 404/ },
       ];
       for (const c of cases) {
@@ -118,10 +160,17 @@ test('machine lifecycle in process', async (t) => {
 
       emu = await startBmcEmulator({ machines: 3, username: USER, password: PASS, dataDir: dir, bootDelayMs: 20 });
       bmc = redfishBmc({ url: emu.url, username: USER, password: PASS, auth: 'basic' });
-      assert.deepEqual(emu.machines.map((m) => [m.id, m.uuid, m.dataAddress]), [m1, m2, m3].map((m) => [m.id, m.uuid, m.dataAddress]));
+      assert.deepEqual(
+        emu.machines.map((m) => [m.id, m.uuid, m.dataAddress]),
+        [m1, m2, m3].map((m) => [m.id, m.uuid, m.dataAddress]),
+      );
       await emu.settled();
       const after = await bmc.listSystems();
-      assert.deepEqual(after.map((s) => s.powerState), before.map((s) => s.powerState), 'LastState restored power');
+      assert.deepEqual(
+        after.map((s) => s.powerState),
+        before.map((s) => s.powerState),
+        'LastState restored power',
+      );
       assert.equal((await bmc.getSystem(m3.id)).powerState, 'Off');
       await waitFor('m1 serving again', async () => {
         const r = await fetch(`http://${m1.dataAddress}/healthz`);
@@ -132,7 +181,14 @@ test('machine lifecycle in process', async (t) => {
 
     await t.test('with volumes, a personality whose volume is not exported to the machine does not boot', async () => {
       const vdir = await tmp('hf-bmc-life-vol-');
-      const vemu = await startBmcEmulator({ machines: 1, username: USER, password: PASS, dataDir: join(vdir, 'bmc'), volumesRoot: join(vdir, 'storage'), bootDelayMs: 10 });
+      const vemu = await startBmcEmulator({
+        machines: 1,
+        username: USER,
+        password: PASS,
+        dataDir: join(vdir, 'bmc'),
+        volumesRoot: join(vdir, 'storage'),
+        bootDelayMs: 10,
+      });
       const vbmc = redfishBmc({ url: vemu.url, username: USER, password: PASS, auth: 'basic' });
       try {
         const vm = vemu.machines[0];
@@ -145,7 +201,10 @@ test('machine lifecycle in process', async (t) => {
         await vbmc.reset(vm.id, 'On');
         await vemu.settled();
         assert.equal((await vbmc.getSystem(vm.id)).health, 'Critical');
-        assert.match((await oem(vemu.url, vm.id)).BootError ?? '', /volume acme .* is not exported to machine .* \(exported: other-account\)/);
+        assert.match(
+          (await oem(vemu.url, vm.id)).BootError ?? '',
+          /volume acme .* is not exported to machine .* \(exported: other-account\)/,
+        );
       } finally {
         await vbmc.close();
         await vemu.close();
@@ -163,20 +222,33 @@ test('machine lifecycle in process', async (t) => {
 const MAIN = fileURLToPath(new URL('../../src/emulators/bmc/main.ts', import.meta.url));
 
 /** startMain runs the emulator process and resolves with it and its ready line. */
-async function startMain(dataDir: string, ipc: boolean): Promise<{ proc: ChildProcess; ready: { url: string; machines: { id: string; uuid: string; dataAddress: string }[] } }> {
+async function startMain(
+  dataDir: string,
+  ipc: boolean,
+): Promise<{
+  proc: ChildProcess;
+  ready: { url: string; machines: { id: string; uuid: string; dataAddress: string }[] };
+}> {
   const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, '--machines', '2', '--boot-delay-ms', '10'], {
-    env: { ...process.env, HOSTFLEET_BMC_USERNAME: USER, HOSTFLEET_BMC_PASSWORD: PASS, HOSTFLEET_BMC_DATA_DIR: dataDir },
+    env: {
+      ...process.env,
+      HOSTFLEET_BMC_USERNAME: USER,
+      HOSTFLEET_BMC_PASSWORD: PASS,
+      HOSTFLEET_BMC_DATA_DIR: dataDir,
+    },
     stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
   const lines = createInterface({ input: proc.stdout as NodeJS.ReadableStream });
-  const ready = await new Promise<{ url: string; machines: { id: string; uuid: string; dataAddress: string }[] }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the BMC process did not print its ready line in 20 s')), 20_000);
-    lines.once('line', (l) => {
-      clearTimeout(timer);
-      resolve(JSON.parse(l) as { url: string; machines: { id: string; uuid: string; dataAddress: string }[] });
-    });
-    proc.once('exit', (code) => reject(new Error(`the BMC process exited with ${code}`)));
-  });
+  const ready = await new Promise<{ url: string; machines: { id: string; uuid: string; dataAddress: string }[] }>(
+    (resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the BMC process did not print its ready line in 20 s')), 20_000);
+      lines.once('line', (l) => {
+        clearTimeout(timer);
+        resolve(JSON.parse(l) as { url: string; machines: { id: string; uuid: string; dataAddress: string }[] });
+      });
+      proc.once('exit', (code) => reject(new Error(`the BMC process exited with ${code}`)));
+    },
+  );
   return { proc, ready };
 }
 
@@ -229,10 +301,22 @@ test('bad configuration fails at start-up with E_CONFIG naming the setting', asy
       { name: 'no machines', opts: { ...base, machines: 0 }, field: 'machines' },
       { name: 'no password', opts: { ...base, password: '' }, field: 'username/password' },
       { name: 'ports past 65535', opts: { ...base, machines: 10, dataPortBase: 65530 }, field: 'dataPortBase' },
-      ...(process.getuid?.() === 0 ? [{ name: 'data dir workloads cannot reach', opts: { ...base, dataDir: join(closed, 'bmc') }, field: 'dataDir' }] : []),
+      ...(process.getuid?.() === 0
+        ? [
+            {
+              name: 'data dir workloads cannot reach',
+              opts: { ...base, dataDir: join(closed, 'bmc') },
+              field: 'dataDir',
+            },
+          ]
+        : []),
     ];
     for (const c of cases) {
-      await assert.rejects(startBmcEmulator(c.opts), (e: unknown) => isHostfleetError(e, 'E_CONFIG') && e.message.includes(c.field), c.name);
+      await assert.rejects(
+        startBmcEmulator(c.opts),
+        (e: unknown) => isHostfleetError(e, 'E_CONFIG') && e.message.includes(c.field),
+        c.name,
+      );
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

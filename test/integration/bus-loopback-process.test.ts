@@ -14,20 +14,35 @@ const GROUP = 'acme';
 
 async function agentMain(): Promise<void> {
   const server = process.env.HF_SERVER as string;
-  const bus = await loopbackBus({ url: process.env.HF_BUS_URL as string, token: process.env.HF_BUS_TOKEN as string, name: server });
+  const bus = await loopbackBus({
+    url: process.env.HF_BUS_URL as string,
+    token: process.env.HF_BUS_TOKEN as string,
+    name: server,
+  });
   let priority = 0;
   await bus.subscribe(subjects.priority(SITE, GROUP), (d) => {
     priority = (d as { priority: number }).priority;
   });
   await bus.reply(subjects.nudge(SITE, server), () => ({ server, pid: process.pid, priority }));
   // The agents also work a shared durable queue, so a killed agent's messages must move on.
-  await bus.durable.consume(streams.events(SITE).name, 'workers', async (d) => {
-    const job = d as { job: number };
-    if (server === 'srv-0') await new Promise(() => undefined); // a broken agent: hangs on its work until killed
-    await bus.publish(subjects.event(SITE, 'done', server), { job: job.job, server });
-  }, { ackWaitMs: 30_000, filterSubject: subjects.eventOfTopic(SITE, 'job') });
+  await bus.durable.consume(
+    streams.events(SITE).name,
+    'workers',
+    async (d) => {
+      const job = d as { job: number };
+      if (server === 'srv-0') await new Promise(() => undefined); // a broken agent: hangs on its work until killed
+      await bus.publish(subjects.event(SITE, 'done', server), { job: job.job, server });
+    },
+    { ackWaitMs: 30_000, filterSubject: subjects.eventOfTopic(SITE, 'job') },
+  );
   await bus.durable.publish(subjects.request(SITE, GROUP, server), { server, need: 'add' }, { msgId: `${server}-1` });
-  const tick = setInterval(() => void bus.publish(subjects.status(SITE, GROUP, server), { server, pid: process.pid, priority }).catch(() => undefined), 20);
+  const tick = setInterval(
+    () =>
+      void bus
+        .publish(subjects.status(SITE, GROUP, server), { server, pid: process.pid, priority })
+        .catch(() => undefined),
+    20,
+  );
   // Bounded: an agent never outlives its test, even if the parent dies without killing it.
   const life = setTimeout(() => process.exit(3), 60_000);
   process.on('SIGTERM', () => {
@@ -50,30 +65,45 @@ if (process.env.HF_BUS_CHILD === '1') {
       await manager.durable.ensureStream(streams.requests(SITE));
       await manager.durable.ensureStream(streams.events(SITE));
       const requests: Array<{ server: string }> = [];
-      await manager.durable.consume(streams.requests(SITE).name, 'manager', (d) => void requests.push(d as { server: string }));
+      await manager.durable.consume(
+        streams.requests(SITE).name,
+        'manager',
+        (d) => void requests.push(d as { server: string }),
+      );
       const status = new Map<string, { pid: number; priority: number }>();
       await manager.subscribe(subjects.statusAll(SITE), (d) => {
         const s = d as { server: string; pid: number; priority: number };
         status.set(s.server, s);
       });
       const done: Array<{ job: number; server: string }> = [];
-      await manager.subscribe(subjects.eventOfTopic(SITE, 'done'), (d) => void done.push(d as { job: number; server: string }));
+      await manager.subscribe(
+        subjects.eventOfTopic(SITE, 'done'),
+        (d) => void done.push(d as { job: number; server: string }),
+      );
 
       const env: NodeJS.ProcessEnv = { ...process.env, HF_BUS_CHILD: '1', HF_BUS_URL: hub.url, HF_BUS_TOKEN: token };
       delete env.NODE_TEST_CONTEXT; // the child is an agent, not a test runner's worker
       const file = fileURLToPath(import.meta.url);
       for (let i = 0; i < 3; i++) {
-        const child = spawn(process.execPath, ['--import', 'tsx', file], { env: { ...env, HF_SERVER: `srv-${i}` }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+        const child = spawn(process.execPath, ['--import', 'tsx', file], {
+          env: { ...env, HF_SERVER: `srv-${i}` },
+          stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+        });
         children.push(child);
       }
-      await Promise.all(children.map((c) => new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error('agent did not start within 30 s')), 30_000);
-        c.once('message', () => {
-          clearTimeout(t);
-          resolve();
-        });
-        c.once('exit', (code) => reject(new Error(`agent exited early with ${code}`)));
-      })));
+      await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<void>((resolve, reject) => {
+              const t = setTimeout(() => reject(new Error('agent did not start within 30 s')), 30_000);
+              c.once('message', () => {
+                clearTimeout(t);
+                resolve();
+              });
+              c.once('exit', (code) => reject(new Error(`agent exited early with ${code}`)));
+            }),
+        ),
+      );
       assert.equal(hub.connections(), 3);
 
       await waitFor(() => status.size === 3 && requests.length === 3, 'status and requests from three agents');
@@ -83,7 +113,11 @@ if (process.env.HF_BUS_CHILD === '1') {
       assert.deepEqual(requests.map((r) => r.server).sort(), ['srv-0', 'srv-1', 'srv-2']);
 
       await manager.publish(subjects.priority(SITE, GROUP), { priority: 7 });
-      const answer = (await manager.request(subjects.nudge(SITE, 'srv-1'), {}, { timeoutMs: 5_000 })) as { server: string; priority: number; pid: number };
+      const answer = (await manager.request(subjects.nudge(SITE, 'srv-1'), {}, { timeoutMs: 5_000 })) as {
+        server: string;
+        priority: number;
+        pid: number;
+      };
       assert.equal(answer.server, 'srv-1');
       assert.equal(answer.priority, 7, 'the priority push reached the agent before the nudge');
       await waitFor(() => [...status.values()].every((s) => s.priority === 7), 'statuses reflect the pushed priority');
@@ -101,16 +135,22 @@ if (process.env.HF_BUS_CHILD === '1') {
       assert.ok(done.every((d) => d.server !== 'srv-0'));
     } finally {
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-      await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise<void>((r) => {
-        const t = setTimeout(() => {
-          c.kill('SIGKILL');
-          r();
-        }, 5_000);
-        c.once('exit', () => {
-          clearTimeout(t);
-          r();
-        });
-      }))));
+      await Promise.all(
+        children.map((c) =>
+          c.exitCode !== null || c.signalCode !== null
+            ? undefined
+            : new Promise<void>((r) => {
+                const t = setTimeout(() => {
+                  c.kill('SIGKILL');
+                  r();
+                }, 5_000);
+                c.once('exit', () => {
+                  clearTimeout(t);
+                  r();
+                });
+              }),
+        ),
+      );
       await hub.close();
     }
   });

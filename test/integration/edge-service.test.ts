@@ -24,7 +24,15 @@ after(async () => {
 });
 
 async function newEdge(extra: { stateFile?: string; healthIntervalMs?: number } = {}) {
-  const edge = await startEdge({ host: '127.0.0.1', port: 0, adminHost: '127.0.0.1', adminPort: 0, token: TOKEN, healthIntervalMs: extra.healthIntervalMs ?? 100, ...(extra.stateFile ? { stateFile: extra.stateFile } : {}) });
+  const edge = await startEdge({
+    host: '127.0.0.1',
+    port: 0,
+    adminHost: '127.0.0.1',
+    adminPort: 0,
+    token: TOKEN,
+    healthIntervalMs: extra.healthIntervalMs ?? 100,
+    ...(extra.stateFile ? { stateFile: extra.stateFile } : {}),
+  });
   const driver = builtinEdge({ adminUrl: edge.adminUrl, token: TOKEN });
   const client = edgeClient(edge.url);
   const close = async (): Promise<void> => {
@@ -42,7 +50,6 @@ async function upstream(name: string): Promise<TestUpstream> {
   return u;
 }
 
-
 test('forwards method, path and headers with X-Forwarded-*, drops hop-by-hop headers, streams bodies both ways', async () => {
   const { driver, edge } = await newEdge();
   const u = await upstream('f1');
@@ -52,12 +59,27 @@ test('forwards method, path and headers with X-Forwarded-*, drops hop-by-hop hea
   // node:http, not undici, as the client: undici will not send a Connection header naming others.
   const body = Buffer.alloc(3 << 20, 7);
   const r = await new Promise<{ statusCode: number; headers: IncomingHttpHeaders; text: string }>((resolve, reject) => {
-    const req = httpRequest(`${edge.url}/upload/x?y=2`, { method: 'POST', headers: { host: 'Fwd.Example.Test:80', 'x-custom': 'kept', connection: 'keep-alive, x-hop', 'x-hop': 'dropped', 'x-forwarded-for': '203.0.113.9', 'transfer-encoding': 'chunked' }, agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, text }));
-    });
+    const req = httpRequest(
+      `${edge.url}/upload/x?y=2`,
+      {
+        method: 'POST',
+        headers: {
+          host: 'Fwd.Example.Test:80',
+          'x-custom': 'kept',
+          connection: 'keep-alive, x-hop',
+          'x-hop': 'dropped',
+          'x-forwarded-for': '203.0.113.9',
+          'transfer-encoding': 'chunked',
+        },
+        agent: false,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, text }));
+      },
+    );
     req.on('error', reject);
     // Stream the body in pieces so it crosses the proxy chunked.
     for (let i = 0; i < 6; i++) req.write(body.subarray((i * body.length) / 6, ((i + 1) * body.length) / 6));
@@ -143,7 +165,9 @@ test('metrics count requests by pool and status, retries and latency', async () 
   await driver.attach('metered', { id: 'm-live', address: live.address });
   for (let i = 0; i < 3; i++) assert.equal((await client.get('metered.example.test')).status, 200);
   await client.get('unknown.example.test');
-  const text = await (await request(`${edge.adminUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).body.text();
+  const text = await (
+    await request(`${edge.adminUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
+  ).body.text();
   assert.match(text, /hostfleet_edge_requests_total\{pool="metered",code="200"\} 3/);
   assert.match(text, /hostfleet_edge_requests_total\{pool="",code="404"\} 1/);
   assert.match(text, /hostfleet_edge_retries_total\{pool="metered"\} 1/);
@@ -170,13 +194,26 @@ test('the state file lets a restarted edge route at once', async () => {
   assert.equal(r.status, 200);
   assert.equal(r.server, 'st1');
   const pool = (await second.driver.status())[0]!;
-  assert.deepEqual(pool.servers.map((s) => [s.id, s.state]), [['st1', 'up'], ['st2', 'draining']]);
+  assert.deepEqual(
+    pool.servers.map((s) => [s.id, s.state]),
+    [
+      ['st1', 'up'],
+      ['st2', 'draining'],
+    ],
+  );
 });
 
 test('main.ts runs the edge from the environment and exits 0 on SIGTERM; bad configuration exits 2', async () => {
   const [port, adminPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/services/edge/main.ts'], {
-    env: { ...process.env, HOSTFLEET_EDGE_HOST: '127.0.0.1', HOSTFLEET_EDGE_PORT: String(port), HOSTFLEET_EDGE_ADMIN_PORT: String(adminPort), HOSTFLEET_EDGE_TOKEN: TOKEN, HOSTFLEET_EDGE_LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      HOSTFLEET_EDGE_HOST: '127.0.0.1',
+      HOSTFLEET_EDGE_PORT: String(port),
+      HOSTFLEET_EDGE_ADMIN_PORT: String(adminPort),
+      HOSTFLEET_EDGE_TOKEN: TOKEN,
+      HOSTFLEET_EDGE_LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -185,7 +222,15 @@ test('main.ts runs the edge from the environment and exits 0 on SIGTERM; bad con
   });
   const driver = builtinEdge({ adminUrl: `http://127.0.0.1:${adminPort}`, token: TOKEN });
   cleanups.push(() => driver.close());
-  await waitFor('the edge process to answer', async () => (await driver.status().then(() => true, () => false)), 20_000);
+  await waitFor(
+    'the edge process to answer',
+    async () =>
+      await driver.status().then(
+        () => true,
+        () => false,
+      ),
+    20_000,
+  );
   const u = await upstream('proc1');
   await driver.upsertPool({ id: 'proc', domains: ['proc.example.test'] });
   await driver.attach('proc', { id: 'proc1', address: u.address });
@@ -195,7 +240,10 @@ test('main.ts runs the edge from the environment and exits 0 on SIGTERM; bad con
   child.kill('SIGTERM');
   assert.equal(await exited, 0);
 
-  const bad = spawn(process.execPath, ['--import', 'tsx', 'src/services/edge/main.ts'], { env: { ...process.env, HOSTFLEET_EDGE_TOKEN: 'short', HOSTFLEET_EDGE_PORT: '0', HOSTFLEET_EDGE_ADMIN_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const bad = spawn(process.execPath, ['--import', 'tsx', 'src/services/edge/main.ts'], {
+    env: { ...process.env, HOSTFLEET_EDGE_TOKEN: 'short', HOSTFLEET_EDGE_PORT: '0', HOSTFLEET_EDGE_ADMIN_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   bad.stdout.on('data', (c: Buffer) => (out += c.toString()));
   const code = await new Promise<number | null>((resolve) => bad.on('exit', (c) => resolve(c)));

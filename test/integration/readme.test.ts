@@ -43,7 +43,10 @@ function shellBlock(doc: string, heading: string): string[] {
   assert.ok(open >= 0, `the "${heading}" section has no \`\`\`sh block`);
   const close = section.findIndex((l, i) => i > open && l.trim() === '```');
   assert.ok(close > open, `the "${heading}" section's \`\`\`sh block does not end`);
-  const commands = section.slice(open + 1, close).map(withoutComment).filter((l) => l.trim() !== '');
+  const commands = section
+    .slice(open + 1, close)
+    .map(withoutComment)
+    .filter((l) => l.trim() !== '');
   assert.ok(commands.length > 0, `the "${heading}" section's shell block holds no command`);
   return commands;
 }
@@ -57,7 +60,8 @@ function asRun(line: string, ports: UpState['ports']): string {
 }
 
 /** described says how a command ended, for an assertion's message. */
-const described = (line: string, r: CliResult) => `\`${line}\` exited ${r.code}\n--- stdout\n${r.out}\n--- stderr\n${r.err}`;
+const described = (line: string, r: CliResult) =>
+  `\`${line}\` exited ${r.code}\n--- stdout\n${r.out}\n--- stderr\n${r.err}`;
 
 describe('the README and the operator guide, run as written', { timeout: 900_000 }, () => {
   let dir: string;
@@ -82,7 +86,7 @@ describe('the README and the operator guide, run as written', { timeout: 900_000
 
   const run = async (line: string, timeoutMs = 90_000) => runShell(asRun(line, ports), { env, cwd: ROOT, timeoutMs });
 
-  test('the operator guide\'s move examples run as written', async () => {
+  test("the operator guide's move examples run as written", async () => {
     // First: its second move takes srv-12 out of globex-web, which must still hold another server.
     for (const line of shellBlock(readFileSync(join(ROOT, 'docs/OPERATING.md'), 'utf8'), '## Moving servers')) {
       const r = await run(line);
@@ -92,25 +96,31 @@ describe('the README and the operator guide, run as written', { timeout: 900_000
 
   test('every command of "Try it" exits 0, and hostfleet prints no colour into a pipe', async () => {
     const commands = shellBlock(readFileSync(join(ROOT, 'README.md'), 'utf8'), '## Try it');
-    assert.ok(commands.some((c) => /hostfleet load diurnal\b/.test(c)), 'the README tells the user to run `hostfleet load diurnal`');
+    assert.ok(
+      commands.some((c) => /hostfleet load diurnal\b/.test(c)),
+      'the README tells the user to run `hostfleet load diurnal`',
+    );
     for (const line of commands) {
       // A load scenario without --duration runs for two minutes; the README's end by themselves.
       if (/hostfleet load /.test(line)) assert.match(line, /--duration \d+/, `\`${line}\` has no --duration`);
       const r = await run(line);
       assert.equal(r.code, 0, described(line, r));
-      if (/hostfleet /.test(line)) assert.doesNotMatch(r.out + r.err, ANSI, `\`${line}\` printed colour codes into a pipe`);
+      if (/hostfleet /.test(line))
+        assert.doesNotMatch(r.out + r.err, ANSI, `\`${line}\` printed colour codes into a pipe`);
     }
   });
 
-  test('the README\'s move succeeds again when the server is already there', async () => {
-    const line = shellBlock(readFileSync(join(ROOT, 'README.md'), 'utf8'), '## Try it').find((c) => /hostfleet move /.test(c));
+  test("the README's move succeeds again when the server is already there", async () => {
+    const line = shellBlock(readFileSync(join(ROOT, 'README.md'), 'utf8'), '## Try it').find((c) =>
+      /hostfleet move /.test(c),
+    );
     assert.ok(line, 'the README moves a server');
     const r = await run(line);
     assert.equal(r.code, 0, described(line, r));
     assert.match(r.out, /is (already|now) in globex-web/, described(line, r));
   });
 
-  test('up\'s banner suggests commands the user can type', () => {
+  test("up's banner suggests commands the user can type", () => {
     const banner = site?.output() ?? '';
     assert.match(banner, /npx hostfleet status/, banner);
     assert.match(banner, /npx hostfleet move srv-12 --to globex-web/, banner);
@@ -119,13 +129,52 @@ describe('the README and the operator guide, run as written', { timeout: 900_000
 
   test('a command that fails names the flags the user typed and exits non-zero', async () => {
     const cases = [
-      { name: 'explain about a server that does not exist', args: ['explain', '--server', 'nosuch'], code: 1, want: [/server nosuch does not exist/] },
-      { name: 'explain about a group that does not exist', args: ['explain', '--group', 'nosuch-web'], code: 1, want: [/group nosuch-web does not exist/] },
-      { name: 'a customer user without an account', args: ['user', 'add', 'carol', '--role', 'customer'], code: 1, want: [/a customer user needs --account/, /--account: is required for role customer/] },
-      { name: 'a reseller user on a customer\'s account', args: ['user', 'add', 'rita', '--role', 'reseller', '--account', 'acme'], code: 1, want: [/account acme is a customer's account/, /--role: must be customer/, /--account: must name a reseller's account/] },
-      { name: 'an operator with an account', args: ['user', 'add', 'olga', '--role', 'operator', '--account', 'acme'], code: 1, want: [/--account: must be absent for role operator/] },
-      { name: 'a move to a group that does not exist', args: ['move', 'srv-11', '--to', 'nosuch-web'], code: 1, want: [/group nosuch-web does not exist/] },
-      { name: 'a user name outside the grammar', args: ['user', 'add', 'Bad Name', '--role', 'operator'], code: 1, want: [/NAME must be/] },
+      {
+        name: 'explain about a server that does not exist',
+        args: ['explain', '--server', 'nosuch'],
+        code: 1,
+        want: [/server nosuch does not exist/],
+      },
+      {
+        name: 'explain about a group that does not exist',
+        args: ['explain', '--group', 'nosuch-web'],
+        code: 1,
+        want: [/group nosuch-web does not exist/],
+      },
+      {
+        name: 'a customer user without an account',
+        args: ['user', 'add', 'carol', '--role', 'customer'],
+        code: 1,
+        want: [/a customer user needs --account/, /--account: is required for role customer/],
+      },
+      {
+        name: "a reseller user on a customer's account",
+        args: ['user', 'add', 'rita', '--role', 'reseller', '--account', 'acme'],
+        code: 1,
+        want: [
+          /account acme is a customer's account/,
+          /--role: must be customer/,
+          /--account: must name a reseller's account/,
+        ],
+      },
+      {
+        name: 'an operator with an account',
+        args: ['user', 'add', 'olga', '--role', 'operator', '--account', 'acme'],
+        code: 1,
+        want: [/--account: must be absent for role operator/],
+      },
+      {
+        name: 'a move to a group that does not exist',
+        args: ['move', 'srv-11', '--to', 'nosuch-web'],
+        code: 1,
+        want: [/group nosuch-web does not exist/],
+      },
+      {
+        name: 'a user name outside the grammar',
+        args: ['user', 'add', 'Bad Name', '--role', 'operator'],
+        code: 1,
+        want: [/NAME must be/],
+      },
       { name: 'an unknown load scenario', args: ['load', 'nosuch'], code: 1, want: [/unknown scenario "nosuch"/] },
     ];
     for (const c of cases) {
@@ -136,10 +185,17 @@ describe('the README and the operator guide, run as written', { timeout: 900_000
     }
   });
 
-  test('a customer user on a customer\'s account is accepted; listings print JSON with --json', async () => {
+  test("a customer user on a customer's account is accepted; listings print JSON with --json", async () => {
     const ok = await runCli(['user', 'add', 'dora', '--role', 'customer', '--account', 'acme'], { env });
     assert.equal(ok.code, 0, described('user add dora', ok));
-    for (const args of [['status', '--json'], ['user', 'list', '--json'], ['explain', '--json'], ['orders', '--json'], ['usage', 'acme', '--json'], ['fis', 'rules', 'default', '--json']]) {
+    for (const args of [
+      ['status', '--json'],
+      ['user', 'list', '--json'],
+      ['explain', '--json'],
+      ['orders', '--json'],
+      ['usage', 'acme', '--json'],
+      ['fis', 'rules', 'default', '--json'],
+    ]) {
       const r = await runCli(args, { env });
       assert.equal(r.code, 0, described(args.join(' '), r));
       assert.doesNotThrow(() => JSON.parse(r.out), `${args.join(' ')} printed: ${r.out}`);

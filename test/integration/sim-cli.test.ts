@@ -11,12 +11,32 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 test('hostfleet sim writes an HTML report with charts and a JSON summary', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'hostfleet-sim-'));
   try {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'sim', join(root, 'scenarios/quick.yaml'), '--report', dir, '--seed', '3'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(root, 'src/cli/main.ts'),
+        'sim',
+        join(root, 'scenarios/quick.yaml'),
+        '--report',
+        dir,
+        '--seed',
+        '3',
+      ],
+      { cwd: root, encoding: 'utf8', timeout: 300_000 },
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /hostfleet\s+server-hours/);
-    const sum = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as { seed: number; policies: { policy: string; serverHours: number }[] };
+    const sum = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as {
+      seed: number;
+      policies: { policy: string; serverHours: number }[];
+    };
     assert.equal(sum.seed, 3);
-    assert.deepEqual(sum.policies.map((p) => p.policy), ['static', 'hpa', 'hostfleet', 'optimum']);
+    assert.deepEqual(
+      sum.policies.map((p) => p.policy),
+      ['static', 'hpa', 'hostfleet', 'optimum'],
+    );
     const html = await readFile(join(dir, 'report.html'), 'utf8');
     assert.equal((html.match(/<svg/g) ?? []).length >= 4, true, 'demand charts, powered, pool and violations');
     for (const id of ['shop-1', 'Powered servers', 'Pool size']) assert.ok(html.includes(id), id);
@@ -26,7 +46,11 @@ test('hostfleet sim writes an HTML report with charts and a JSON summary', async
 });
 
 test('hostfleet sim names the bad field of a broken scenario', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'sim', join(root, 'package.json')], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'sim', join(root, 'package.json')],
+    { cwd: root, encoding: 'utf8', timeout: 120_000 },
+  );
   assert.notEqual(r.status, 0);
   assert.match(r.stderr + r.stdout, /sites/);
 });

@@ -19,7 +19,12 @@ async function page(edgeUrl: string, host: string, path = '/'): Promise<{ status
   return { status: r.statusCode, body: await r.body.text() };
 }
 
-interface StatusServer { id: string; state: string; groupId: string | null; moveId: string | null }
+interface StatusServer {
+  id: string;
+  state: string;
+  groupId: string | null;
+  moveId: string | null;
+}
 async function allServers(site: TestSite): Promise<StatusServer[]> {
   return (await site.client.call<{ servers: StatusServer[] }>('GET', '/v1/servers')).servers;
 }
@@ -31,8 +36,15 @@ describe('embedded site', () => {
     await site.customer('alpha', ['alpha.test']);
     await site.customer('bravo', ['bravo.test', 'www.bravo.test']);
     await site.registerAll();
-    const moves = await Promise.all([site.moveAndWait('srv-01', 'alpha-web'), site.moveAndWait('srv-02', 'alpha-web'), site.moveAndWait('srv-03', 'bravo-web')]);
-    assert.deepEqual(moves.map((m) => m.status), ['done', 'done', 'done']);
+    const moves = await Promise.all([
+      site.moveAndWait('srv-01', 'alpha-web'),
+      site.moveAndWait('srv-02', 'alpha-web'),
+      site.moveAndWait('srv-03', 'bravo-web'),
+    ]);
+    assert.deepEqual(
+      moves.map((m) => m.status),
+      ['done', 'done', 'done'],
+    );
   });
   after(async () => {
     await site?.stop();
@@ -56,10 +68,14 @@ describe('embedded site', () => {
 
   test('a server moves between customers under steady traffic without a failed request, and leaves nothing of the old customer', async () => {
     const abort = new AbortController();
-    const load = runSteadyLoad({ edgeUrl: site.edge.url, signal: abort.signal, targets: [
-      { domain: 'alpha.test', ratePerSec: 40, paths: ['/', '/app/a'] },
-      { domain: 'bravo.test', ratePerSec: 40, paths: ['/', '/app/b'] },
-    ] });
+    const load = runSteadyLoad({
+      edgeUrl: site.edge.url,
+      signal: abort.signal,
+      targets: [
+        { domain: 'alpha.test', ratePerSec: 40, paths: ['/', '/app/a'] },
+        { domain: 'bravo.test', ratePerSec: 40, paths: ['/', '/app/b'] },
+      ],
+    });
     await new Promise((r) => setTimeout(r, 500));
     const machine = site.bmc.machines[1]; // srv-02, in alpha-web
     assert.ok(machine);
@@ -75,15 +91,26 @@ describe('embedded site', () => {
     const health = await request(`http://${machine.dataAddress}/healthz`);
     assert.equal(((await health.body.json()) as { account: string }).account, 'bravo');
     // The scratch disk was wiped: whatever is there now was written by bravo's workload.
-    for (const f of readdirSync(machine.scratch)) assert.doesNotMatch(readFileSync(join(machine.scratch, f), 'utf8'), /alpha/, `alpha's data survived in scratch file ${f}`);
+    for (const f of readdirSync(machine.scratch))
+      assert.doesNotMatch(
+        readFileSync(join(machine.scratch, f), 'utf8'),
+        /alpha/,
+        `alpha's data survived in scratch file ${f}`,
+      );
     if (process.getuid?.() === 0) {
       // The machine's workload now runs as bravo's uid: alpha's volume is closed to it.
-      const accounts = (await site.client.call<{ accounts: { id: string; uid: number; gid: number }[] }>('GET', '/v1/accounts')).accounts;
+      const accounts = (
+        await site.client.call<{ accounts: { id: string; uid: number; gid: number }[] }>('GET', '/v1/accounts')
+      ).accounts;
       const bravo = accounts.find((a) => a.id === 'bravo');
       assert.ok(bravo);
       const alphaFile = join(site.dir, 'volumes', 'volumes', 'alpha', 'site', 'index.html');
       assert.ok(existsSync(alphaFile), alphaFile);
-      const r = spawnSync(process.execPath, ['-e', `require('fs').readFileSync(${JSON.stringify(alphaFile)})`], { uid: bravo.uid, gid: bravo.gid, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['-e', `require('fs').readFileSync(${JSON.stringify(alphaFile)})`], {
+        uid: bravo.uid,
+        gid: bravo.gid,
+        encoding: 'utf8',
+      });
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /EACCES/);
     }
@@ -94,7 +121,11 @@ describe('embedded site', () => {
       const servers = await allServers(site);
       const src = servers.find((s) => s.groupId === 'bravo-web' && s.state === 'active');
       assert.ok(src, 'a bravo server to move');
-      const { move } = await site.client.call<{ move: MoveRecord }>('POST', '/v1/moves', { server: src.id, to: 'alpha-web', reason: `kill at ${killAt}` });
+      const { move } = await site.client.call<{ move: MoveRecord }>('POST', '/v1/moves', {
+        server: src.id,
+        to: 'alpha-web',
+        reason: `kill at ${killAt}`,
+      });
       let seen = move.step;
       const deadline = Date.now() + 20_000;
       const order = ['drain', 'detach', 'set-boot-pointer', 'switch-volume', 'reset', 'wait-healthy', 'attach', 'done'];
@@ -103,7 +134,9 @@ describe('embedded site', () => {
       }
       await site.killManager();
       await site.startManager();
-      const fin = await (await import('../../src/cli/move.js')).followMove(site.client, move.id, () => undefined, 60_000);
+      const fin = await (
+        await import('../../src/cli/move.js')
+      ).followMove(site.client, move.id, () => undefined, 60_000);
       assert.equal(fin.status, 'done', `killed at ${seen}: ${JSON.stringify(fin.error)}`);
       const after = await allServers(site);
       assert.deepEqual(checkServerInvariants(after.map((s) => ({ ...s, state: s.state as never }))), []);
@@ -126,7 +159,11 @@ describe('embedded site', () => {
     const machine = site.bmc.machines[Number(src.id.slice(4)) - 1];
     assert.ok(machine);
     // Stop the manager once the pointer is set but before the reset: step switch-volume.
-    const { move } = await site.client.call<{ move: MoveRecord }>('POST', '/v1/moves', { server: src.id, to: 'alpha-web', reason: 'pointer used up' });
+    const { move } = await site.client.call<{ move: MoveRecord }>('POST', '/v1/moves', {
+      server: src.id,
+      to: 'alpha-web',
+      reason: 'pointer used up',
+    });
     let step = move.step;
     for (const deadline = Date.now() + 20_000; step !== 'switch-volume' && step !== 'reset' && Date.now() < deadline;) {
       step = (await site.client.call<{ move: MoveRecord }>('GET', `/v1/moves/${move.id}`)).move.step;
@@ -138,7 +175,12 @@ describe('embedded site', () => {
     try {
       await bmc.reset(machine.id, 'ForceRestart');
       let sys = await bmc.getSystem(machine.id);
-      for (const deadline = Date.now() + 20_000; sys.health !== 'Critical' && Date.now() < deadline; sys = await bmc.getSystem(machine.id)) await new Promise((r) => setTimeout(r, 50));
+      for (
+        const deadline = Date.now() + 20_000;
+        sys.health !== 'Critical' && Date.now() < deadline;
+        sys = await bmc.getSystem(machine.id)
+      )
+        await new Promise((r) => setTimeout(r, 50));
       assert.equal(sys.health, 'Critical');
       assert.equal(sys.boot.enabled, 'Disabled');
     } finally {
@@ -147,8 +189,13 @@ describe('embedded site', () => {
     await site.startManager();
     const fin = await (await import('../../src/cli/move.js')).followMove(site.client, move.id, () => undefined, 60_000);
     assert.equal(fin.status, 'done', JSON.stringify(fin.error));
-    const { events } = await site.client.call<{ events: { step: string; outcome: string; detail: Record<string, unknown> | null }[] }>('GET', `/v1/moves/${move.id}`);
-    assert.ok(events.some((e) => e.step === 'reset' && e.outcome === 'done' && e.detail?.['pointerReissued'] === true), JSON.stringify(events));
+    const { events } = await site.client.call<{
+      events: { step: string; outcome: string; detail: Record<string, unknown> | null }[];
+    }>('GET', `/v1/moves/${move.id}`);
+    assert.ok(
+      events.some((e) => e.step === 'reset' && e.outcome === 'done' && e.detail?.['pointerReissued'] === true),
+      JSON.stringify(events),
+    );
     assert.equal((await allServers(site)).find((s) => s.id === src.id)?.groupId, 'alpha-web');
     const back = await site.moveAndWait(src.id, 'bravo-web');
     assert.equal(back.status, 'done');

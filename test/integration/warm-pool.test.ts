@@ -27,7 +27,11 @@ describe('warm pool', () => {
     assert.ok(site.manager, 'the test runs the manager in process');
     return site.manager;
   };
-  async function until<T>(what: string, f: () => Promise<T | null | false | undefined>, timeoutMs = 60_000): Promise<T> {
+  async function until<T>(
+    what: string,
+    f: () => Promise<T | null | false | undefined>,
+    timeoutMs = 60_000,
+  ): Promise<T> {
     const end = Date.now() + timeoutMs;
     for (let i = 0; Date.now() < end && i < 10_000; i++) {
       const v = await f();
@@ -37,8 +41,10 @@ describe('warm pool', () => {
     throw new Error(`timed out waiting for ${what}`);
   }
   const servers = () => db.listServers(mgr().store);
-  const movesOf = async (serverId: string): Promise<MoveRecord[]> => (await db.listMoves(mgr().store, { limit: 1000 })).filter((m) => m.serverId === serverId);
-  const attached = async (group: string): Promise<string[]> => ((await mgr().edge.status()).find((p) => p.id === group)?.servers ?? []).map((s) => s.id);
+  const movesOf = async (serverId: string): Promise<MoveRecord[]> =>
+    (await db.listMoves(mgr().store, { limit: 1000 })).filter((m) => m.serverId === serverId);
+  const attached = async (group: string): Promise<string[]> =>
+    ((await mgr().edge.status()).find((p) => p.id === group)?.servers ?? []).map((s) => s.id);
   const ms = (m: MoveRecord) => Date.parse(m.finishedAt ?? '') - Date.parse(m.createdAt);
 
   before(async () => {
@@ -59,14 +65,19 @@ describe('warm pool', () => {
   });
 
   test('a server is pre-booted for the group, warm and healthy but not attached, its agent counted by nobody; the next add only attaches it', async (t) => {
-    const member = await until('alpha filled to its committed level', async () => (await servers()).find((s) => s.groupId === 'alpha-web' && s.state === 'active' && s.moveId === null));
-    const warm = await until('a server warm for alpha', async () => (await servers()).find((s) => s.state === 'pool-warm' && s.moveId === null && s.warmFor === 'alpha-web'));
+    const member = await until('alpha filled to its committed level', async () =>
+      (await servers()).find((s) => s.groupId === 'alpha-web' && s.state === 'active' && s.moveId === null),
+    );
+    const warm = await until('a server warm for alpha', async () =>
+      (await servers()).find((s) => s.state === 'pool-warm' && s.moveId === null && s.warmFor === 'alpha-web'),
+    );
     assert.equal(warm.groupId, null, 'a warm server is in the pool, in no group');
     const warmUp = (await movesOf(warm.id)).find((m) => m.status === 'done');
     assert.ok(warmUp);
     assert.equal(await getMoveKind(mgr().store, warmUp.id), 'warm-up');
     const upSteps = (await db.listMoveEvents(mgr().store, warmUp.id)).map((e) => e.step);
-    for (const s of ['set-boot-pointer', 'switch-volume', 'reset', 'wait-healthy']) assert.ok(upSteps.includes(s), `warm-up ran ${s}`);
+    for (const s of ['set-boot-pointer', 'switch-volume', 'reset', 'wait-healthy'])
+      assert.ok(upSteps.includes(s), `warm-up ran ${s}`);
     assert.ok(!upSteps.includes('attach'), 'a warm-up never attaches');
 
     // Healthy as alpha's server, yet not in alpha's rotation at the edge.
@@ -90,12 +101,15 @@ describe('warm pool', () => {
     const cold = (await movesOf(member.id)).find((m) => m.status === 'done' && m.toGroup === 'alpha-web');
     assert.ok(cold);
     await site.client.call('PUT', '/v1/groups/alpha-web/sla', { ...SLA, committed: 2 });
-    const join_ = await until('the warm server joined alpha', async () => (await movesOf(warm.id)).find((m) => m.toGroup === 'alpha-web' && m.status !== 'running'));
+    const join_ = await until('the warm server joined alpha', async () =>
+      (await movesOf(warm.id)).find((m) => m.toGroup === 'alpha-web' && m.status !== 'running'),
+    );
     assert.equal(join_.status, 'done');
     assert.equal(await getMoveKind(mgr().store, join_.id), 'warm-join');
     const steps = (await db.listMoveEvents(mgr().store, join_.id)).map((e) => e.step);
     assert.ok(steps.includes('attach'));
-    for (const s of ['set-boot-pointer', 'switch-volume', 'reset']) assert.ok(!steps.includes(s), `a warm join does not ${s}: ${steps.join(', ')}`);
+    for (const s of ['set-boot-pointer', 'switch-volume', 'reset'])
+      assert.ok(!steps.includes(s), `a warm join does not ${s}: ${steps.join(', ')}`);
     const joined = (await db.getServer(mgr().store, warm.id)) as StoredServer;
     assert.equal(joined.state, 'active');
     assert.equal(joined.groupId, 'alpha-web');
@@ -110,15 +124,21 @@ describe('warm pool', () => {
       const s = loop.lastStatus(warm.id);
       return s !== null && !isWarmStatus(s);
     });
-    await until('the decider counts two servers', async () => {
-      const d = [loop.lastStatus(member.id), loop.lastStatus(warm.id)].find((s) => s?.decider === true);
-      return d?.decision?.servers === 2;
-    }, 20_000);
+    await until(
+      'the decider counts two servers',
+      async () => {
+        const d = [loop.lastStatus(member.id), loop.lastStatus(warm.id)].find((s) => s?.decider === true);
+        return d?.decision?.servers === 2;
+      },
+      20_000,
+    );
   });
 
   test('a warm server no longer wanted is cooled: switched off, back in the cold pool', async () => {
     // The last pool server is warmed for alpha in turn (the pool keeps one warm).
-    const warm = await until('the last pool server warm', async () => (await servers()).find((s) => s.state === 'pool-warm' && s.moveId === null && s.warmFor === 'alpha-web'));
+    const warm = await until('the last pool server warm', async () =>
+      (await servers()).find((s) => s.state === 'pool-warm' && s.moveId === null && s.warmFor === 'alpha-web'),
+    );
     // The warm pool shrinks to none: the loop cools the surplus.
     (mgr().ctx.cfg.decision as { warmPoolSize: number }).warmPoolSize = 0;
     const cooled = await until('the warm server cooled', async () => {
@@ -126,10 +146,15 @@ describe('warm pool', () => {
       return s?.state === 'pool-cold' && s.moveId === null ? s : null;
     });
     assert.equal(cooled.warmFor, null);
-    const cool = (await movesOf(warm.id)).find((m) => m.status === 'done' && m.requestedBy.startsWith('decision') && m.reason.includes('more warm servers'));
+    const cool = (await movesOf(warm.id)).find(
+      (m) => m.status === 'done' && m.requestedBy.startsWith('decision') && m.reason.includes('more warm servers'),
+    );
     assert.ok(cool);
     assert.equal(await getMoveKind(mgr().store, cool.id), 'cool-down');
-    assert.deepEqual((await db.listMoveEvents(mgr().store, cool.id)).filter((e) => e.outcome === 'done').map((e) => e.step), ['power-off', 'switch-volume', 'done']);
+    assert.deepEqual(
+      (await db.listMoveEvents(mgr().store, cool.id)).filter((e) => e.outcome === 'done').map((e) => e.step),
+      ['power-off', 'switch-volume', 'done'],
+    );
     const sys = await mgr().bmcFor(cooled.bmcUrl).getSystem(cooled.systemId);
     assert.equal(sys.powerState, 'Off');
     assert.ok(!(await attached('alpha-web')).includes(warm.id));

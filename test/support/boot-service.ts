@@ -42,7 +42,13 @@ export async function startStaticBootService(): Promise<StaticBootService> {
     else if (typeof p.machine === 'string' && p.machine !== machine) status = 403;
     fetches.push({ path, machine, status });
     res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(status === 200 ? JSON.stringify(p) : JSON.stringify({ error: status === 404 ? 'no such boot pointer' : 'boot pointer issued for another machine' }));
+    res.end(
+      status === 200
+        ? JSON.stringify(p)
+        : JSON.stringify({
+            error: status === 404 ? 'no such boot pointer' : 'boot pointer issued for another machine',
+          }),
+    );
   });
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -63,7 +69,12 @@ export async function startStaticBootService(): Promise<StaticBootService> {
 }
 
 /** waitFor polls check every intervalMs until it returns a value other than undefined, or fails after timeoutMs naming what. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000, intervalMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 15_000,
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -73,7 +84,10 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

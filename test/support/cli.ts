@@ -16,18 +16,32 @@ export interface CliResult {
 }
 
 /** runCli runs `hostfleet ARGS`, feeding stdin when given; killed after timeoutMs (code -1). */
-export function runCli(args: readonly string[], o: { stdin?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  o: { stdin?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   return run(process.execPath, [BIN, ...args], o);
 }
 
 /** runShell runs one shell command line with bash, as a user types it. */
-export function runShell(line: string, o: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
+export function runShell(
+  line: string,
+  o: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<CliResult> {
   return run('bash', ['-c', line], o);
 }
 
-function run(file: string, args: readonly string[], o: { stdin?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string }): Promise<CliResult> {
+function run(
+  file: string,
+  args: readonly string[],
+  o: { stdin?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string },
+): Promise<CliResult> {
   return new Promise((resolve) => {
-    const p = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(o.env ? { env: o.env } : {}), ...(o.cwd ? { cwd: o.cwd } : {}) });
+    const p = spawn(file, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(o.env ? { env: o.env } : {}),
+      ...(o.cwd ? { cwd: o.cwd } : {}),
+    });
     let out = '';
     let err = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -43,7 +43,12 @@ export interface FakeSite {
   /** manager is the running manager (null while stopped). */
   readonly manager: Manager | null;
   /** call sends a request through app.inject, as the operator unless a token is given. */
-  call<T = Record<string, unknown>>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown, token?: string | null): Promise<Reply<T>>;
+  call<T = Record<string, unknown>>(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    url: string,
+    body?: unknown,
+    token?: string | null,
+  ): Promise<Reply<T>>;
   /** customer creates an account and its web group (min 0, max 8 unless told) with domains. */
   customer(id: string, domains: readonly string[], opts?: { minSize?: number; maxSize?: number }): Promise<void>;
   /** registerAll registers every machine of the BMC as srv-01, srv-02, …, in the pool. */
@@ -53,7 +58,16 @@ export interface FakeSite {
   /** events lists a move's recorded events. */
   events(moveId: string): Promise<MoveEvent[]>;
   /** server reads a server as the operator sees it. */
-  server(id: string): Promise<{ id: string; state: string; groupId: string | null; moveId: string | null; address: string; systemId: string }>;
+  server(
+    id: string,
+  ): Promise<{
+    id: string;
+    state: string;
+    groupId: string | null;
+    moveId: string | null;
+    address: string;
+    systemId: string;
+  }>;
   /** stopManager closes the manager; the store, drivers and their state stay. */
   stopManager(): Promise<void>;
   /** startManager starts a manager again on the same store, drivers and port. */
@@ -93,14 +107,31 @@ export async function startFakeSite(opts: FakeSiteOptions = {}): Promise<FakeSit
       volumes: { kind: 'local', root: '/nonexistent/hostfleet-fake-volumes' },
       bus: { kind: 'memory' },
       operatorToken: OPERATOR_TOKEN,
-      moves: { drainTimeoutMs: 10_000, bootTimeoutMs: 60_000, healthPollMs: 10, maxAttempts: 3, retryBaseMs: 1, ...opts.moves },
+      moves: {
+        drainTimeoutMs: 10_000,
+        bootTimeoutMs: 60_000,
+        healthPollMs: 10,
+        maxAttempts: 3,
+        retryBaseMs: 1,
+        ...opts.moves,
+      },
       // A fake clock runs ahead of the wall clock while the dispatcher polls: pointers must outlive that.
       bootPointerTtlMs: 3_600_000,
       decision: { enabled: false },
       log: { level: 'silent' },
     },
   });
-  const start = () => startManager(cfg, { log: pino({ level: 'silent' }), store, bmcFor: () => bmc, edge, volumes, hypervisor, health: probe, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const start = () =>
+    startManager(cfg, {
+      log: pino({ level: 'silent' }),
+      store,
+      bmcFor: () => bmc,
+      edge,
+      volumes,
+      hypervisor,
+      health: probe,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    });
   let manager: Manager | null = await start();
 
   const running = (): Manager => {
@@ -108,24 +139,42 @@ export async function startFakeSite(opts: FakeSiteOptions = {}): Promise<FakeSit
     return manager;
   };
   const call: FakeSite['call'] = async (method, url, body, token = OPERATOR_TOKEN) => {
-    const r = await running().app.inject({ method, url, headers: token === null ? {} : { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { payload: body as Record<string, unknown> }) });
+    const r = await running().app.inject({
+      method,
+      url,
+      headers: token === null ? {} : { authorization: `Bearer ${token}` },
+      ...(body === undefined ? {} : { payload: body as Record<string, unknown> }),
+    });
     return { status: r.statusCode, body: (r.body === '' ? {} : r.json()) as never, headers: r.headers };
   };
   const ok = async <T>(method: 'GET' | 'POST', url: string, body?: unknown): Promise<T> => {
     const r = await call<T>(method, url, body);
-    if (r.status >= 300) throw new HostfleetError('E_INTERNAL', `${method} ${url} answered ${r.status}: ${JSON.stringify(r.body)}`);
+    if (r.status >= 300)
+      throw new HostfleetError('E_INTERNAL', `${method} ${url} answered ${r.status}: ${JSON.stringify(r.body)}`);
     return r.body;
   };
 
   const site: FakeSite = {
-    store, bmc, edge, volumes, hypervisor, health,
+    store,
+    bmc,
+    edge,
+    volumes,
+    hypervisor,
+    health,
     get manager() {
       return manager;
     },
     call,
     async customer(id, domains, o = {}) {
       await ok('POST', '/v1/accounts', { id, displayName: `Customer ${id}` });
-      await ok('POST', '/v1/groups', { id: `${id}-web`, accountId: id, role: 'web', minSize: o.minSize ?? 0, maxSize: o.maxSize ?? 8, domains });
+      await ok('POST', '/v1/groups', {
+        id: `${id}-web`,
+        accountId: id,
+        role: 'web',
+        minSize: o.minSize ?? 0,
+        maxSize: o.maxSize ?? 8,
+        domains,
+      });
     },
     async registerAll() {
       const ids: string[] = [];

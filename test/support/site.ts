@@ -52,7 +52,15 @@ export interface TestSite {
   /** killManager kills the manager's process (SIGKILL) or, in process, closes it. */
   killManager(): Promise<void>;
   /** customer creates an account with a web group, its domains and its site files. */
-  customer(id: string, domains: readonly string[], opts?: { minSize?: number; maxSize?: number; runtime?: { serviceTimeMs: number; concurrency: number; maxQueue: number } }): Promise<AccountRecord>;
+  customer(
+    id: string,
+    domains: readonly string[],
+    opts?: {
+      minSize?: number;
+      maxSize?: number;
+      runtime?: { serviceTimeMs: number; concurrency: number; maxQueue: number };
+    },
+  ): Promise<AccountRecord>;
   /** registerAll registers every emulated machine (srv-01 …) into the pool. */
   registerAll(): Promise<string[]>;
   /** moveAndWait moves a server and waits for the move's end. */
@@ -61,7 +69,13 @@ export interface TestSite {
 }
 
 /** startTestSite starts a site with `machines` machines. */
-export async function startTestSite(opts: { machines: number; managerProcess?: boolean; databaseUrl?: string; databaseSchema?: string; quiet?: boolean }): Promise<TestSite> {
+export async function startTestSite(opts: {
+  machines: number;
+  managerProcess?: boolean;
+  databaseUrl?: string;
+  databaseSchema?: string;
+  quiet?: boolean;
+}): Promise<TestSite> {
   const dir = mkdtempSync(join(tmpdir(), 'hf-site-'));
   chmodSync(dir, 0o711);
   const volumesRoot = join(dir, 'volumes');
@@ -70,8 +84,23 @@ export async function startTestSite(opts: { machines: number; managerProcess?: b
   const edgeToken = newSecret(24);
   const token = `hf_${newSecret(32)}`;
   const silent = pino({ level: 'silent' });
-  const bmc = await startBmcEmulator({ machines: opts.machines, username: 'admin', password: bmcPassword, dataDir: join(dir, 'machines'), volumesRoot, bootDelayMs: 100 });
-  const edge = await startEdge({ host: '127.0.0.1', port: 0, adminHost: '127.0.0.1', adminPort: 0, token: edgeToken, healthIntervalMs: 500, logger: silent });
+  const bmc = await startBmcEmulator({
+    machines: opts.machines,
+    username: 'admin',
+    password: bmcPassword,
+    dataDir: join(dir, 'machines'),
+    volumesRoot,
+    bootDelayMs: 100,
+  });
+  const edge = await startEdge({
+    host: '127.0.0.1',
+    port: 0,
+    adminHost: '127.0.0.1',
+    adminPort: 0,
+    token: edgeToken,
+    healthIntervalMs: 500,
+    logger: silent,
+  });
   const edgePorts = { port: Number(new URL(edge.url).port), adminPort: Number(new URL(edge.adminUrl).port) };
   let edgeUp = true;
   const port = await freePort();
@@ -79,30 +108,43 @@ export async function startTestSite(opts: { machines: number; managerProcess?: b
   const busPort = await freePort();
   const busToken = newSecret(24);
   const cfgFile = join(dir, 'manager.yaml');
-  writeFileSync(cfgFile, YAML.stringify({
-    site: { id: 'test' },
-    dataDir: dir,
-    listen: { host: '127.0.0.1', port },
-    ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
-    ...(opts.databaseSchema ? { databaseSchema: opts.databaseSchema } : {}),
-    bmcs: [{ url: bmc.url, username: 'admin', password: bmcPassword, auth: 'session' }],
-    edge: { kind: 'builtin', adminUrl: edge.adminUrl, token: edgeToken },
-    volumes: { kind: 'local', root: volumesRoot },
-    bus: { kind: 'loopback', host: '127.0.0.1', port: busPort, token: busToken },
-    operatorToken: token,
-    moves: { bootTimeoutMs: 30_000, drainTimeoutMs: 5000 },
-    log: { level: opts.quiet === false ? 'info' : 'warn' },
-  }));
+  writeFileSync(
+    cfgFile,
+    YAML.stringify({
+      site: { id: 'test' },
+      dataDir: dir,
+      listen: { host: '127.0.0.1', port },
+      ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
+      ...(opts.databaseSchema ? { databaseSchema: opts.databaseSchema } : {}),
+      bmcs: [{ url: bmc.url, username: 'admin', password: bmcPassword, auth: 'session' }],
+      edge: { kind: 'builtin', adminUrl: edge.adminUrl, token: edgeToken },
+      volumes: { kind: 'local', root: volumesRoot },
+      bus: { kind: 'loopback', host: '127.0.0.1', port: busPort, token: busToken },
+      operatorToken: token,
+      moves: { bootTimeoutMs: 30_000, drainTimeoutMs: 5000 },
+      log: { level: opts.quiet === false ? 'info' : 'warn' },
+    }),
+  );
   const managerUrl = `http://127.0.0.1:${port}`;
   const client = new Client(managerUrl, token);
   const volumes = localVolumes(volumesRoot);
   let proc: ChildProcess | null = null;
 
   const site: TestSite = {
-    dir, bmc, bmcPassword, edge, managerUrl, token, client, volumes, manager: null,
+    dir,
+    bmc,
+    bmcPassword,
+    edge,
+    managerUrl,
+    token,
+    client,
+    volumes,
+    manager: null,
     async startManager() {
       if (opts.managerProcess) {
-        const p = spawn(process.execPath, [BIN, 'manager', '--config', cfgFile], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+        const p = spawn(process.execPath, [BIN, 'manager', '--config', cfgFile], {
+          stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+        });
         proc = p;
         await new Promise<void>((resolve, reject) => {
           const t = setTimeout(() => reject(new Error('manager did not start in 60 s')), 60_000);
@@ -126,7 +168,14 @@ export async function startTestSite(opts: { machines: number; managerProcess?: b
       edgeUp = false;
     },
     async startEdge() {
-      site.edge = await startEdge({ host: '127.0.0.1', ...edgePorts, adminHost: '127.0.0.1', token: edgeToken, healthIntervalMs: 500, logger: silent });
+      site.edge = await startEdge({
+        host: '127.0.0.1',
+        ...edgePorts,
+        adminHost: '127.0.0.1',
+        token: edgeToken,
+        healthIntervalMs: 500,
+        logger: silent,
+      });
       edgeUp = true;
     },
     async killManager() {
@@ -144,9 +193,26 @@ export async function startTestSite(opts: { machines: number; managerProcess?: b
       }
     },
     async customer(id, domains, o = {}) {
-      const { account } = await client.call<{ account: AccountRecord }>('POST', '/v1/accounts', { id, displayName: `Customer ${id}` });
-      await client.call('POST', '/v1/groups', { id: `${id}-web`, accountId: id, role: 'front-end', minSize: o.minSize ?? 0, maxSize: o.maxSize ?? 8, domains, runtime: o.runtime ?? { serviceTimeMs: 20, concurrency: 8, maxQueue: 500 } });
-      await writeSite(volumes, account, { id, displayName: `Customer ${id}`, domains, colour: '#333', tagline: `the site of ${id}` });
+      const { account } = await client.call<{ account: AccountRecord }>('POST', '/v1/accounts', {
+        id,
+        displayName: `Customer ${id}`,
+      });
+      await client.call('POST', '/v1/groups', {
+        id: `${id}-web`,
+        accountId: id,
+        role: 'front-end',
+        minSize: o.minSize ?? 0,
+        maxSize: o.maxSize ?? 8,
+        domains,
+        runtime: o.runtime ?? { serviceTimeMs: 20, concurrency: 8, maxQueue: 500 },
+      });
+      await writeSite(volumes, account, {
+        id,
+        displayName: `Customer ${id}`,
+        domains,
+        colour: '#333',
+        tagline: `the site of ${id}`,
+      });
       return account;
     },
     async registerAll() {
@@ -159,7 +225,12 @@ export async function startTestSite(opts: { machines: number; managerProcess?: b
       return ids;
     },
     async moveAndWait(server, to, force = false) {
-      const { move } = await client.call<{ move: MoveRecord }>('POST', '/v1/moves', { server, to, force, reason: 'test' });
+      const { move } = await client.call<{ move: MoveRecord }>('POST', '/v1/moves', {
+        server,
+        to,
+        force,
+        reason: 'test',
+      });
       return followMove(client, move.id, () => undefined, 90_000);
     },
     async stop() {

@@ -11,7 +11,10 @@ import type { Store } from '../../src/drivers/store/index.js';
 export const PG_URL = process.env.HOSTFLEET_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** STORE_IMPLEMENTATIONS open a store and give its cleanup. */
-export const STORE_IMPLEMENTATIONS: { name: string; open: () => Promise<{ store: Store; cleanup: () => Promise<void> }> }[] = [
+export const STORE_IMPLEMENTATIONS: {
+  name: string;
+  open: () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
+}[] = [
   { name: 'pglite', open: async () => ({ store: await openPglite(null), cleanup: async () => undefined }) },
   {
     name: 'postgres',

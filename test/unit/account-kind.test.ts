@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { accountKind, roleAccountMismatch } from '../../src/core/model/account-kind.js';
 import type { AccountFacts } from '../../src/core/model/account-kind.js';
 
-const facts = (o: Partial<AccountFacts> = {}): AccountFacts => ({ id: 'acme', resellerId: null, customers: 0, hosted: false, ...o });
+const facts = (o: Partial<AccountFacts> = {}): AccountFacts => ({
+  id: 'acme',
+  resellerId: null,
+  customers: 0,
+  hosted: false,
+  ...o,
+});
 
 test("an account's kind follows from what it holds", () => {
   const cases = [
@@ -20,11 +26,26 @@ test('a console user’s role and account are checked together', () => {
   const cases = [
     { name: 'reseller on a new account', role: 'reseller', f: facts(), want: null },
     { name: 'reseller on an account with customers', role: 'reseller', f: facts({ customers: 1 }), want: null },
-    { name: 'reseller on a hosting customer', role: 'reseller', f: facts({ hosted: true }), want: /customer's account \(it has services of its own and no customer accounts\)/ },
-    { name: "reseller on a reseller's customer", role: 'reseller', f: facts({ resellerId: 'northwind' }), want: /customer of reseller northwind/ },
+    {
+      name: 'reseller on a hosting customer',
+      role: 'reseller',
+      f: facts({ hosted: true }),
+      want: /customer's account \(it has services of its own and no customer accounts\)/,
+    },
+    {
+      name: "reseller on a reseller's customer",
+      role: 'reseller',
+      f: facts({ resellerId: 'northwind' }),
+      want: /customer of reseller northwind/,
+    },
     { name: 'customer on a hosting customer', role: 'customer', f: facts({ hosted: true }), want: null },
     { name: 'customer on a new account', role: 'customer', f: facts(), want: null },
-    { name: "customer on a reseller's account", role: 'customer', f: facts({ customers: 1 }), want: /reseller's account \(it has 1 customer account\)/ },
+    {
+      name: "customer on a reseller's account",
+      role: 'customer',
+      f: facts({ customers: 1 }),
+      want: /reseller's account \(it has 1 customer account\)/,
+    },
     { name: 'operator (checked elsewhere)', role: 'operator', f: facts({ hosted: true }), want: null },
   ] as const;
   for (const c of cases) {
@@ -36,6 +57,10 @@ test('a console user’s role and account are checked together', () => {
     assert.ok(e, c.name);
     assert.equal(e.code, 'E_VALIDATION', c.name);
     assert.match(e.message, c.want, c.name);
-    assert.deepEqual(e.fields?.map((f) => f.field), ['body.role', 'body.accountId'], c.name);
+    assert.deepEqual(
+      e.fields?.map((f) => f.field),
+      ['body.role', 'body.accountId'],
+      c.name,
+    );
   }
 });

@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DEFAULT_THRESHOLDS, INITIAL_DECIDE_STATE, checkThresholds, decideRequest } from '../../src/core/agent/index.js';
+import {
+  DEFAULT_THRESHOLDS,
+  INITIAL_DECIDE_STATE,
+  checkThresholds,
+  decideRequest,
+} from '../../src/core/agent/index.js';
 import type { DecideState, Request, Thresholds } from '../../src/core/agent/index.js';
 import { isHostfleetError } from '../../src/core/errors.js';
 
@@ -24,11 +29,17 @@ test('hysteresis: confirm ticks, hold band, reset, cooldown', () => {
     { name: 'hold band alone never asks', needs: [0.2, 0.2, 0.2, 0.2, 0.2], want: '-----' },
     { name: 'release mirrors add', needs: [-0.5, -0.2, -0.5, -0.9], want: '---r' },
     { name: 'a swing from add to release restarts the count', needs: [0.4, 0.4, -0.4, -0.4, -0.4], want: '----r' },
-    { name: 'cooldown after a request, then ask again', needs: [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], want: '--a----a' },
+    {
+      name: 'cooldown after a request, then ask again',
+      needs: [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5],
+      want: '--a----a',
+    },
     { name: 'NaN resets', needs: [0.4, 0.4, Number.NaN, 0.4, 0.4], want: '-----' },
   ];
   for (const c of cases) {
-    const got = run(c.needs).map((r) => (r === 'add' ? 'a' : r === 'release' ? 'r' : '-')).join('');
+    const got = run(c.needs)
+      .map((r) => (r === 'add' ? 'a' : r === 'release' ? 'r' : '-'))
+      .join('');
     assert.equal(got, c.want, c.name);
   }
 });
@@ -41,7 +52,11 @@ test('a need that hovers at a threshold never asks more than once per cooldown (
       got.forEach((r, i) => {
         if (r === 'none') return;
         assert.ok(i - last > DEFAULT_THRESHOLDS.cooldown, `requests at ${last} and ${i}`);
-        assert.ok(r === 'add' ? (needs[i] as number) >= DEFAULT_THRESHOLDS.addHold : (needs[i] as number) <= DEFAULT_THRESHOLDS.releaseHold);
+        assert.ok(
+          r === 'add'
+            ? (needs[i] as number) >= DEFAULT_THRESHOLDS.addHold
+            : (needs[i] as number) <= DEFAULT_THRESHOLDS.releaseHold,
+        );
         last = i;
       });
     }),
@@ -57,11 +72,26 @@ test('thresholds are validated', () => {
     { t: { ...T, confirm: 0 }, field: 'thresholds.confirm' },
     { t: { ...T, cooldown: 1.5 }, field: 'thresholds.cooldown' },
   ];
-  for (const c of cases) assert.throws(() => checkThresholds(c.t), (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && (e.fields ?? []).some((f) => f.field === c.field), c.field);
+  for (const c of cases)
+    assert.throws(
+      () => checkThresholds(c.t),
+      (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && (e.fields ?? []).some((f) => f.field === c.field),
+      c.field,
+    );
 });
 
 test('decisionStep: a group whose load outgrows it asks for a server, and an idle one offers one back', async () => {
-  const { DEFAULT_FIS, DEFAULT_PREDICTOR_CONFIG, DEFAULT_PROBE_SPECS, addSample, compileFis, createAggregator, createPredictor, decisionStep, observeRates } = await import('../../src/core/agent/index.js');
+  const {
+    DEFAULT_FIS,
+    DEFAULT_PREDICTOR_CONFIG,
+    DEFAULT_PROBE_SPECS,
+    addSample,
+    compileFis,
+    createAggregator,
+    createPredictor,
+    decisionStep,
+    observeRates,
+  } = await import('../../src/core/agent/index.js');
   const fis = compileFis(DEFAULT_FIS);
   const cfg = { ...DEFAULT_PREDICTOR_CONFIG, seasonSeconds: 3600, hw: { ...DEFAULT_PREDICTOR_CONFIG.hw, smooth: 1 } };
   const run = (rate: number, servers: number, rt: number, priority: number): Request[] => {

@@ -2,11 +2,27 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  DEFAULT_FIS, DEFAULT_PREDICTOR_CONFIG, HoltWinters, compileFis, createPredictor, erlangB, erlangC, groupDecider, groupNeed, mmc, observeRates, predict, predictQueue, responseB, responseCdf, waitCdf,
+  DEFAULT_FIS,
+  DEFAULT_PREDICTOR_CONFIG,
+  HoltWinters,
+  compileFis,
+  createPredictor,
+  erlangB,
+  erlangC,
+  groupDecider,
+  groupNeed,
+  mmc,
+  observeRates,
+  predict,
+  predictQueue,
+  responseB,
+  responseCdf,
+  waitCdf,
 } from '../../src/core/agent/index.js';
 import { isHostfleetError } from '../../src/core/errors.js';
 
-const close = (a: number, b: number, tol: number, msg: string): void => assert.ok(Math.abs(a - b) <= tol, `${msg}: got ${a}, want ${b}`);
+const close = (a: number, b: number, tol: number, msg: string): void =>
+  assert.ok(Math.abs(a - b) <= tol, `${msg}: got ${a}, want ${b}`);
 
 /** erlangCDirect is the textbook sum formula, an independent check for small c. */
 function erlangCDirect(c: number, a: number): number {
@@ -25,7 +41,7 @@ test('Erlang B and C against known values', () => {
     { name: 'M/M/1: C = ρ', c: 1, a: 0.7, C: 0.7 },
     { name: 'c = 2, a = 1: C = 1/3', c: 2, a: 1, C: 1 / 3 },
     { name: 'c = 10, a = 8 (telephony table ≈ 0.4092)', c: 10, a: 8, C: 0.40918 },
-    { name: 'c = 5, a = 2 (≈ 0.0597)', c: 5, a: 2, C: 0.05970 },
+    { name: 'c = 5, a = 2 (≈ 0.0597)', c: 5, a: 2, C: 0.0597 },
   ];
   for (const x of cases) close(erlangC(x.c, x.a), x.C, 5e-5, x.name);
   close(erlangB(2, 1), 0.2, 1e-12, 'Erlang B c = 2, a = 1');
@@ -79,9 +95,18 @@ test('M/M/c waits and response-time distribution', () => {
 
 test('Holt-Winters learns a synthetic daily season with trend and forecasts it', () => {
   const period = 48;
-  const y = (i: number): number => 100 + 0.05 * i + 30 * Math.sin((2 * Math.PI * i) / period) + 10 * Math.cos((4 * Math.PI * i) / period);
+  const y = (i: number): number =>
+    100 + 0.05 * i + 30 * Math.sin((2 * Math.PI * i) / period) + 10 * Math.cos((4 * Math.PI * i) / period);
   // a small beta: with long seasons a larger one makes the trend oscillate (classic HW's stability region)
-  const m = new HoltWinters({ alpha: 0.3, beta: 0.01, gamma: 0.3, phi: 1, clip: Number.POSITIVE_INFINITY, smooth: 0, period });
+  const m = new HoltWinters({
+    alpha: 0.3,
+    beta: 0.01,
+    gamma: 0.3,
+    phi: 1,
+    clip: Number.POSITIVE_INFINITY,
+    smooth: 0,
+    period,
+  });
   assert.ok(Number.isNaN(m.forecast(1)));
   let i = 0;
   for (; i < period - 1; i++) m.observe(y(i));
@@ -96,7 +121,8 @@ test('Holt-Winters learns a synthetic daily season with trend and forecasts it',
 test('Holt-Winters: gaps advance time; a burst is clipped', () => {
   const period = 24;
   const y = (i: number): number => 50 + 20 * Math.sin((2 * Math.PI * i) / period);
-  const mk = (clip: number): HoltWinters => new HoltWinters({ alpha: 0.5, beta: 0.02, gamma: 0.3, phi: 0.9, clip, smooth: 0, period });
+  const mk = (clip: number): HoltWinters =>
+    new HoltWinters({ alpha: 0.5, beta: 0.02, gamma: 0.3, phi: 0.9, clip, smooth: 0, period });
   const a = mk(3);
   const b = mk(Number.POSITIVE_INFINITY);
   for (let i = 0; i < 10 * period; i++) {
@@ -108,12 +134,23 @@ test('Holt-Winters: gaps advance time; a burst is clipped', () => {
   const want = y(10 * period);
   assert.ok(Math.abs(a.forecast(1) - want) < Math.abs(b.forecast(1) - want), 'clipping limits the damage of one burst');
   assert.ok(Math.abs(a.forecast(1) - want) < 15, `clipped forecast ${a.forecast(1)} vs ${want}`);
-  assert.throws(() => mk(0), (e: unknown) => isHostfleetError(e, 'E_VALIDATION'));
-  assert.throws(() => new HoltWinters({ alpha: 2, beta: 0, gamma: 0, phi: 1, clip: 3, smooth: 0, period: 24 }), (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && e.message.includes('alpha'));
+  assert.throws(
+    () => mk(0),
+    (e: unknown) => isHostfleetError(e, 'E_VALIDATION'),
+  );
+  assert.throws(
+    () => new HoltWinters({ alpha: 2, beta: 0, gamma: 0, phi: 1, clip: 3, smooth: 0, period: 24 }),
+    (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && e.message.includes('alpha'),
+  );
 });
 
 test('predictor: more servers lower the response time and the miss probability', () => {
-  const p = createPredictor({ ...DEFAULT_PREDICTOR_CONFIG, stepSeconds: 300, seasonSeconds: 3600, hw: { ...DEFAULT_PREDICTOR_CONFIG.hw, smooth: 1 } });
+  const p = createPredictor({
+    ...DEFAULT_PREDICTOR_CONFIG,
+    stepSeconds: 300,
+    seasonSeconds: 3600,
+    hw: { ...DEFAULT_PREDICTOR_CONFIG.hw, smooth: 1 },
+  });
   for (let i = 0; i < 40; i++) observeRates(p, [600]);
   const two = predict(p, 4)[0]!;
   const eight = predict(p, 8)[0]!;
@@ -130,7 +167,10 @@ test('predictor: more servers lower the response time and the miss probability',
 });
 
 test('predictQueue: several request types share capacity', () => {
-  const types = [{ name: 'static', serviceRate: 1000, targetMs: 20 }, { name: 'dynamic', serviceRate: 100, targetMs: 300 }];
+  const types = [
+    { name: 'static', serviceRate: 1000, targetMs: 20 },
+    { name: 'dynamic', serviceRate: 100, targetMs: 300 },
+  ];
   const alone = predictQueue(types, [0, 150], 2)[1]!;
   const shared = predictQueue(types, [1000, 150], 2)[1]!;
   close(alone.utilisation, 0.75, 1e-12, 'utilisation alone');

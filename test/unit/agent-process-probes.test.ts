@@ -7,7 +7,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { cpuPercent, fetchWorkloadStats, measure, parseMemTotal, parseProcStat, parseWorkloadStats, readMemTotal, readProcSample } from '../../src/services/agent/probes.js';
+import {
+  cpuPercent,
+  fetchWorkloadStats,
+  measure,
+  parseMemTotal,
+  parseProcStat,
+  parseWorkloadStats,
+  readMemTotal,
+  readProcSample,
+} from '../../src/services/agent/probes.js';
 import type { Observation, WorkloadStats } from '../../src/services/agent/probes.js';
 import { startRuntime } from '../../src/emulators/server/runtime.js';
 import type { Personality } from '../../src/core/model/personality.js';
@@ -39,7 +48,7 @@ test('readProcSample reads this process from /proc; CPU grows with work; a missi
   const b = await readProcSample(process.pid);
   assert.ok(b !== null && b.cpuTicks > a.cpuTicks, `cpu ticks ${a.cpuTicks} → ${b?.cpuTicks}`);
   assert.equal(await readProcSample(2 ** 22 + 12345), null);
-  assert.ok(((await readMemTotal()) ?? 0) > (a.rssBytes));
+  assert.ok(((await readMemTotal()) ?? 0) > a.rssBytes);
 });
 
 test('cpuPercent is ticks over elapsed time', () => {
@@ -50,10 +59,17 @@ test('cpuPercent is ticks over elapsed time', () => {
     { prev: 100, cur: 90, dtMs: 1000, want: null },
     { prev: 100, cur: 150, dtMs: 0, want: null },
   ];
-  for (const c of cases) assert.equal(cpuPercent({ cpuTicks: c.prev, rssBytes: 0 }, { cpuTicks: c.cur, rssBytes: 0 }, c.dtMs), c.want, JSON.stringify(c));
+  for (const c of cases)
+    assert.equal(
+      cpuPercent({ cpuTicks: c.prev, rssBytes: 0 }, { cpuTicks: c.cur, rssBytes: 0 }, c.dtMs),
+      c.want,
+      JSON.stringify(c),
+    );
 });
 
-function stats(over: Partial<WorkloadStats> & { app?: number; static?: number; appP95?: number; appCount?: number }): WorkloadStats {
+function stats(
+  over: Partial<WorkloadStats> & { app?: number; static?: number; appP95?: number; appCount?: number },
+): WorkloadStats {
   return {
     pid: over.pid ?? 7,
     requests: { app: over.app ?? 0, static: over.static ?? 0 },
@@ -62,13 +78,26 @@ function stats(over: Partial<WorkloadStats> & { app?: number; static?: number; a
     queued: over.queued ?? 0,
     concurrency: over.concurrency ?? 2,
     serviceTimeMs: over.serviceTimeMs ?? 50,
-    responseTimeMs: { app: { count: over.appCount ?? 0, mean: 0, p95: over.appP95 ?? 0 }, static: { count: 0, mean: 0, p95: 0 } },
+    responseTimeMs: {
+      app: { count: over.appCount ?? 0, mean: 0, p95: over.appP95 ?? 0 },
+      static: { count: 0, mean: 0, p95: 0 },
+    },
   };
 }
 
 test('measure turns two observations into rates, samples and load', () => {
-  const prev: Observation = { atMs: 1000, stats: stats({ app: 100, static: 10, errors: 1 }), proc: { cpuTicks: 10, rssBytes: 0 }, memTotalBytes: 1000 };
-  const cur: Observation = { atMs: 3000, stats: stats({ app: 160, static: 30, errors: 5, queued: 6, inFlight: 8, appCount: 40, appP95: 180 }), proc: { cpuTicks: 110, rssBytes: 250 }, memTotalBytes: 1000 };
+  const prev: Observation = {
+    atMs: 1000,
+    stats: stats({ app: 100, static: 10, errors: 1 }),
+    proc: { cpuTicks: 10, rssBytes: 0 },
+    memTotalBytes: 1000,
+  };
+  const cur: Observation = {
+    atMs: 3000,
+    stats: stats({ app: 160, static: 30, errors: 5, queued: 6, inFlight: 8, appCount: 40, appP95: 180 }),
+    proc: { cpuTicks: 110, rssBytes: 250 },
+    memTotalBytes: 1000,
+  };
   const m = measure(prev, cur);
   assert.equal(m.load.dynamicRps, 30);
   assert.equal(m.load.staticRps, 10);
@@ -87,10 +116,15 @@ test('measure turns two observations into rates, samples and load', () => {
 test('measure without a previous reading, after a workload restart, or without stats gives no rates', () => {
   const cur: Observation = { atMs: 2000, stats: stats({ app: 5 }), proc: null, memTotalBytes: null };
   const first = measure(null, cur);
-  assert.ok(Number.isNaN(first.rates[0]) && Number.isNaN(first.samples.error_rate) && Number.isNaN(first.samples.cpu_pct));
+  assert.ok(
+    Number.isNaN(first.rates[0]) && Number.isNaN(first.samples.error_rate) && Number.isNaN(first.samples.cpu_pct),
+  );
   const restarted = measure({ atMs: 1000, stats: stats({ pid: 6, app: 500 }), proc: null, memTotalBytes: null }, cur);
   assert.ok(Number.isNaN(restarted.rates[0]), 'counters of another process are not differenced');
-  const down = measure({ atMs: 1000, stats: stats({}), proc: null, memTotalBytes: null }, { atMs: 2000, stats: null, proc: null, memTotalBytes: null });
+  const down = measure(
+    { atMs: 1000, stats: stats({}), proc: null, memTotalBytes: null },
+    { atMs: 2000, stats: null, proc: null, memTotalBytes: null },
+  );
   assert.equal(down.healthy, false);
   assert.ok(Number.isNaN(down.samples.queue_wait_ms));
   assert.equal(down.load.p95Ms, null);
@@ -106,8 +140,17 @@ test('parseWorkloadStats refuses what is not a stats body', () => {
 test('fetchWorkloadStats reads a real runtime, counts its requests, and gives null when nothing answers', async () => {
   const scratch = mkdtempSync(join(tmpdir(), 'hf-agent-probe-'));
   const p: Personality = {
-    kind: 'hostfleet.personality/v1', machine: 'u-1', server: 'srv-x', account: { id: 'a', name: 'A' }, group: { id: 'a-web', name: 'a-web', role: 'front-end' },
-    image: 'hostfleet/demo-runtime', runtime: { serviceTimeMs: 5, concurrency: 2, maxQueue: 10 }, volume: { id: 'a' }, uid: 1, gid: 1, config: {},
+    kind: 'hostfleet.personality/v1',
+    machine: 'u-1',
+    server: 'srv-x',
+    account: { id: 'a', name: 'A' },
+    group: { id: 'a-web', name: 'a-web', role: 'front-end' },
+    image: 'hostfleet/demo-runtime',
+    runtime: { serviceTimeMs: 5, concurrency: 2, maxQueue: 10 },
+    volume: { id: 'a' },
+    uid: 1,
+    gid: 1,
+    config: {},
   };
   const rt = await startRuntime({ personality: p, listen: '127.0.0.1:0', volume: null, scratch });
   try {

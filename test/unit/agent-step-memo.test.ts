@@ -2,8 +2,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  DEFAULT_FIS, DEFAULT_PREDICTOR_CONFIG, DEFAULT_PROBE_SPECS, DEFAULT_THRESHOLDS, INITIAL_DECIDE_STATE, addSample, compileFis, createAggregator, createPredictor,
-  createStepMemo, decisionStep, observeRates,
+  DEFAULT_FIS,
+  DEFAULT_PREDICTOR_CONFIG,
+  DEFAULT_PROBE_SPECS,
+  DEFAULT_THRESHOLDS,
+  INITIAL_DECIDE_STATE,
+  addSample,
+  compileFis,
+  createAggregator,
+  createPredictor,
+  createStepMemo,
+  decisionStep,
+  observeRates,
 } from '../../src/core/agent/index.js';
 import type { DecideState, DecisionOutput, StepMemo } from '../../src/core/agent/index.js';
 
@@ -21,7 +31,11 @@ interface Tick {
 
 /** runBoth drives two identical agents, one with a memo and one without, and returns both outputs per tick. */
 function runBoth(ticks: readonly Tick[], memo: StepMemo = createStepMemo()): [DecisionOutput[], DecisionOutput[]] {
-  const mk = () => ({ agg: createAggregator(DEFAULT_PROBE_SPECS), pred: createPredictor(cfg), state: INITIAL_DECIDE_STATE as DecideState });
+  const mk = () => ({
+    agg: createAggregator(DEFAULT_PROBE_SPECS),
+    pred: createPredictor(cfg),
+    state: INITIAL_DECIDE_STATE as DecideState,
+  });
   const plain = mk();
   const cached = mk();
   const a: DecisionOutput[] = [];
@@ -31,8 +45,25 @@ function runBoth(ticks: readonly Tick[], memo: StepMemo = createStepMemo()): [De
       if (t.observe !== null) observeRates(g.pred, [t.observe]);
       if (t.rt !== null) addSample(g.agg, 'dynamic_rt_ms', t.rt);
     }
-    const x = decisionStep({ fis, aggregator: plain.agg, predictor: plain.pred, priority: t.priority, servers: t.servers, state: plain.state, thresholds: DEFAULT_THRESHOLDS });
-    const y = decisionStep({ fis, aggregator: cached.agg, predictor: cached.pred, priority: t.priority, servers: t.servers, state: cached.state, thresholds: DEFAULT_THRESHOLDS, memo });
+    const x = decisionStep({
+      fis,
+      aggregator: plain.agg,
+      predictor: plain.pred,
+      priority: t.priority,
+      servers: t.servers,
+      state: plain.state,
+      thresholds: DEFAULT_THRESHOLDS,
+    });
+    const y = decisionStep({
+      fis,
+      aggregator: cached.agg,
+      predictor: cached.pred,
+      priority: t.priority,
+      servers: t.servers,
+      state: cached.state,
+      thresholds: DEFAULT_THRESHOLDS,
+      memo,
+    });
     plain.state = x.state;
     cached.state = y.state;
     a.push(x);
@@ -48,10 +79,13 @@ test('decisionStep with a memo gives the outputs of the step without one, tick b
     servers: fc.constantFrom(1, 2, 4, 8, 16, 40),
     priority: fc.constantFrom(0.2, 0.5, 0.9),
   });
-  fc.assert(fc.property(fc.array(tick, { minLength: 1, maxLength: 80 }), (ticks) => {
-    const [a, b] = runBoth(ticks);
-    assert.deepEqual(b, a);
-  }), { numRuns: 200 });
+  fc.assert(
+    fc.property(fc.array(tick, { minLength: 1, maxLength: 80 }), (ticks) => {
+      const [a, b] = runBoth(ticks);
+      assert.deepEqual(b, a);
+    }),
+    { numRuns: 200 },
+  );
 });
 
 test('decisionStep with a memo reuses the predictions while nothing they depend on changed, and recomputes when it did', () => {
@@ -76,11 +110,18 @@ test('decisionStep with a memo reuses the predictions while nothing they depend 
 
 test('responseCdfWith given Erlang C is responseCdf, bit for bit', async () => {
   const { erlangC, responseCdf, responseCdfWith } = await import('../../src/core/agent/index.js');
-  fc.assert(fc.property(fc.integer({ min: 1, max: 400 }), fc.double({ min: 0, max: 1.2, noNaN: true }), fc.double({ min: 0.001, max: 2, noNaN: true }), (c, rho, t) => {
-    const mu = 20;
-    const lambda = rho * c * mu;
-    assert.equal(responseCdfWith(t, lambda, mu, c, erlangC(c, lambda / mu)), responseCdf(t, lambda, mu, c));
-  }));
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 400 }),
+      fc.double({ min: 0, max: 1.2, noNaN: true }),
+      fc.double({ min: 0.001, max: 2, noNaN: true }),
+      (c, rho, t) => {
+        const mu = 20;
+        const lambda = rho * c * mu;
+        assert.equal(responseCdfWith(t, lambda, mu, c, erlangC(c, lambda / mu)), responseCdf(t, lambda, mu, c));
+      },
+    ),
+  );
 });
 
 test('aggregate: an empty window gives the same reading every tick, and a sample replaces it', async () => {

@@ -28,7 +28,12 @@ const eventArb = fc.record({
   offsetS: fc.integer({ min: -1800, max: MINUTES * 60 + 1800 }),
   ramMb: fc.constantFrom(512, 1024, 1536),
 });
-const levelsArb = fc.record({ committed: fc.nat(3), burstExtra: fc.nat(3), extendedExtra: fc.nat(3), rate4: fc.integer({ min: 0, max: 99_999 }) });
+const levelsArb = fc.record({
+  committed: fc.nat(3),
+  burstExtra: fc.nat(3),
+  extendedExtra: fc.nat(3),
+  rate4: fc.integer({ min: 0, max: 99_999 }),
+});
 type PlanParams = typeof planArb extends fc.Arbitrary<infer T> ? T : never;
 const planArb = fc.record({
   burst10: fc.integer({ min: 11, max: 30 }),
@@ -40,11 +45,28 @@ const planArb = fc.record({
   be: levelsArb,
 });
 
-function toEvents(raw: { allocate: boolean; server: string; account: string; role: R; offsetS: number; ramMb: number }[]): AllocationEvent[] {
+function toEvents(
+  raw: { allocate: boolean; server: string; account: string; role: R; offsetS: number; ramMb: number }[],
+): AllocationEvent[] {
   return raw.map((r, i) =>
     r.allocate
-      ? { kind: 'allocated', id: `e${i}`, server: r.server, account: r.account, role: r.role, at: START + r.offsetS * 1000, ramMb: r.ramMb }
-      : { kind: 'released', id: `e${i}`, server: r.server, account: r.account, role: r.role, at: START + r.offsetS * 1000 },
+      ? {
+          kind: 'allocated',
+          id: `e${i}`,
+          server: r.server,
+          account: r.account,
+          role: r.role,
+          at: START + r.offsetS * 1000,
+          ramMb: r.ramMb,
+        }
+      : {
+          kind: 'released',
+          id: `e${i}`,
+          server: r.server,
+          account: r.account,
+          role: r.role,
+          at: START + r.offsetS * 1000,
+        },
   );
 }
 
@@ -62,7 +84,9 @@ function expectedTotalMinor(events: AllocationEvent[], p: PlanParams): bigint {
     counts['front-end'][m] = 0;
     counts['back-end'][m] = 0;
     for (const s of servers) {
-      const mine = events.filter((e) => e.server === s && e.at <= t).sort((x, y) => x.at - y.at || (x.kind === y.kind ? (x.id < y.id ? -1 : 1) : x.kind === 'released' ? -1 : 1));
+      const mine = events
+        .filter((e) => e.server === s && e.at <= t)
+        .sort((x, y) => x.at - y.at || (x.kind === y.kind ? (x.id < y.id ? -1 : 1) : x.kind === 'released' ? -1 : 1));
       let holder: { account: string; role: R } | null = null;
       for (const e of mine) {
         if (e.kind === 'allocated') holder = { account: e.account, role: e.role as R };
@@ -90,7 +114,8 @@ function expectedTotalMinor(events: AllocationEvent[], p: PlanParams): bigint {
     burstEntered ||= bm > 0;
     extEntered ||= em > 0;
     // amount (minor) = minutes / 60 × rate4 / 10^4 × multiple10 / 10 × 100
-    const price = (minutes: number, mult10: number): bigint => roundHalfUp(BigInt(minutes) * BigInt(l.rate4) * BigInt(mult10), 60n * 100n * 10n);
+    const price = (minutes: number, mult10: number): bigint =>
+      roundHalfUp(BigInt(minutes) * BigInt(l.rate4) * BigInt(mult10), 60n * 100n * 10n);
     total += price(cm, 10) + price(bm, p.burst10) + price(em, p.burst10 + p.extraExt10);
   }
   if (burstEntered) total += BigInt(p.burstFeeMinor);
@@ -99,7 +124,12 @@ function expectedTotalMinor(events: AllocationEvent[], p: PlanParams): bigint {
 }
 
 function makePlan(p: PlanParams) {
-  const lv = (l: typeof p.fe) => ({ committed: l.committed, burst: l.committed + l.burstExtra, extended: l.committed + l.burstExtra + l.extendedExtra, rate: (l.rate4 / 10_000).toFixed(4) });
+  const lv = (l: typeof p.fe) => ({
+    committed: l.committed,
+    burst: l.committed + l.burstExtra,
+    extended: l.committed + l.burstExtra + l.extendedExtra,
+    rate: (l.rate4 / 10_000).toFixed(4),
+  });
   return parseSlaPlan({
     id: 'prop',
     currency: 'USD',
@@ -117,9 +147,14 @@ test('an invoice total equals metered usage times rates plus fees, for random al
     fc.property(fc.array(eventArb, { maxLength: 30 }), planArb, (raw, p) => {
       const events = toEvents(raw);
       const plan = makePlan(p);
-      const { invoice } = invoiceSla(plan, 'a', PERIOD, meterAllocations(events, PERIOD), [], { issuedAtMs: PERIOD.endMs });
+      const { invoice } = invoiceSla(plan, 'a', PERIOD, meterAllocations(events, PERIOD), [], {
+        issuedAtMs: PERIOD.endMs,
+      });
       assert.equal(invoice.total.amountMinor, expectedTotalMinor(events, p));
-      assert.equal(invoice.total.amountMinor, invoice.lines.reduce((s, l) => s + l.amount.amountMinor, 0n));
+      assert.equal(
+        invoice.total.amountMinor,
+        invoice.lines.reduce((s, l) => s + l.amount.amountMinor, 0n),
+      );
     }),
     { numRuns: 150 },
   );
@@ -127,35 +162,77 @@ test('an invoice total equals metered usage times rates plus fees, for random al
 
 test('duplicated and re-delivered events in any order do not change the invoice', () => {
   fc.assert(
-    fc.property(fc.array(eventArb, { minLength: 1, maxLength: 30 }), planArb, fc.array(fc.nat(), { maxLength: 20 }), (raw, p, picks) => {
-      const events = toEvents(raw);
-      const plan = makePlan(p);
-      const once = invoiceToJSON(invoiceSla(plan, 'a', PERIOD, meterAllocations(events, PERIOD), [], { issuedAtMs: PERIOD.endMs }).invoice);
-      const redelivered = [...picks.map((i) => events[i % events.length]!), ...events].reverse();
-      const twice = invoiceToJSON(invoiceSla(plan, 'a', PERIOD, meterAllocations(redelivered, PERIOD), [], { issuedAtMs: PERIOD.endMs }).invoice);
-      assert.deepEqual(twice, once);
-    }),
+    fc.property(
+      fc.array(eventArb, { minLength: 1, maxLength: 30 }),
+      planArb,
+      fc.array(fc.nat(), { maxLength: 20 }),
+      (raw, p, picks) => {
+        const events = toEvents(raw);
+        const plan = makePlan(p);
+        const once = invoiceToJSON(
+          invoiceSla(plan, 'a', PERIOD, meterAllocations(events, PERIOD), [], { issuedAtMs: PERIOD.endMs }).invoice,
+        );
+        const redelivered = [...picks.map((i) => events[i % events.length]!), ...events].reverse();
+        const twice = invoiceToJSON(
+          invoiceSla(plan, 'a', PERIOD, meterAllocations(redelivered, PERIOD), [], { issuedAtMs: PERIOD.endMs })
+            .invoice,
+        );
+        assert.deepEqual(twice, once);
+      },
+    ),
     { numRuns: 100 },
   );
 });
 
 test('a role used but not in the plan is a configuration error, not a dropped minute', () => {
-  const plan = parseSlaPlan({ id: 'fe-only', currency: 'USD', burstMultiple: 2, extendedMultiple: 3, servers: { 'front-end': { committed: 1, burst: 2, extended: 3, rate: '1' } } });
-  const events: AllocationEvent[] = [{ kind: 'allocated', id: 'x', server: 's', account: 'a', role: 'db', at: START, ramMb: 1 }];
-  assert.throws(() => invoiceSla(plan, 'a', PERIOD, meterAllocations(events, PERIOD), [], { issuedAtMs: 0 }), (e: unknown) => isHostfleetError(e, 'E_CONFIG') && e.message.includes('servers.db'));
+  const plan = parseSlaPlan({
+    id: 'fe-only',
+    currency: 'USD',
+    burstMultiple: 2,
+    extendedMultiple: 3,
+    servers: { 'front-end': { committed: 1, burst: 2, extended: 3, rate: '1' } },
+  });
+  const events: AllocationEvent[] = [
+    { kind: 'allocated', id: 'x', server: 's', account: 'a', role: 'db', at: START, ramMb: 1 },
+  ];
+  assert.throws(
+    () => invoiceSla(plan, 'a', PERIOD, meterAllocations(events, PERIOD), [], { issuedAtMs: 0 }),
+    (e: unknown) => isHostfleetError(e, 'E_CONFIG') && e.message.includes('servers.db'),
+  );
 });
 
 test('network and storage commitments are billed by tier; JSON carries exact decimals and money', () => {
   const june = monthPeriod('2024-06');
   const plan = parseSlaPlan({
-    id: 'net', currency: 'USD', burstMultiple: 2, extendedMultiple: 4, committedBilling: 'used', burstEntryFee: 10,
+    id: 'net',
+    currency: 'USD',
+    burstMultiple: 2,
+    extendedMultiple: 4,
+    committedBilling: 'used',
+    burstEntryFee: 10,
     network: { committed: 100, burst: 150, extended: 1000, rate: '0.05' },
     storage: { committed: 10, burst: 20, extended: 40, rate: '0.001' },
   });
   const GB = 2 ** 30;
   const metrics = [
-    { account: 'a', metric: 'transfer-bytes' as const, kind: 'counter' as const, total: BigInt(180 * GB), peak: 0, byDay: [], segments: [] },
-    { account: 'a', metric: 'storage-mb' as const, kind: 'gauge' as const, total: 0n, peak: 0, byDay: [], segments: [{ fromMs: june.startMs, toMs: june.startMs + 60 * M * 10, value: 25 * 1024 }] },
+    {
+      account: 'a',
+      metric: 'transfer-bytes' as const,
+      kind: 'counter' as const,
+      total: BigInt(180 * GB),
+      peak: 0,
+      byDay: [],
+      segments: [],
+    },
+    {
+      account: 'a',
+      metric: 'storage-mb' as const,
+      kind: 'gauge' as const,
+      total: 0n,
+      peak: 0,
+      byDay: [],
+      segments: [{ fromMs: june.startMs, toMs: june.startMs + 60 * M * 10, value: 25 * 1024 }],
+    },
   ];
   const { invoice } = invoiceSla(plan, 'a', june, meterAllocations([], june), metrics, { issuedAtMs: june.endMs });
   const json = invoiceToJSON(invoice);
@@ -179,12 +256,21 @@ test('network and storage commitments are billed by tier; JSON carries exact dec
 
 test('the printable HTML page escapes every input and shows lines, total and recommendations', () => {
   const june = monthPeriod('2024-06');
-  const plan = parseSlaPlan({ id: 'p1', name: 'Gold <b>&"\'', currency: 'EUR', burstMultiple: 2, extendedMultiple: 3, servers: { web: { committed: 1, burst: 2, extended: 3, rate: '0.5' } } });
+  const plan = parseSlaPlan({
+    id: 'p1',
+    name: 'Gold <b>&"\'',
+    currency: 'EUR',
+    burstMultiple: 2,
+    extendedMultiple: 3,
+    servers: { web: { committed: 1, burst: 2, extended: 3, rate: '0.5' } },
+  });
   const events: AllocationEvent[] = [
     { kind: 'allocated', id: '1', server: 's1', account: 'acme<script>', role: 'web', at: june.startMs, ramMb: 1 },
     { kind: 'allocated', id: '2', server: 's2', account: 'acme<script>', role: 'web', at: june.startMs, ramMb: 1 },
   ];
-  const { invoice } = invoiceSla(plan, 'acme<script>', june, meterAllocations(events, june), [], { issuedAtMs: june.endMs });
+  const { invoice } = invoiceSla(plan, 'acme<script>', june, meterAllocations(events, june), [], {
+    issuedAtMs: june.endMs,
+  });
   const html = renderInvoiceHtml(invoice, { provider: 'Host & Co' });
   assert.ok(!html.includes('<script>'));
   assert.ok(!html.includes('<b>'));
@@ -200,23 +286,67 @@ test('the printable HTML page escapes every input and shows lines, total and rec
 test('recommendations: frequent bursts raise the commitment by 50 %, a far-from-used commitment is lowered to the peak', () => {
   const june = monthPeriod('2024-06');
   const plan = parseSlaPlan({
-    id: 'rec', currency: 'USD', burstMultiple: 2, extendedMultiple: 3,
-    servers: { 'front-end': { committed: 4, burst: 8, extended: 16, rate: '0.1' }, 'back-end': { committed: 6, burst: 12, extended: 24, rate: '0.1' }, db: { committed: 2, burst: 4, extended: 8, rate: '0.1' } },
+    id: 'rec',
+    currency: 'USD',
+    burstMultiple: 2,
+    extendedMultiple: 3,
+    servers: {
+      'front-end': { committed: 4, burst: 8, extended: 16, rate: '0.1' },
+      'back-end': { committed: 6, burst: 12, extended: 24, rate: '0.1' },
+      db: { committed: 2, burst: 4, extended: 8, rate: '0.1' },
+    },
   });
   const H = 3_600_000;
   const events: AllocationEvent[] = [];
   // front-end: 4 all month, a fifth for 71 h (just under a tenth of 720 h) → no change.
-  for (let i = 0; i < 5; i++) events.push({ kind: 'allocated', id: `f${i}`, server: `f${i}`, account: 'a', role: 'front-end', at: june.startMs, ramMb: 1 });
-  events.push({ kind: 'released', id: 'f4r', server: 'f4', account: 'a', role: 'front-end', at: june.startMs + 71 * H });
+  for (let i = 0; i < 5; i++)
+    events.push({
+      kind: 'allocated',
+      id: `f${i}`,
+      server: `f${i}`,
+      account: 'a',
+      role: 'front-end',
+      at: june.startMs,
+      ramMb: 1,
+    });
+  events.push({
+    kind: 'released',
+    id: 'f4r',
+    server: 'f4',
+    account: 'a',
+    role: 'front-end',
+    at: june.startMs + 71 * H,
+  });
   // back-end: peak 3 of 6 committed → lower to 3.
-  for (let i = 0; i < 3; i++) events.push({ kind: 'allocated', id: `b${i}`, server: `b${i}`, account: 'a', role: 'back-end', at: june.startMs, ramMb: 1 });
+  for (let i = 0; i < 3; i++)
+    events.push({
+      kind: 'allocated',
+      id: `b${i}`,
+      server: `b${i}`,
+      account: 'a',
+      role: 'back-end',
+      at: june.startMs,
+      ramMb: 1,
+    });
   // db: 3 of 2 committed for 73 h → raise by 50 %.
-  for (let i = 0; i < 3; i++) events.push({ kind: 'allocated', id: `d${i}`, server: `d${i}`, account: 'a', role: 'db', at: june.startMs, ramMb: 1 });
+  for (let i = 0; i < 3; i++)
+    events.push({
+      kind: 'allocated',
+      id: `d${i}`,
+      server: `d${i}`,
+      account: 'a',
+      role: 'db',
+      at: june.startMs,
+      ramMb: 1,
+    });
   events.push({ kind: 'released', id: 'd2r', server: 'd2', account: 'a', role: 'db', at: june.startMs + 73 * H });
   const { invoice } = invoiceSla(plan, 'a', june, meterAllocations(events, june), [], { issuedAtMs: june.endMs });
   assert.deepEqual(
     invoice.recommendations.map((r) => r.kind !== 'change-plan' && [r.kind, r.role, r.to]),
-    [['lower-committed', 'back-end', { committed: 3, burst: 6, extended: 12 }], ['raise-committed', 'db', { committed: 3, burst: 6, extended: 12 }]],
+    [
+      ['lower-committed', 'back-end', { committed: 3, burst: 6, extended: 12 }],
+      ['raise-committed', 'db', { committed: 3, burst: 6, extended: 12 }],
+    ],
   );
   const json = invoiceToJSON(invoice);
   assert.match(json.recommendations[1]!.text, /Raise committed db servers from 2 to 3 .*10\.1% of the period/);

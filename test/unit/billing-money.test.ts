@@ -26,7 +26,7 @@ test('rounding is half away from zero, once, to the currency minor unit', () => 
     { name: 'half a cent rounds up', major: ratio(1, 200), currency: 'USD', want: '0.01' },
     { name: 'just below half a cent rounds down', major: ratio(4999, 1_000_000), currency: 'USD', want: '0.00' },
     { name: 'half a cent negative rounds away from zero', major: ratio(-1, 200), currency: 'USD', want: '-0.01' },
-    { name: 'banker\'s would give 0.02; half-up gives 0.03', major: ratio(25, 1000), currency: 'USD', want: '0.03' },
+    { name: "banker's would give 0.02; half-up gives 0.03", major: ratio(25, 1000), currency: 'USD', want: '0.03' },
     { name: 'yen has no minor unit', major: ratio(1001, 2), currency: 'JPY', want: '501' },
     { name: 'dinar has three decimals', major: ratio(12345, 10_000), currency: 'KWD', want: '1.235' },
     { name: 'one third', major: ratio(1, 3), currency: 'EUR', want: '0.33' },
@@ -55,7 +55,10 @@ test('formatting groups thousands, keeps the currency code and the minor digits'
   for (const c of cases) assert.equal(formatMoney(c.m), c.want);
   assert.deepEqual(sumMoney('USD', [money(1, 'USD'), money(2, 'USD')]), money(3, 'USD'));
   assert.throws(() => sumMoney('USD', [money(1, 'EUR')]), RangeError);
-  assert.throws(() => money(1.5, 'USD'), (e: unknown) => isHostfleetError(e, 'E_VALIDATION'));
+  assert.throws(
+    () => money(1.5, 'USD'),
+    (e: unknown) => isHostfleetError(e, 'E_VALIDATION'),
+  );
 });
 
 test('decimals are read exactly; bad decimals name the field', () => {
@@ -79,40 +82,85 @@ test('decimals are read exactly; bad decimals name the field', () => {
 });
 
 test('SLA plans are validated with field-named errors', () => {
-  const good = { id: 'gold', currency: 'USD', burstMultiple: 2, extendedMultiple: 3, servers: { 'front-end': { committed: 2, burst: 4, extended: 8, rate: '0.10' } } };
+  const good = {
+    id: 'gold',
+    currency: 'USD',
+    burstMultiple: 2,
+    extendedMultiple: 3,
+    servers: { 'front-end': { committed: 2, burst: 4, extended: 8, rate: '0.10' } },
+  };
   assert.equal(parseSlaPlan(good).servers['front-end']?.committed, 2);
   const cases = [
     { name: 'burst not a higher rate', patch: { burstMultiple: 1 }, field: 'burstMultiple' },
     { name: 'extended not larger than burst', patch: { extendedMultiple: 2 }, field: 'extendedMultiple' },
     { name: 'unknown currency', patch: { currency: 'XYZ' }, field: 'currency' },
     { name: 'bad id', patch: { id: 'Gold Plan' }, field: 'id' },
-    { name: 'unknown role', patch: { servers: { cache: { committed: 1, burst: 1, extended: 1, rate: 1 } } }, field: 'servers.cache' },
-    { name: 'burst below committed', patch: { servers: { web: { committed: 4, burst: 2, extended: 8, rate: 1 } } }, field: 'servers.web.burst' },
-    { name: 'negative rate', patch: { servers: { web: { committed: 1, burst: 2, extended: 3, rate: '-1' } } }, field: 'servers.web.rate' },
-    { name: 'fractional servers', patch: { servers: { web: { committed: 1.5, burst: 2, extended: 3, rate: 1 } } }, field: 'servers.web.committed' },
+    {
+      name: 'unknown role',
+      patch: { servers: { cache: { committed: 1, burst: 1, extended: 1, rate: 1 } } },
+      field: 'servers.cache',
+    },
+    {
+      name: 'burst below committed',
+      patch: { servers: { web: { committed: 4, burst: 2, extended: 8, rate: 1 } } },
+      field: 'servers.web.burst',
+    },
+    {
+      name: 'negative rate',
+      patch: { servers: { web: { committed: 1, burst: 2, extended: 3, rate: '-1' } } },
+      field: 'servers.web.rate',
+    },
+    {
+      name: 'fractional servers',
+      patch: { servers: { web: { committed: 1.5, burst: 2, extended: 3, rate: 1 } } },
+      field: 'servers.web.committed',
+    },
     { name: 'committed billing', patch: { committedBilling: 'monthly' }, field: 'committedBilling' },
-    { name: 'network levels', patch: { network: { committed: 10, burst: 5, extended: 20, rate: 1 } }, field: 'network.burst' },
+    {
+      name: 'network levels',
+      patch: { network: { committed: 10, burst: 5, extended: 20, rate: 1 } },
+      field: 'network.burst',
+    },
   ];
   for (const c of cases) {
-    assert.throws(() => parseSlaPlan({ ...good, ...c.patch }), (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && (e.fields ?? []).some((f) => f.field === c.field), c.name);
+    assert.throws(
+      () => parseSlaPlan({ ...good, ...c.patch }),
+      (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && (e.fields ?? []).some((f) => f.field === c.field),
+      c.name,
+    );
   }
 });
 
 test('allotment plans and recommendation policies are validated with field-named errors', () => {
-  const good = { id: 'ram-400', currency: 'USD', price: '99.99', allotments: [{ resource: 'ram-gb-hours', included: 400, overageRate: 1, cutOffAt: 600 }] };
+  const good = {
+    id: 'ram-400',
+    currency: 'USD',
+    price: '99.99',
+    allotments: [{ resource: 'ram-gb-hours', included: 400, overageRate: 1, cutOffAt: 600 }],
+  };
   assert.equal(parseAllotmentPlan(good).maxConsecutivePaymentFailures, 3);
   const cases = [
     { patch: { allotments: [] }, field: 'allotments' },
     { patch: { allotments: [{ resource: 'cpu', included: 1, overageRate: 1 }] }, field: 'allotments[0].resource' },
-    { patch: { allotments: [{ resource: 'ram-gb-hours', included: 400, overageRate: 1, cutOffAt: 300 }] }, field: 'allotments[0].cutOffAt' },
+    {
+      patch: { allotments: [{ resource: 'ram-gb-hours', included: 400, overageRate: 1, cutOffAt: 300 }] },
+      field: 'allotments[0].cutOffAt',
+    },
     { patch: { cutOffAction: 'delete' }, field: 'cutOffAction' },
     { patch: { maxConsecutivePaymentFailures: 0 }, field: 'maxConsecutivePaymentFailures' },
     { patch: { price: 'free' }, field: 'price' },
   ];
   for (const c of cases) {
-    assert.throws(() => parseAllotmentPlan({ ...good, ...c.patch }), (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && (e.fields ?? []).some((f) => f.field === c.field), c.field);
+    assert.throws(
+      () => parseAllotmentPlan({ ...good, ...c.patch }),
+      (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && (e.fields ?? []).some((f) => f.field === c.field),
+      c.field,
+    );
   }
-  assert.throws(() => parseRecommendationPolicy({ raiseBy: 0 }), (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && e.fields?.[0]?.field === 'raiseBy');
+  assert.throws(
+    () => parseRecommendationPolicy({ raiseBy: 0 }),
+    (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && e.fields?.[0]?.field === 'raiseBy',
+  );
 });
 
 test('periods are UTC calendar months split into UTC days', () => {
@@ -130,5 +178,8 @@ test('periods are UTC calendar months split into UTC days', () => {
     assert.equal(days.at(-1)?.endMs, p.endMs);
   }
   assert.equal(nextMonth('2024-12'), '2025-01');
-  assert.throws(() => monthPeriod('2024-13'), (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && e.fields?.[0]?.field === 'period');
+  assert.throws(
+    () => monthPeriod('2024-13'),
+    (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && e.fields?.[0]?.field === 'period',
+  );
 });

@@ -9,7 +9,11 @@ import { openPglite, migrate } from '../../src/drivers/store/index.js';
 import type { Store } from '../../src/drivers/store/index.js';
 import * as db from '../../src/drivers/store/resources.js';
 import * as bdb from '../../src/drivers/store/billing.js';
-import { computeInvoice, recordPaymentOutcome, runDailyAllotments } from '../../src/services/manager/components/billing/index.js';
+import {
+  computeInvoice,
+  recordPaymentOutcome,
+  runDailyAllotments,
+} from '../../src/services/manager/components/billing/index.js';
 import type { ManagerConfig } from '../../src/services/manager/config.js';
 
 const HOUR = 3_600_000;
@@ -22,10 +26,33 @@ async function site(): Promise<{ store: Store; ctx: Parameters<typeof runDailyAl
   await migrate(store);
   await db.upsertSite(store, { id: 'test', name: 'test', timeZone: 'UTC' });
   await db.createAccount(store, { id: 'alpha', displayName: 'alpha' });
-  await db.createGroup(store, { id: 'alpha-web', accountId: 'alpha', siteId: 'test', role: 'front-end', minSize: 0, maxSize: 8, runtime: { serviceTimeMs: 1, concurrency: 1, maxQueue: 1 }, domains: [] });
-  for (let i = 1; i <= 3; i++) await db.registerServer(store, { id: `srv-${i}`, siteId: 'test', bmcUrl: 'http://bmc', systemId: `s${i}`, uuid: `u${i}`, address: `127.0.0.1:${2000 + i}` });
+  await db.createGroup(store, {
+    id: 'alpha-web',
+    accountId: 'alpha',
+    siteId: 'test',
+    role: 'front-end',
+    minSize: 0,
+    maxSize: 8,
+    runtime: { serviceTimeMs: 1, concurrency: 1, maxQueue: 1 },
+    domains: [],
+  });
+  for (let i = 1; i <= 3; i++)
+    await db.registerServer(store, {
+      id: `srv-${i}`,
+      siteId: 'test',
+      bmcUrl: 'http://bmc',
+      systemId: `s${i}`,
+      uuid: `u${i}`,
+      address: `127.0.0.1:${2000 + i}`,
+    });
   const stretch = async (server: string, from: number, to: number, ramMb: number): Promise<void> => {
-    await db.openAllocation(store, { serverId: server, accountId: 'alpha', groupId: 'alpha-web', role: 'front-end', at: new Date(from) });
+    await db.openAllocation(store, {
+      serverId: server,
+      accountId: 'alpha',
+      groupId: 'alpha-web',
+      role: 'front-end',
+      at: new Date(from),
+    });
     await db.closeAllocation(store, server, new Date(to));
     // The memory is recorded when a stretch is first synced.
     await bdb.syncAllocationFacts(store, { ramMb });
@@ -38,19 +65,40 @@ async function site(): Promise<{ store: Store; ctx: Parameters<typeof runDailyAl
   return { store, ctx: { store, cfg, log: pino({ level: 'silent' }) } };
 }
 
-const RAM_400 = { id: 'ram-400', name: 'RAM 400', currency: 'USD', price: '99.99', allotments: [{ resource: 'ram-gb-hours', included: 400, overageRate: '1.00' }], maxConsecutivePaymentFailures: 2 };
-const RAM_900 = { id: 'ram-900', name: 'RAM 900', currency: 'USD', price: '199.99', allotments: [{ resource: 'ram-gb-hours', included: 900, overageRate: '0.50' }] };
+const RAM_400 = {
+  id: 'ram-400',
+  name: 'RAM 400',
+  currency: 'USD',
+  price: '99.99',
+  allotments: [{ resource: 'ram-gb-hours', included: 400, overageRate: '1.00' }],
+  maxConsecutivePaymentFailures: 2,
+};
+const RAM_900 = {
+  id: 'ram-900',
+  name: 'RAM 900',
+  currency: 'USD',
+  price: '199.99',
+  allotments: [{ resource: 'ram-gb-hours', included: 900, overageRate: '0.50' }],
+};
 
-interface Charge { date: string; amountMinor: number }
+interface Charge {
+  date: string;
+  amountMinor: number;
+}
 async function charges(store: Store): Promise<Charge[]> {
-  return (await bdb.listAllotmentDays(store, 'alpha', '2026-11')).flatMap((d) => d.charges.map((c) => ({ date: String(c.date), amountMinor: Number(c.amountMinor) })));
+  return (await bdb.listAllotmentDays(store, 'alpha', '2026-11')).flatMap((d) =>
+    d.charges.map((c) => ({ date: String(c.date), amountMinor: Number(c.amountMinor) })),
+  );
 }
 
 const table = [
   {
     name: 'no cut-off: overage 60.00 then 40.00, invoice 199.99',
     plan: RAM_400,
-    wantCharges: [{ date: '2026-11-29', amountMinor: 6000 }, { date: '2026-11-30', amountMinor: 4000 }],
+    wantCharges: [
+      { date: '2026-11-29', amountMinor: 6000 },
+      { date: '2026-11-30', amountMinor: 4000 },
+    ],
     wantRestriction: null,
     wantPlanAfter: 'ram-400',
     wantTotal: 19999,
@@ -58,7 +106,10 @@ const table = [
   {
     name: 'cut-off at 450 suspends on the 29th; consumed overage still billed',
     plan: { ...RAM_400, allotments: [{ ...RAM_400.allotments[0], cutOffAt: 450 }], cutOffAction: 'suspend' },
-    wantCharges: [{ date: '2026-11-29', amountMinor: 6000 }, { date: '2026-11-30', amountMinor: 4000 }],
+    wantCharges: [
+      { date: '2026-11-29', amountMinor: 6000 },
+      { date: '2026-11-30', amountMinor: 4000 },
+    ],
     wantRestriction: { action: 'suspend', reason: 'cut-off-threshold', day: '2026-11-29' },
     wantPlanAfter: 'ram-400',
     wantTotal: 19999,
@@ -90,7 +141,11 @@ for (const c of table) {
       assert.equal((await bdb.getAccountPlan(store, 'alpha'))?.planId, c.wantPlanAfter);
       const inv = await computeInvoice(ctx, 'alpha', '2026-11', DEC1, DEC1);
       assert.equal(inv.draft, false);
-      assert.equal(inv.invoice.total.amountMinor, BigInt(c.wantTotal), inv.invoice.lines.map((l) => `${l.description} ${l.amount.amountMinor}`).join('\n'));
+      assert.equal(
+        inv.invoice.total.amountMinor,
+        BigInt(c.wantTotal),
+        inv.invoice.lines.map((l) => `${l.description} ${l.amount.amountMinor}`).join('\n'),
+      );
     } finally {
       await store.close();
     }
@@ -104,14 +159,39 @@ test('failed payments: counted once per charged day; the plan’s limit in a row
     await bdb.assignPlan(store, { accountId: 'alpha', planId: 'ram-400', by: 'test' });
     await runDailyAllotments(ctx, DEC1);
     const steps = [
-      { day: '2026-11-28', outcome: 'failed' as const, want: { recorded: true, counted: false, failures: 0, restricted: false } }, // no charge that day
-      { day: '2026-11-29', outcome: 'failed' as const, want: { recorded: true, counted: true, failures: 1, restricted: false } },
-      { day: '2026-11-29', outcome: 'failed' as const, want: { recorded: false, counted: false, failures: 1, restricted: false } }, // repeated
-      { day: '2026-11-30', outcome: 'failed' as const, want: { recorded: true, counted: true, failures: 2, restricted: true } },
+      {
+        day: '2026-11-28',
+        outcome: 'failed' as const,
+        want: { recorded: true, counted: false, failures: 0, restricted: false },
+      }, // no charge that day
+      {
+        day: '2026-11-29',
+        outcome: 'failed' as const,
+        want: { recorded: true, counted: true, failures: 1, restricted: false },
+      },
+      {
+        day: '2026-11-29',
+        outcome: 'failed' as const,
+        want: { recorded: false, counted: false, failures: 1, restricted: false },
+      }, // repeated
+      {
+        day: '2026-11-30',
+        outcome: 'failed' as const,
+        want: { recorded: true, counted: true, failures: 2, restricted: true },
+      },
     ];
     for (const s of steps) {
       const r = await recordPaymentOutcome(store, 'alpha', s.day, s.outcome);
-      assert.deepEqual({ recorded: r.recorded, counted: r.counted, failures: r.consecutivePaymentFailures, restricted: r.restriction !== null }, s.want, `${s.day} ${s.outcome}`);
+      assert.deepEqual(
+        {
+          recorded: r.recorded,
+          counted: r.counted,
+          failures: r.consecutivePaymentFailures,
+          restricted: r.restriction !== null,
+        },
+        s.want,
+        `${s.day} ${s.outcome}`,
+      );
     }
     assert.equal((await bdb.getRestriction(store, 'alpha'))?.reason, 'payment-failures');
   } finally {

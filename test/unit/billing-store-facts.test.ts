@@ -7,7 +7,16 @@ import { openPglite, migrate } from '../../src/drivers/store/index.js';
 import type { Store } from '../../src/drivers/store/index.js';
 import * as db from '../../src/drivers/store/resources.js';
 import * as bdb from '../../src/drivers/store/billing.js';
-import { MINUTE_MS, initialAllotmentState, meterAllocations, monthPeriod, parseAllotmentPlan, ratio, runAllotmentDay, usageReport } from '../../src/core/billing/index.js';
+import {
+  MINUTE_MS,
+  initialAllotmentState,
+  meterAllocations,
+  monthPeriod,
+  parseAllotmentPlan,
+  ratio,
+  runAllotmentDay,
+  usageReport,
+} from '../../src/core/billing/index.js';
 
 const T0 = Date.UTC(2026, 10, 1); // 2026-11-01, the period of the tests.
 const min = (n: number): number => T0 + n * MINUTE_MS;
@@ -18,23 +27,57 @@ async function fixture(servers = 3): Promise<Store> {
   await db.upsertSite(store, { id: 'test', name: 'test', timeZone: 'UTC' });
   for (const a of ['alpha', 'beta']) {
     await db.createAccount(store, { id: a, displayName: a });
-    await db.createGroup(store, { id: `${a}-web`, accountId: a, siteId: 'test', role: 'front-end', minSize: 0, maxSize: 8, runtime: { serviceTimeMs: 1, concurrency: 1, maxQueue: 1 }, domains: [] });
+    await db.createGroup(store, {
+      id: `${a}-web`,
+      accountId: a,
+      siteId: 'test',
+      role: 'front-end',
+      minSize: 0,
+      maxSize: 8,
+      runtime: { serviceTimeMs: 1, concurrency: 1, maxQueue: 1 },
+      domains: [],
+    });
   }
   for (let i = 1; i <= servers; i++) {
-    await db.registerServer(store, { id: `srv-${i}`, siteId: 'test', bmcUrl: 'http://bmc', systemId: `s${i}`, uuid: `uuid-${i}`, address: `127.0.0.1:${1000 + i}` });
+    await db.registerServer(store, {
+      id: `srv-${i}`,
+      siteId: 'test',
+      bmcUrl: 'http://bmc',
+      systemId: `s${i}`,
+      uuid: `uuid-${i}`,
+      address: `127.0.0.1:${1000 + i}`,
+    });
   }
   return store;
 }
 
-async function allocate(store: Store, server: string, account: string, fromMs: number, toMs: number | null): Promise<void> {
-  await db.openAllocation(store, { serverId: server, accountId: account, groupId: `${account}-web`, role: 'front-end', at: new Date(fromMs) });
+async function allocate(
+  store: Store,
+  server: string,
+  account: string,
+  fromMs: number,
+  toMs: number | null,
+): Promise<void> {
+  await db.openAllocation(store, {
+    serverId: server,
+    accountId: account,
+    groupId: `${account}-web`,
+    role: 'front-end',
+    at: new Date(fromMs),
+  });
   if (toMs !== null) await db.closeAllocation(store, server, new Date(toMs));
 }
 
 /** naiveMinutes counts, minute by minute, the servers an account holds at each minute's start. */
-function naiveMinutes(stretches: readonly { account: string; from: number; to: number }[], account: string, startMs: number, endMs: number): number {
+function naiveMinutes(
+  stretches: readonly { account: string; from: number; to: number }[],
+  account: string,
+  startMs: number,
+  endMs: number,
+): number {
   let n = 0;
-  for (let t = startMs; t < endMs; t += MINUTE_MS) for (const s of stretches) if (s.account === account && s.from <= t && t < s.to) n++;
+  for (let t = startMs; t < endMs; t += MINUTE_MS)
+    for (const s of stretches) if (s.account === account && s.from <= t && t < s.to) n++;
   return n;
 }
 
@@ -54,7 +97,10 @@ test('facts from the allocation history: written once however often synced, bill
     const facts = await bdb.loadAllocationFacts(store, { account: 'alpha', startMs: p.startMs, endMs: p.endMs });
     assert.equal(facts.length, 4, 'both facts of both alpha stretches');
     const rows = usageReport(meterAllocations(facts, p));
-    assert.deepEqual(rows.map((r) => [r.account, r.serverMinutes]), [['alpha', 10 + 60]]);
+    assert.deepEqual(
+      rows.map((r) => [r.account, r.serverMinutes]),
+      [['alpha', 10 + 60]],
+    );
     // ram of srv-2 was recorded when its stretch was first synced (512 MB), not at the later sync.
     assert.deepEqual(rows[0]?.ramGbHours, ratio(70 * 512, 60 * 1024));
 
@@ -81,7 +127,11 @@ test('factsAsOf closes open stretches at the instant and drops later facts', asy
     ];
     for (const c of table) {
       const rows = usageReport(meterAllocations(bdb.factsAsOf(facts, c.at), p));
-      assert.equal(rows.reduce((s, r) => s + r.serverMinutes, 0), c.want, c.name);
+      assert.equal(
+        rows.reduce((s, r) => s + r.serverMinutes, 0),
+        c.want,
+        c.name,
+      );
     }
   } finally {
     await store.close();
@@ -93,7 +143,15 @@ test('property: metered minutes equal a naive per-minute count, whatever the his
   try {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ server: fc.integer({ min: 1, max: 4 }), account: fc.constantFrom('alpha', 'beta'), gap: fc.integer({ min: 0, max: 200_000 }), len: fc.integer({ min: 1, max: 600_000 }) }), { maxLength: 12 }),
+        fc.array(
+          fc.record({
+            server: fc.integer({ min: 1, max: 4 }),
+            account: fc.constantFrom('alpha', 'beta'),
+            gap: fc.integer({ min: 0, max: 200_000 }),
+            len: fc.integer({ min: 1, max: 600_000 }),
+          }),
+          { maxLength: 12 },
+        ),
         fc.integer({ min: 1, max: 3 }),
         async (stretches, syncs) => {
           await store.query('DELETE FROM billing_facts');
@@ -106,7 +164,11 @@ test('property: metered minutes equal a naive per-minute count, whatever the his
             next.set(s.server, to);
             await allocate(store, `srv-${s.server}`, s.account, from, to);
             // The minute rule: held from the first boundary at or after it starts, to the first at or after it ends.
-            made.push({ account: s.account, from: Math.ceil(from / MINUTE_MS) * MINUTE_MS, to: Math.ceil(to / MINUTE_MS) * MINUTE_MS });
+            made.push({
+              account: s.account,
+              from: Math.ceil(from / MINUTE_MS) * MINUTE_MS,
+              to: Math.ceil(to / MINUTE_MS) * MINUTE_MS,
+            });
             if (made.length % 3 === 0) await bdb.syncAllocationFacts(store, { ramMb: 1024 });
           }
           for (let i = 0; i < syncs; i++) await bdb.syncAllocationFacts(store, { ramMb: 1024 });
@@ -114,7 +176,9 @@ test('property: metered minutes equal a naive per-minute count, whatever the his
           const end = T0 + 4 * 60 * MINUTE_MS;
           for (const account of ['alpha', 'beta']) {
             const facts = await bdb.loadAllocationFacts(store, { account, startMs: p.startMs, endMs: p.endMs });
-            const got = usageReport(meterAllocations(facts, p)).filter((r) => r.account === account).reduce((s, r) => s + r.serverMinutes, 0);
+            const got = usageReport(meterAllocations(facts, p))
+              .filter((r) => r.account === account)
+              .reduce((s, r) => s + r.serverMinutes, 0);
             assert.equal(got, naiveMinutes(made, account, T0, end), account);
           }
         },
@@ -130,10 +194,28 @@ test('counterDeltas: growth since the last reading, resets count from zero, abse
   const store = await fixture();
   try {
     const steps = [
-      { readings: [{ key: 'a/1', value: 5 }, { key: 'a/2', value: 0 }], want: { 'a/1': 5, 'a/2': 0 } },
-      { readings: [{ key: 'a/1', value: 12 }, { key: 'a/2', value: 3 }], want: { 'a/1': 7, 'a/2': 3 } },
+      {
+        readings: [
+          { key: 'a/1', value: 5 },
+          { key: 'a/2', value: 0 },
+        ],
+        want: { 'a/1': 5, 'a/2': 0 },
+      },
+      {
+        readings: [
+          { key: 'a/1', value: 12 },
+          { key: 'a/2', value: 3 },
+        ],
+        want: { 'a/1': 7, 'a/2': 3 },
+      },
       { readings: [{ key: 'a/1', value: 4 }], want: { 'a/1': 4 } }, // reset; a/2 detached
-      { readings: [{ key: 'a/1', value: 4 }, { key: 'a/2', value: 2 }], want: { 'a/1': 0, 'a/2': 2 } }, // a/2 back, from zero
+      {
+        readings: [
+          { key: 'a/1', value: 4 },
+          { key: 'a/2', value: 2 },
+        ],
+        want: { 'a/1': 0, 'a/2': 2 },
+      }, // a/2 back, from zero
     ];
     for (const [i, s] of steps.entries()) {
       const got = await store.transaction((tx) => bdb.counterDeltas(tx, 'edge-served', s.readings, T0 + i));
@@ -147,27 +229,93 @@ test('counterDeltas: growth since the last reading, resets count from zero, abse
 test('plans, assignment and the daily state round trip', async () => {
   const store = await fixture();
   try {
-    const body = { id: 'ram-400', currency: 'USD', price: '99.99', allotments: [{ resource: 'ram-gb-hours', included: 400, overageRate: 1, cutOffAt: 600 }] };
+    const body = {
+      id: 'ram-400',
+      currency: 'USD',
+      price: '99.99',
+      allotments: [{ resource: 'ram-gb-hours', included: 400, overageRate: 1, cutOffAt: 600 }],
+    };
     assert.equal((await bdb.putPlan(store, { id: 'ram-400', kind: 'allotment', body })).created, true);
     assert.equal((await bdb.putPlan(store, { id: 'ram-400', kind: 'allotment', body })).created, false);
-    await assert.rejects(bdb.assignPlan(store, { accountId: 'alpha', planId: 'nope', by: 'op' }), { code: 'E_NOT_FOUND' });
+    await assert.rejects(bdb.assignPlan(store, { accountId: 'alpha', planId: 'nope', by: 'op' }), {
+      code: 'E_NOT_FOUND',
+    });
     await bdb.assignPlan(store, { accountId: 'alpha', planId: 'ram-400', by: 'op' });
-    assert.deepEqual((await bdb.listAccountPlans(store, 'allotment')).map((a) => a.accountId), ['alpha']);
+    assert.deepEqual(
+      (await bdb.listAccountPlans(store, 'allotment')).map((a) => a.accountId),
+      ['alpha'],
+    );
     assert.deepEqual(await bdb.listAccountPlans(store, 'sla'), []);
 
     const plan = parseAllotmentPlan((await bdb.getPlan(store, 'ram-400'))?.body);
-    const r = runAllotmentDay(plan, [plan], initialAllotmentState(plan), { date: '2026-11-01', usage: { 'ram-gb-hours': ratio(1001, 2) } });
-    assert.equal(await bdb.saveAllotmentState(store, { accountId: 'alpha', period: '2026-11', state: r.state, existed: false, expectedLastDay: null, expectedFailures: 0 }), true);
-    assert.equal(await bdb.saveAllotmentState(store, { accountId: 'alpha', period: '2026-11', state: r.state, existed: false, expectedLastDay: null, expectedFailures: 0 }), false, 'a second first save loses');
+    const r = runAllotmentDay(plan, [plan], initialAllotmentState(plan), {
+      date: '2026-11-01',
+      usage: { 'ram-gb-hours': ratio(1001, 2) },
+    });
+    assert.equal(
+      await bdb.saveAllotmentState(store, {
+        accountId: 'alpha',
+        period: '2026-11',
+        state: r.state,
+        existed: false,
+        expectedLastDay: null,
+        expectedFailures: 0,
+      }),
+      true,
+    );
+    assert.equal(
+      await bdb.saveAllotmentState(store, {
+        accountId: 'alpha',
+        period: '2026-11',
+        state: r.state,
+        existed: false,
+        expectedLastDay: null,
+        expectedFailures: 0,
+      }),
+      false,
+      'a second first save loses',
+    );
     const back = await bdb.getAllotmentState(store, 'alpha', '2026-11');
     assert.deepEqual(back?.state, r.state);
     // A stale writer (expects an older day) cannot overwrite.
-    assert.equal(await bdb.saveAllotmentState(store, { accountId: 'alpha', period: '2026-11', state: r.state, existed: true, expectedLastDay: null, expectedFailures: 0 }), false);
+    assert.equal(
+      await bdb.saveAllotmentState(store, {
+        accountId: 'alpha',
+        period: '2026-11',
+        state: r.state,
+        existed: true,
+        expectedLastDay: null,
+        expectedFailures: 0,
+      }),
+      false,
+    );
 
-    await bdb.setRestriction(store, { accountId: 'alpha', action: 'throttle', reason: 'cut-off-threshold', resource: 'ram-gb-hours', day: '2026-11-02' });
-    await bdb.setRestriction(store, { accountId: 'alpha', action: 'lock-admin-only', reason: 'cut-off-threshold', resource: null, day: '2026-11-03' });
-    assert.equal((await bdb.getRestriction(store, 'alpha'))?.action, 'throttle', 'a milder restriction does not replace one in force');
-    await bdb.setRestriction(store, { accountId: 'alpha', action: 'suspend', reason: 'payment-failures', resource: null, day: '2026-11-04' });
+    await bdb.setRestriction(store, {
+      accountId: 'alpha',
+      action: 'throttle',
+      reason: 'cut-off-threshold',
+      resource: 'ram-gb-hours',
+      day: '2026-11-02',
+    });
+    await bdb.setRestriction(store, {
+      accountId: 'alpha',
+      action: 'lock-admin-only',
+      reason: 'cut-off-threshold',
+      resource: null,
+      day: '2026-11-03',
+    });
+    assert.equal(
+      (await bdb.getRestriction(store, 'alpha'))?.action,
+      'throttle',
+      'a milder restriction does not replace one in force',
+    );
+    await bdb.setRestriction(store, {
+      accountId: 'alpha',
+      action: 'suspend',
+      reason: 'payment-failures',
+      resource: null,
+      day: '2026-11-04',
+    });
     assert.equal((await bdb.getRestriction(store, 'alpha'))?.action, 'suspend');
     assert.equal(await bdb.clearRestriction(store, 'alpha'), true);
     assert.equal(await bdb.getRestriction(store, 'alpha'), null);

@@ -8,6 +8,9 @@ test('every error code is documented in docs/ERRORS.md with its HTTP status', ()
   for (const code of ERROR_CODES) {
     const row = doc.split('\n').find((l) => l.startsWith(`| \`${code}\` |`));
     assert.ok(row, `${code} has no row in docs/ERRORS.md`);
-    assert.ok(row.includes(`| ${ERROR_CATALOGUE[code].status} |`), `${code}'s row does not give HTTP ${ERROR_CATALOGUE[code].status}`);
+    assert.ok(
+      row.includes(`| ${ERROR_CATALOGUE[code].status} |`),
+      `${code}'s row does not give HTTP ${ERROR_CATALOGUE[code].status}`,
+    );
   }
 });

@@ -16,7 +16,12 @@ test('colour and progress bars only on a terminal; colour never with NO_COLOR', 
     { name: 'pipe', tty: false, env: {}, want: { colour: false, interactive: false } },
     { name: 'stream without isTTY', tty: undefined, env: {}, want: { colour: false, interactive: false } },
     { name: 'NO_COLOR=1 on a terminal', tty: true, env: { NO_COLOR: '1' }, want: { colour: false, interactive: true } },
-    { name: 'NO_COLOR empty counts as unset', tty: true, env: { NO_COLOR: '' }, want: { colour: true, interactive: true } },
+    {
+      name: 'NO_COLOR empty counts as unset',
+      tty: true,
+      env: { NO_COLOR: '' },
+      want: { colour: true, interactive: true },
+    },
     { name: 'TERM=dumb', tty: true, env: { TERM: 'dumb' }, want: { colour: false, interactive: false } },
   ];
   for (const c of cases) {
@@ -36,9 +41,19 @@ test('invocation names the command as the user can type it', () => {
   const cases = [
     { name: 'installed on the PATH', env: {}, onPath: true, want: 'hostfleet' },
     { name: 'not on the PATH', env: {}, onPath: false, want: 'npx hostfleet' },
-    { name: 'started by npx, which puts the bin on the PATH for this run only', env: { npm_command: 'exec' }, onPath: true, want: 'npx hostfleet' },
+    {
+      name: 'started by npx, which puts the bin on the PATH for this run only',
+      env: { npm_command: 'exec' },
+      onPath: true,
+      want: 'npx hostfleet',
+    },
   ];
-  for (const c of cases) assert.equal(invocation(c.env, () => c.onPath), c.want, c.name);
+  for (const c of cases)
+    assert.equal(
+      invocation(c.env, () => c.onPath),
+      c.want,
+      c.name,
+    );
 });
 
 test('count says 1 server and 2 servers', () => {
@@ -60,33 +75,54 @@ test('errors name the flags and arguments the user typed, not the API fields', (
     {
       name: 'a missing account',
       command: 'user add',
-      e: apiError('E_VALIDATION', 'a customer user needs accountId, the account it belongs to', [{ field: 'body.accountId', problem: 'is required for role customer' }]),
-      want: ['error E_VALIDATION: a customer user needs --account, the account it belongs to', '  --account: is required for role customer'],
+      e: apiError('E_VALIDATION', 'a customer user needs accountId, the account it belongs to', [
+        { field: 'body.accountId', problem: 'is required for role customer' },
+      ]),
+      want: [
+        'error E_VALIDATION: a customer user needs --account, the account it belongs to',
+        '  --account: is required for role customer',
+      ],
     },
     {
       name: 'role and account together',
       command: 'user add',
-      e: apiError('E_VALIDATION', 'account acme is a customer\'s account, so it cannot have a user with role reseller; use role customer, or an accountId of a reseller\'s account', [
-        { field: 'body.role', problem: 'must be customer for account acme' },
-        { field: 'body.accountId', problem: 'must name a reseller\'s account for role reseller' },
-      ]),
+      e: apiError(
+        'E_VALIDATION',
+        "account acme is a customer's account, so it cannot have a user with role reseller; use role customer, or an accountId of a reseller's account",
+        [
+          { field: 'body.role', problem: 'must be customer for account acme' },
+          { field: 'body.accountId', problem: "must name a reseller's account for role reseller" },
+        ],
+      ),
       want: [
-        'error E_VALIDATION: account acme is a customer\'s account, so it cannot have a user with --role reseller; use --role customer, or an --account of a reseller\'s account',
+        "error E_VALIDATION: account acme is a customer's account, so it cannot have a user with --role reseller; use --role customer, or an --account of a reseller's account",
         '  --role: must be customer for account acme',
-        '  --account: must name a reseller\'s account for --role reseller',
+        "  --account: must name a reseller's account for --role reseller",
       ],
     },
     {
       name: 'a schema error on an argument',
       command: 'user add',
-      e: apiError('E_VALIDATION', 'invalid input: body.name must be 2–64 lower-case letters', [{ field: 'body.name', problem: 'must be 2–64 lower-case letters' }]),
-      want: ['error E_VALIDATION: invalid input: NAME must be 2–64 lower-case letters', '  NAME: must be 2–64 lower-case letters'],
+      e: apiError('E_VALIDATION', 'invalid input: body.name must be 2–64 lower-case letters', [
+        { field: 'body.name', problem: 'must be 2–64 lower-case letters' },
+      ]),
+      want: [
+        'error E_VALIDATION: invalid input: NAME must be 2–64 lower-case letters',
+        '  NAME: must be 2–64 lower-case letters',
+      ],
     },
     {
       name: 'force, named in prose only because it is a field of this error',
       command: 'move',
-      e: apiError('E_CONFLICT', 'moving srv-03 would leave group globex-web below its minimum of 1 active server; pass force to do it anyway', [{ field: 'body.force', problem: 'must be true to leave globex-web below its minimum' }]),
-      want: ['error E_CONFLICT: moving srv-03 would leave group globex-web below its minimum of 1 active server; pass --force to do it anyway', '  --force: must be true to leave globex-web below its minimum'],
+      e: apiError(
+        'E_CONFLICT',
+        'moving srv-03 would leave group globex-web below its minimum of 1 active server; pass force to do it anyway',
+        [{ field: 'body.force', problem: 'must be true to leave globex-web below its minimum' }],
+      ),
+      want: [
+        'error E_CONFLICT: moving srv-03 would leave group globex-web below its minimum of 1 active server; pass --force to do it anyway',
+        '  --force: must be true to leave globex-web below its minimum',
+      ],
     },
     {
       name: 'the word role in an error about something else stays a word',
@@ -97,16 +133,25 @@ test('errors name the flags and arguments the user typed, not the API fields', (
     {
       name: 'a field of a file keeps its name, without the request part',
       command: 'config submit',
-      e: apiError('E_VALIDATION', 'invalid input: body.tiers.0.name must be a slug', [{ field: 'body.tiers.0.name', problem: 'must be a slug' }]),
+      e: apiError('E_VALIDATION', 'invalid input: body.tiers.0.name must be a slug', [
+        { field: 'body.tiers.0.name', problem: 'must be a slug' },
+      ]),
       want: ['error E_VALIDATION: invalid input: tiers.0.name must be a slug', '  tiers.0.name: must be a slug'],
     },
     {
       name: "the CLI's own error, which names its flags already",
       command: 'fis surface',
-      e: new HostfleetError('E_VALIDATION', "invalid input: --out: must end in .svg or .png, got 'x'", { fields: [{ field: '--out', problem: "must end in .svg or .png, got 'x'" }] }),
+      e: new HostfleetError('E_VALIDATION', "invalid input: --out: must end in .svg or .png, got 'x'", {
+        fields: [{ field: '--out', problem: "must end in .svg or .png, got 'x'" }],
+      }),
       want: ["error E_VALIDATION: invalid input: --out: must end in .svg or .png, got 'x'"],
     },
-    { name: 'any other error', command: 'status', e: new Error('cannot reach the manager'), want: ['error: cannot reach the manager'] },
+    {
+      name: 'any other error',
+      command: 'status',
+      e: new Error('cannot reach the manager'),
+      want: ['error: cannot reach the manager'],
+    },
   ];
   for (const c of cases) assert.deepEqual(renderError(c.e, c.command), c.want, c.name);
 });

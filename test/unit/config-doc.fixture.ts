@@ -10,5 +10,7 @@ export function renderConfigDoc(doc: string): string {
   const i = doc.indexOf(BEGIN);
   const j = doc.indexOf(END);
   if (i < 0 || j < i) throw new Error(`docs/CONFIGURATION.md lacks the ${BEGIN} … ${END} markers`);
-  return doc.slice(0, i + BEGIN.length) + '\n' + configReference(ManagerConfigSchema, MANAGER_ENV) + '\n' + doc.slice(j);
+  return (
+    doc.slice(0, i + BEGIN.length) + '\n' + configReference(ManagerConfigSchema, MANAGER_ENV) + '\n' + doc.slice(j)
+  );
 }

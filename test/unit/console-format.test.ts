@@ -34,14 +34,47 @@ test('quantities are rounded for the eye and carry their unit, singular for exac
 
 test("the decision loop's reasons read as words with units", () => {
   const cases: { name: string; reason: PlanReason; want: { reason: string; detail: string } }[] = [
-    { name: 'request', reason: { kind: 'request', source: 'agent', urgency: 0.614, wanted: 1 }, want: { reason: "asked by the group's agents", detail: '1 server wanted, urgency 0.61 of 1' } },
-    { name: 'tier', reason: { kind: 'tier', tier: 'burst', held: 2, committed: 1, burst: 3, extended: 4, priority: 0.8 }, want: { reason: 'burst tier', detail: 'held 2 servers; SLA levels 1 / 3 / 4 servers (committed / burst / extended); priority 0.80' } },
-    { name: 'source', reason: { kind: 'source', source: 'warm-pool', group: null }, want: { reason: 'from warm pool', detail: '' } },
-    { name: 'donor', reason: { kind: 'donor', group: 'bravo-web', held: 3, committed: 1, priority: 0.4, offered: true }, want: { reason: 'donor bravo-web', detail: 'held 3 servers, committed 1 server; priority 0.40; it offered a release' } },
-    { name: 'skipped', reason: { kind: 'skipped', code: 'server-cooling', group: 'alpha-web', count: 2 }, want: { reason: 'skipped: the server moved within the server cool-down', detail: '2 candidates of alpha-web' } },
-    { name: 'unknown code', reason: { kind: 'skipped', code: 'new-rule', group: null, count: 1 }, want: { reason: 'skipped: new-rule', detail: '1 candidate' } },
+    {
+      name: 'request',
+      reason: { kind: 'request', source: 'agent', urgency: 0.614, wanted: 1 },
+      want: { reason: "asked by the group's agents", detail: '1 server wanted, urgency 0.61 of 1' },
+    },
+    {
+      name: 'tier',
+      reason: { kind: 'tier', tier: 'burst', held: 2, committed: 1, burst: 3, extended: 4, priority: 0.8 },
+      want: {
+        reason: 'burst tier',
+        detail: 'held 2 servers; SLA levels 1 / 3 / 4 servers (committed / burst / extended); priority 0.80',
+      },
+    },
+    {
+      name: 'source',
+      reason: { kind: 'source', source: 'warm-pool', group: null },
+      want: { reason: 'from warm pool', detail: '' },
+    },
+    {
+      name: 'donor',
+      reason: { kind: 'donor', group: 'bravo-web', held: 3, committed: 1, priority: 0.4, offered: true },
+      want: {
+        reason: 'donor bravo-web',
+        detail: 'held 3 servers, committed 1 server; priority 0.40; it offered a release',
+      },
+    },
+    {
+      name: 'skipped',
+      reason: { kind: 'skipped', code: 'server-cooling', group: 'alpha-web', count: 2 },
+      want: { reason: 'skipped: the server moved within the server cool-down', detail: '2 candidates of alpha-web' },
+    },
+    {
+      name: 'unknown code',
+      reason: { kind: 'skipped', code: 'new-rule', group: null, count: 1 },
+      want: { reason: 'skipped: new-rule', detail: '1 candidate' },
+    },
   ];
   for (const c of cases) assert.deepEqual(reasonRow(c.reason), c.want, c.name);
-  assert.deepEqual(unmetRow({ wanted: 2, granted: 1, code: 'no-supply' }), { reason: 'unmet: no free server in the pool, in releases or at donors', detail: '2 servers wanted, 1 server granted' });
+  assert.deepEqual(unmetRow({ wanted: 2, granted: 1, code: 'no-supply' }), {
+    reason: 'unmet: no free server in the pool, in releases or at donors',
+    detail: '2 servers wanted, 1 server granted',
+  });
   assert.equal(requestText({ kind: 'release', count: 1 }), 'release 1 server');
 });

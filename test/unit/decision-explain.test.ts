@@ -22,7 +22,11 @@ test('explain renders a real plan: the move, its request, tier, source and donor
     ],
     requests: [{ id: 'r1', groupId: 'a', kind: 'add', count: 2, urgency: 0.75, source: 'predicted' }],
   });
-  const stored = { id: 'p1', at: '2026-01-01T00:00:00.000Z', plan: { plan, outcomes: [{ serverId: 'b1', moveId: 'abcdef0123', error: null }], failures: [] } };
+  const stored = {
+    id: 'p1',
+    at: '2026-01-01T00:00:00.000Z',
+    plan: { plan, outcomes: [{ serverId: 'b1', moveId: 'abcdef0123', error: null }], failures: [] },
+  };
   const text = renderPlans([stored as never], {});
   assert.match(text, /b1: b → a {3}\[move abcdef01\]/);
   assert.match(text, /request: predicted asked for 2 \(urgency 0\.75\)/);

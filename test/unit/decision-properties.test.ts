@@ -2,7 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { DEFAULT_DECISION_SETTINGS, checkPlan, decide, floorOf, planWarmPool } from '../../src/core/decision/index.js';
-import type { DecisionGroup, DecisionInput, DecisionRequest, DecisionServer, RecentMove } from '../../src/core/decision/index.js';
+import type {
+  DecisionGroup,
+  DecisionInput,
+  DecisionRequest,
+  DecisionServer,
+  RecentMove,
+} from '../../src/core/decision/index.js';
 
 const NOW = 5_000_000;
 
@@ -22,11 +28,27 @@ const fleetArb: fc.Arbitrary<DecisionInput> = fc
       { minLength: 1, maxLength: 8 },
     ),
     servers: fc.array(
-      fc.record({ spot: fc.constantFrom('group', 'group', 'group', 'pool', 'moving', 'failed'), g: fc.nat(7), temp: fc.constantFrom('warm', 'cold'), age: fc.option(fc.nat(200_000)) }),
+      fc.record({
+        spot: fc.constantFrom('group', 'group', 'group', 'pool', 'moving', 'failed'),
+        g: fc.nat(7),
+        temp: fc.constantFrom('warm', 'cold'),
+        age: fc.option(fc.nat(200_000)),
+      }),
       { maxLength: 60 },
     ),
-    requests: fc.array(fc.record({ g: fc.nat(9), kind: fc.constantFrom('add', 'release'), count: fc.integer({ min: 0, max: 6 }), urgency: fc.double({ min: 0, max: 1, noNaN: true }), source: fc.constantFrom('agent', 'predicted', 'failure', 'operator') }), { maxLength: 20 }),
-    recent: fc.array(fc.record({ from: fc.option(fc.nat(7)), to: fc.option(fc.nat(7)), age: fc.nat(200_000) }), { maxLength: 10 }),
+    requests: fc.array(
+      fc.record({
+        g: fc.nat(9),
+        kind: fc.constantFrom('add', 'release'),
+        count: fc.integer({ min: 0, max: 6 }),
+        urgency: fc.double({ min: 0, max: 1, noNaN: true }),
+        source: fc.constantFrom('agent', 'predicted', 'failure', 'operator'),
+      }),
+      { maxLength: 20 },
+    ),
+    recent: fc.array(fc.record({ from: fc.option(fc.nat(7)), to: fc.option(fc.nat(7)), age: fc.nat(200_000) }), {
+      maxLength: 10,
+    }),
     maxMoves: fc.integer({ min: 1, max: 20 }),
     warm: fc.nat(4),
   })
@@ -50,9 +72,29 @@ const fleetArb: fc.Arbitrary<DecisionInput> = fc
       movedAt: s.age === null ? null : NOW - s.age,
     }));
     // A request may name a group that does not exist (g8, g9 with fewer groups): it must be ignored.
-    const requests: DecisionRequest[] = r.requests.map((q, i) => ({ id: `q${i}`, groupId: `g${q.g}`, kind: q.kind as 'add' | 'release', count: q.count, urgency: q.urgency, source: q.source as DecisionRequest['source'] }));
-    const recent: RecentMove[] = r.recent.map((m, i) => ({ serverId: `s${i}`, fromGroup: m.from === null ? null : gid(m.from), toGroup: m.to === null ? null : gid(m.to), at: NOW - m.age }));
-    return { tickId: 'p', now: NOW, servers, groups, requests, recent, settings: { ...DEFAULT_DECISION_SETTINGS, maxMovesPerTick: r.maxMoves, warmPoolSize: r.warm } };
+    const requests: DecisionRequest[] = r.requests.map((q, i) => ({
+      id: `q${i}`,
+      groupId: `g${q.g}`,
+      kind: q.kind as 'add' | 'release',
+      count: q.count,
+      urgency: q.urgency,
+      source: q.source as DecisionRequest['source'],
+    }));
+    const recent: RecentMove[] = r.recent.map((m, i) => ({
+      serverId: `s${i}`,
+      fromGroup: m.from === null ? null : gid(m.from),
+      toGroup: m.to === null ? null : gid(m.to),
+      at: NOW - m.age,
+    }));
+    return {
+      tickId: 'p',
+      now: NOW,
+      servers,
+      groups,
+      requests,
+      recent,
+      settings: { ...DEFAULT_DECISION_SETTINGS, maxMovesPerTick: r.maxMoves, warmPoolSize: r.warm },
+    };
   });
 
 test('decide keeps every promise for random fleets, SLAs and requests', () => {
@@ -69,7 +111,12 @@ test('decide is deterministic and independent of the order of its inputs', () =>
   fc.assert(
     fc.property(fleetArb, (inp) => {
       const a = decide(inp);
-      const b = decide({ ...inp, servers: [...inp.servers].reverse(), groups: [...inp.groups].reverse(), requests: [...inp.requests].reverse() });
+      const b = decide({
+        ...inp,
+        servers: [...inp.servers].reverse(),
+        groups: [...inp.groups].reverse(),
+        requests: [...inp.requests].reverse(),
+      });
       assert.deepEqual(b.moves, a.moves);
     }),
     { numRuns: 500 },
@@ -87,7 +134,10 @@ test('a group short of its committed level is never left short while a pool serv
         assert.ok(g);
         const held = inp.servers.filter((s) => s.spot === 'group' && s.groupId === g.id).length + g.joining;
         const after = held + plan.moves.filter((m) => m.toGroup === g.id).length;
-        assert.ok(after >= Math.min(g.extended, g.maxSize), `group ${g.id} left at ${after} with ${free} free pool servers (${u.code})`);
+        assert.ok(
+          after >= Math.min(g.extended, g.maxSize),
+          `group ${g.id} left at ${after} with ${free} free pool servers (${u.code})`,
+        );
       }
     }),
     { numRuns: 1000 },

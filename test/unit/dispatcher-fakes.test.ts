@@ -32,7 +32,9 @@ describe('the dispatcher on fake drivers', () => {
 
   /** edgePlaces lists the pools a server is attached to at the edge, with its state there. */
   async function edgePlaces(server: string): Promise<string[][]> {
-    return (await site.edge.status()).flatMap((p) => p.servers.filter((s) => s.id === server).map((s) => [p.id, s.state]));
+    return (await site.edge.status()).flatMap((p) =>
+      p.servers.filter((s) => s.id === server).map((s) => [p.id, s.state]),
+    );
   }
 
   /** assertServing checks a server is where a finished move to group put it, on every driver. */
@@ -49,9 +51,17 @@ describe('the dispatcher on fake drivers', () => {
 
   /** assertInvariants checks that every server is in exactly one place and none is left moving. */
   async function assertInvariants(): Promise<void> {
-    const { servers } = (await site.call<{ servers: Array<{ id: string; state: never; groupId: string | null; moveId: string | null }> }>('GET', '/v1/servers')).body;
+    const { servers } = (
+      await site.call<{ servers: Array<{ id: string; state: never; groupId: string | null; moveId: string | null }> }>(
+        'GET',
+        '/v1/servers',
+      )
+    ).body;
     assert.deepEqual(checkServerInvariants(servers), []);
-    assert.deepEqual(servers.filter((s) => s.moveId !== null).map((s) => s.id), []);
+    assert.deepEqual(
+      servers.filter((s) => s.moveId !== null).map((s) => s.id),
+      [],
+    );
   }
 
   /** request starts a move through the API and returns its record at once. */
@@ -82,7 +92,8 @@ describe('the dispatcher on fake drivers', () => {
     await site.registerAll();
   });
   afterEach(() => {
-    for (const f of [site.bmc.faults, site.edge.faults, site.volumes.faults, site.hypervisor.faults, site.health]) f.heal();
+    for (const f of [site.bmc.faults, site.edge.faults, site.volumes.faults, site.hypervisor.faults, site.health])
+      f.heal();
   });
   after(async () => {
     await site?.stop();
@@ -91,7 +102,14 @@ describe('the dispatcher on fake drivers', () => {
   test('a move from the pool into a group runs every step in order and leaves the server serving the group', async () => {
     const m = await site.move('srv-01', 'alpha-web');
     assert.equal(m.status, 'done', JSON.stringify(m.error));
-    assert.deepEqual(doneSteps(await site.events(m.id)), ['set-boot-pointer', 'switch-volume', 'reset', 'wait-healthy', 'attach', 'done']);
+    assert.deepEqual(doneSteps(await site.events(m.id)), [
+      'set-boot-pointer',
+      'switch-volume',
+      'reset',
+      'wait-healthy',
+      'attach',
+      'done',
+    ]);
     await assertServing('srv-01', 'alpha-web', 'alpha');
     assert.equal(site.bmc.machine('m1').boots, 1);
     assert.deepEqual((await site.edge.status()).find((p) => p.id === 'alpha-web')?.domains, ['alpha.test']);
@@ -114,8 +132,21 @@ describe('the dispatcher on fake drivers', () => {
     const fin = await site.manager!.dispatcher.wait(move.id);
     assert.equal(fin.status, 'done', JSON.stringify(fin.error));
     const events = await site.events(move.id);
-    assert.deepEqual(doneSteps(events), ['drain', 'detach', 'set-boot-pointer', 'switch-volume', 'reset', 'wait-healthy', 'attach', 'done']);
-    assert.deepEqual(events.find((e) => e.step === 'drain' && e.outcome === 'done')?.detail, { ms: 0, drained: true, inflight: 0 });
+    assert.deepEqual(doneSteps(events), [
+      'drain',
+      'detach',
+      'set-boot-pointer',
+      'switch-volume',
+      'reset',
+      'wait-healthy',
+      'attach',
+      'done',
+    ]);
+    assert.deepEqual(events.find((e) => e.step === 'drain' && e.outcome === 'done')?.detail, {
+      ms: 0,
+      drained: true,
+      inflight: 0,
+    });
     await assertServing('srv-01', 'bravo-web', 'bravo');
     assert.equal(site.bmc.machine('m1').running?.account.id, 'bravo', 'nothing of alpha runs on it');
     assert.equal(site.bmc.machine('m1').boots, 2);
@@ -194,7 +225,16 @@ describe('the dispatcher on fake drivers', () => {
     const m = await site.move('srv-05', 'alpha-web');
     assert.equal(m.status, 'done', JSON.stringify(m.error));
     const events = await site.events(m.id);
-    assert.ok(events.some((e) => e.step === 'wait-healthy' && e.outcome === 'retry' && e.detail?.rewindTo === 'set-boot-pointer' && e.detail.code === 'E_BOOT_TIMEOUT'), JSON.stringify(events));
+    assert.ok(
+      events.some(
+        (e) =>
+          e.step === 'wait-healthy' &&
+          e.outcome === 'retry' &&
+          e.detail?.rewindTo === 'set-boot-pointer' &&
+          e.detail.code === 'E_BOOT_TIMEOUT',
+      ),
+      JSON.stringify(events),
+    );
     assert.deepEqual(outcomes(events, 'set-boot-pointer'), ['done', 'done'], 'a second pointer was issued');
     assert.equal(site.bmc.machine('m5').boots, 1, 'one boot failed, one succeeded');
     await assertServing('srv-05', 'alpha-web', 'alpha');
@@ -209,7 +249,11 @@ describe('the dispatcher on fake drivers', () => {
     const m = await site.manager!.dispatcher.wait(move.id);
     assert.equal(m.status, 'failed', JSON.stringify(m));
     assert.equal(m.error?.code, 'E_BOOT_TIMEOUT');
-    assert.deepEqual(outcomes(await site.events(m.id), 'wait-healthy'), ['failed'], 'a boot already waited out is not waited again');
+    assert.deepEqual(
+      outcomes(await site.events(m.id), 'wait-healthy'),
+      ['failed'],
+      'a boot already waited out is not waited again',
+    );
     const s = await site.server('srv-05');
     assert.deepEqual([s.state, s.groupId], ['failed', null]);
     await assertInvariants();
@@ -240,7 +284,11 @@ describe('the dispatcher on fake drivers', () => {
         const m = await (await site.startManager()).dispatcher.wait(move.id);
         assert.equal(m.status, 'done', JSON.stringify(m.error));
         const events = await site.events(move.id);
-        assert.equal(outcomes(events, row.step).at(-1), row.step === 'reset' ? 'skipped' : 'done', JSON.stringify(events));
+        assert.equal(
+          outcomes(events, row.step).at(-1),
+          row.step === 'reset' ? 'skipped' : 'done',
+          JSON.stringify(events),
+        );
         await assertServing('srv-06', to, account);
         await assertInvariants();
       });
@@ -263,7 +311,10 @@ describe('the dispatcher on fake drivers', () => {
     const m = await (await site.startManager()).dispatcher.wait(move.id);
     assert.equal(m.status, 'done', JSON.stringify(m.error));
     const events = await site.events(move.id);
-    assert.ok(events.some((e) => e.step === 'reset' && e.outcome === 'done' && e.detail?.pointerReissued === true), JSON.stringify(events));
+    assert.ok(
+      events.some((e) => e.step === 'reset' && e.outcome === 'done' && e.detail?.pointerReissued === true),
+      JSON.stringify(events),
+    );
     await assertServing('srv-06', to, to.slice(0, -4));
     await assertInvariants();
   });

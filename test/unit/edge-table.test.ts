@@ -13,14 +13,18 @@ import { isHostfleetError } from '../../src/core/errors.js';
 /** Fake upstream handle: the table only stores it and closes it; a counter shows it was released. */
 function newTable(): { table: RoutingTable<string>; closed: string[] } {
   const closed: string[] = [];
-  const table = new RoutingTable<string>({ makeUpstream: (address) => ({ dispatcher: address, close: async () => void closed.push(address) }) });
+  const table = new RoutingTable<string>({
+    makeUpstream: (address) => ({ dispatcher: address, close: async () => void closed.push(address) }),
+  });
   return { table, closed };
 }
 
 function poolWith(n: number): { table: RoutingTable<string>; servers: Array<ServerEntry<string>> } {
   const { table } = newTable();
   table.upsertPool('p', ['p.example.com']);
-  const servers = Array.from({ length: n }, (_, i) => table.attach('p', { id: `s${i}`, address: `10.0.0.${i + 1}:80` }));
+  const servers = Array.from({ length: n }, (_, i) =>
+    table.attach('p', { id: `s${i}`, address: `10.0.0.${i + 1}:80` }),
+  );
   return { table, servers };
 }
 
@@ -39,9 +43,21 @@ test('pick: least outstanding wins; equal servers take turns', () => {
 
 test('pick: skips draining, down and already-tried servers', () => {
   const table_ = [
-    { name: 'draining', prep: (s: Array<ServerEntry<string>>, t: RoutingTable<string>) => void t.startDrain('p', s[0]!.id), want: ['s1'] },
-    { name: 'down', prep: (s: Array<ServerEntry<string>>, t: RoutingTable<string>) => t.markFailed(s[0]!), want: ['s1'] },
-    { name: 'all draining', prep: (s: Array<ServerEntry<string>>, t: RoutingTable<string>) => s.forEach((x) => t.startDrain('p', x.id)), want: [undefined] },
+    {
+      name: 'draining',
+      prep: (s: Array<ServerEntry<string>>, t: RoutingTable<string>) => void t.startDrain('p', s[0]!.id),
+      want: ['s1'],
+    },
+    {
+      name: 'down',
+      prep: (s: Array<ServerEntry<string>>, t: RoutingTable<string>) => t.markFailed(s[0]!),
+      want: ['s1'],
+    },
+    {
+      name: 'all draining',
+      prep: (s: Array<ServerEntry<string>>, t: RoutingTable<string>) => s.forEach((x) => t.startDrain('p', x.id)),
+      want: [undefined],
+    },
   ];
   for (const row of table_) {
     const { table, servers } = poolWith(2);
@@ -57,7 +73,14 @@ test('pick: skips draining, down and already-tried servers', () => {
 test('health: two consecutive failures mark down, one success marks up; attach marks up at once', () => {
   const { table, servers } = poolWith(1);
   const s = servers[0]!;
-  const steps: Array<[boolean, 'up' | 'down']> = [[false, 'up'], [true, 'up'], [false, 'up'], [false, 'down'], [false, 'down'], [true, 'up']];
+  const steps: Array<[boolean, 'up' | 'down']> = [
+    [false, 'up'],
+    [true, 'up'],
+    [false, 'up'],
+    [false, 'down'],
+    [false, 'down'],
+    [true, 'up'],
+  ];
   for (const [ok, want] of steps) {
     table.recordHealth(s, ok);
     assert.equal(s.health, want);
@@ -87,14 +110,26 @@ test('domains: one owner; upsert replaces the list; conflicts change nothing', (
   const { table } = newTable();
   table.upsertPool('a', ['a.example.com', 'www.a.example.com']);
   table.upsertPool('b', ['b.example.com']);
-  assert.throws(() => table.upsertPool('b', ['b.example.com', 'a.example.com']), (e) => isHostfleetError(e, 'E_CONFLICT'));
-  assert.deepEqual(table.status().map((p) => [p.id, p.domains]), [['a', ['a.example.com', 'www.a.example.com']], ['b', ['b.example.com']]]);
+  assert.throws(
+    () => table.upsertPool('b', ['b.example.com', 'a.example.com']),
+    (e) => isHostfleetError(e, 'E_CONFLICT'),
+  );
+  assert.deepEqual(
+    table.status().map((p) => [p.id, p.domains]),
+    [
+      ['a', ['a.example.com', 'www.a.example.com']],
+      ['b', ['b.example.com']],
+    ],
+  );
   table.upsertPool('a', ['a.example.com']);
   assert.equal(table.lookup('www.a.example.com'), undefined);
   table.upsertPool('b', ['www.a.example.com']);
   assert.equal(table.lookup('www.a.example.com')?.id, 'b');
   assert.equal(table.lookup('b.example.com'), undefined);
-  assert.throws(() => table.attach('nope', { id: 'x', address: '1.2.3.4:5' }), (e) => isHostfleetError(e, 'E_NOT_FOUND'));
+  assert.throws(
+    () => table.attach('nope', { id: 'x', address: '1.2.3.4:5' }),
+    (e) => isHostfleetError(e, 'E_NOT_FOUND'),
+  );
 });
 
 test('detach and removePool release upstream clients; a new address gets a new client', () => {
@@ -176,9 +211,38 @@ test('canRetry: idempotent methods, or requests the upstream cannot have seen', 
 });
 
 test('headers: hop-by-hop removed both ways, X-Forwarded-* added', () => {
-  const up = upstreamHeaders({ host: 'shop.example.com', connection: 'keep-alive, x-secret', 'x-secret': '1', 'keep-alive': 'timeout=5', te: 'trailers', 'transfer-encoding': 'chunked', 'proxy-authorization': 'x', expect: '100-continue', 'x-forwarded-for': '10.9.9.9', accept: 'text/html', cookie: 'a=b' }, '192.0.2.7', 'shop.example.com');
-  assert.deepEqual(up, { host: 'shop.example.com', 'x-forwarded-for': '10.9.9.9, 192.0.2.7', accept: 'text/html', cookie: 'a=b', 'x-forwarded-host': 'shop.example.com', 'x-forwarded-proto': 'http' });
-  const down = downstreamHeaders({ connection: 'close, x-hop', 'x-hop': '1', 'transfer-encoding': 'chunked', 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] });
+  const up = upstreamHeaders(
+    {
+      host: 'shop.example.com',
+      connection: 'keep-alive, x-secret',
+      'x-secret': '1',
+      'keep-alive': 'timeout=5',
+      te: 'trailers',
+      'transfer-encoding': 'chunked',
+      'proxy-authorization': 'x',
+      expect: '100-continue',
+      'x-forwarded-for': '10.9.9.9',
+      accept: 'text/html',
+      cookie: 'a=b',
+    },
+    '192.0.2.7',
+    'shop.example.com',
+  );
+  assert.deepEqual(up, {
+    host: 'shop.example.com',
+    'x-forwarded-for': '10.9.9.9, 192.0.2.7',
+    accept: 'text/html',
+    cookie: 'a=b',
+    'x-forwarded-host': 'shop.example.com',
+    'x-forwarded-proto': 'http',
+  });
+  const down = downstreamHeaders({
+    connection: 'close, x-hop',
+    'x-hop': '1',
+    'transfer-encoding': 'chunked',
+    'content-type': 'text/plain',
+    'set-cookie': ['a=1', 'b=2'],
+  });
   assert.deepEqual(down, { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] });
 });
 
@@ -189,7 +253,20 @@ test('parseAddress accepts host:port only', () => {
     ['localhost:65535', { host: 'localhost', port: 65535 }],
   ];
   for (const [input, want] of good) assert.deepEqual(parseAddress(input), want, input);
-  for (const bad of ['', '10.0.0.7', ':80', '10.0.0.7:0', '10.0.0.7:65536', '10.0.0.7:08', '10.0.0.256:80', 'a b:80', 'x:80\n', 'Upper.Case:80', '[::1]:80', 'a.test:80 extra']) {
+  for (const bad of [
+    '',
+    '10.0.0.7',
+    ':80',
+    '10.0.0.7:0',
+    '10.0.0.7:65536',
+    '10.0.0.7:08',
+    '10.0.0.256:80',
+    'a b:80',
+    'x:80\n',
+    'Upper.Case:80',
+    '[::1]:80',
+    'a.test:80 extra',
+  ]) {
     assert.equal(parseAddress(bad), null, JSON.stringify(bad));
   }
 });

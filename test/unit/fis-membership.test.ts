@@ -1,9 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defuzzify, evalMf, gauss2mf, gaussmf, gbellmf, linspace, sigmf, trapmf, trimf } from '../../src/core/agent/index.js';
+import {
+  defuzzify,
+  evalMf,
+  gauss2mf,
+  gaussmf,
+  gbellmf,
+  linspace,
+  sigmf,
+  trapmf,
+  trimf,
+} from '../../src/core/agent/index.js';
 import type { DefuzzMethod, MfType } from '../../src/core/agent/index.js';
 
-const close = (a: number, b: number, msg: string): void => assert.ok(Math.abs(a - b) < 1e-9, `${msg}: got ${a}, want ${b}`);
+const close = (a: number, b: number, msg: string): void =>
+  assert.ok(Math.abs(a - b) < 1e-9, `${msg}: got ${a}, want ${b}`);
 
 test('membership functions match hand-computed values (MATLAB definitions)', () => {
   const e05 = Math.exp(-0.5);
@@ -57,7 +68,8 @@ test('defuzzifiers match hand-computed values', () => {
   for (const c of cases) {
     for (const m of Object.keys(c.want) as DefuzzMethod[]) close(defuzzify(m, xs, c.mf), c.want[m], `${c.name} ${m}`);
   }
-  for (const m of ['centroid', 'bisector', 'mom', 'som', 'lom'] as const) assert.ok(Number.isNaN(defuzzify(m, xs, [0, 0, 0, 0, 0])), `${m} of an empty set is NaN`);
+  for (const m of ['centroid', 'bisector', 'mom', 'som', 'lom'] as const)
+    assert.ok(Number.isNaN(defuzzify(m, xs, [0, 0, 0, 0, 0])), `${m} of an empty set is NaN`);
 });
 
 test('linspace matches MATLAB', () => {

@@ -1,14 +1,32 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MOVE_STEPS, firstStep, nextStep, onStepFailure, positionAfter, rollbackPosition, stepsFor } from '../../src/core/dispatch/move.js';
+import {
+  MOVE_STEPS,
+  firstStep,
+  nextStep,
+  onStepFailure,
+  positionAfter,
+  rollbackPosition,
+  stepsFor,
+} from '../../src/core/dispatch/move.js';
 import { canTransition } from '../../src/core/model/server.js';
 import type { ServerState } from '../../src/core/model/server.js';
 
 test('the steps of each kind of move', () => {
   const cases = [
-    { name: 'group to group', from: 'a', to: 'b', want: ['drain', 'detach', 'set-boot-pointer', 'switch-volume', 'reset', 'wait-healthy', 'attach', 'done'] },
-    { name: 'pool to group', from: null, to: 'b', want: ['set-boot-pointer', 'switch-volume', 'reset', 'wait-healthy', 'attach', 'done'] },
+    {
+      name: 'group to group',
+      from: 'a',
+      to: 'b',
+      want: ['drain', 'detach', 'set-boot-pointer', 'switch-volume', 'reset', 'wait-healthy', 'attach', 'done'],
+    },
+    {
+      name: 'pool to group',
+      from: null,
+      to: 'b',
+      want: ['set-boot-pointer', 'switch-volume', 'reset', 'wait-healthy', 'attach', 'done'],
+    },
     { name: 'group to pool', from: 'a', to: null, want: ['drain', 'detach', 'switch-volume', 'power-off', 'done'] },
   ];
   for (const c of cases) {

@@ -9,9 +9,16 @@ import { checkReset, checkSystemPatch, computerSystem, isHttpUri } from '../../s
 import type { MachineView } from '../../src/emulators/bmc/machine.js';
 
 test('redfishMessage fills the registry template and names the related properties', () => {
-  const m = redfishMessage('PropertyValueNotInList', ['Floppy', 'BootSourceOverrideTarget'], ['#/Boot/BootSourceOverrideTarget']);
+  const m = redfishMessage(
+    'PropertyValueNotInList',
+    ['Floppy', 'BootSourceOverrideTarget'],
+    ['#/Boot/BootSourceOverrideTarget'],
+  );
   assert.equal(m.MessageId, 'Base.1.16.0.PropertyValueNotInList');
-  assert.equal(m.Message, "The value 'Floppy' for the property BootSourceOverrideTarget is not in the list of acceptable values.");
+  assert.equal(
+    m.Message,
+    "The value 'Floppy' for the property BootSourceOverrideTarget is not in the list of acceptable values.",
+  );
   assert.deepEqual(m.RelatedProperties, ['#/Boot/BootSourceOverrideTarget']);
   assert.equal(m.Severity, 'Warning');
   for (const [id, def] of Object.entries(REDFISH_MESSAGES)) {
@@ -24,14 +31,29 @@ test('redfishMessage fills the registry template and names the related propertie
 
 test('redfishErrorText reads any vendor error body', () => {
   const cases = [
-    { name: 'ours, one message', body: redfishError([redfishMessage('PropertyUnknown', ['Foo'], ['#/Foo'])]), want: 'The property Foo is not in the list of valid properties for the resource. (#/Foo)' },
+    {
+      name: 'ours, one message',
+      body: redfishError([redfishMessage('PropertyUnknown', ['Foo'], ['#/Foo'])]),
+      want: 'The property Foo is not in the list of valid properties for the resource. (#/Foo)',
+    },
     {
       name: 'ours, two messages',
-      body: redfishError([redfishMessage('PropertyMissing', ['UserName']), redfishMessage('PropertyMissing', ['Password'])]),
+      body: redfishError([
+        redfishMessage('PropertyMissing', ['UserName']),
+        redfishMessage('PropertyMissing', ['Password']),
+      ]),
       want: 'The property UserName is a required property and must be included in the request.; The property Password is a required property and must be included in the request.',
     },
-    { name: 'only MessageId', body: { error: { code: 'x', message: 'y', '@Message.ExtendedInfo': [{ MessageId: 'IDRAC.2.8.RAC0506' }] } }, want: 'IDRAC.2.8.RAC0506' },
-    { name: 'no ExtendedInfo', body: { error: { code: 'Base.1.0.GeneralError', message: 'Server is already powered ON.' } }, want: 'Server is already powered ON.' },
+    {
+      name: 'only MessageId',
+      body: { error: { code: 'x', message: 'y', '@Message.ExtendedInfo': [{ MessageId: 'IDRAC.2.8.RAC0506' }] } },
+      want: 'IDRAC.2.8.RAC0506',
+    },
+    {
+      name: 'no ExtendedInfo',
+      body: { error: { code: 'Base.1.0.GeneralError', message: 'Server is already powered ON.' } },
+      want: 'Server is already powered ON.',
+    },
     { name: 'only a code', body: { error: { code: 'Base.1.0.GeneralError' } }, want: 'Base.1.0.GeneralError' },
     { name: 'plain text', body: '  Service Unavailable \n', want: 'Service Unavailable' },
     { name: 'not an error', body: { Id: 'x' }, want: '' },
@@ -43,8 +65,22 @@ test('redfishErrorText reads any vendor error body', () => {
 
 test('checkSystemPatch accepts valid Boot changes and collects every problem of an invalid one', () => {
   const ok = [
-    { name: 'pointer', body: { Boot: { BootSourceOverrideEnabled: 'Once', BootSourceOverrideTarget: 'UefiHttp', HttpBootUri: 'http://10.0.0.1:8080/boot/abc' } }, want: { enabled: 'Once', target: 'UefiHttp', httpBootUri: 'http://10.0.0.1:8080/boot/abc' } },
-    { name: 'clear', body: { Boot: { BootSourceOverrideEnabled: 'Disabled', HttpBootUri: null } }, want: { enabled: 'Disabled', httpBootUri: null } },
+    {
+      name: 'pointer',
+      body: {
+        Boot: {
+          BootSourceOverrideEnabled: 'Once',
+          BootSourceOverrideTarget: 'UefiHttp',
+          HttpBootUri: 'http://10.0.0.1:8080/boot/abc',
+        },
+      },
+      want: { enabled: 'Once', target: 'UefiHttp', httpBootUri: 'http://10.0.0.1:8080/boot/abc' },
+    },
+    {
+      name: 'clear',
+      body: { Boot: { BootSourceOverrideEnabled: 'Disabled', HttpBootUri: null } },
+      want: { enabled: 'Disabled', httpBootUri: null },
+    },
     { name: 'empty uri clears', body: { Boot: { HttpBootUri: '' } }, want: { httpBootUri: null } },
     { name: 'mode UEFI is accepted', body: { Boot: { BootSourceOverrideMode: 'UEFI' } }, want: {} },
     { name: 'odata annotations ignored', body: { '@odata.etag': 'W/"1"', Boot: {} }, want: {} },
@@ -54,7 +90,11 @@ test('checkSystemPatch accepts valid Boot changes and collects every problem of 
     assert.ok(r.ok, c.name);
     if (r.ok) assert.deepEqual(r.patch.boot, c.want, c.name);
   }
-  const r = checkSystemPatch({ Boot: { BootSourceOverrideEnabled: 'Twice', HttpBootUri: 'gopher://x' }, UUID: 'x', Nope: 1 });
+  const r = checkSystemPatch({
+    Boot: { BootSourceOverrideEnabled: 'Twice', HttpBootUri: 'gopher://x' },
+    UUID: 'x',
+    Nope: 1,
+  });
   assert.equal(r.ok, false);
   if (!r.ok) {
     assert.deepEqual(
@@ -97,13 +137,25 @@ test('checkReset', () => {
   for (const c of cases) {
     const r = checkReset(c.body);
     if (r.ok) assert.equal(r.type, c.want, c.name);
-    else assert.ok(r.messages.some((m) => m.MessageId.endsWith(`.${c.want}`)), `${c.name}: ${JSON.stringify(r.messages)}`);
+    else
+      assert.ok(
+        r.messages.some((m) => m.MessageId.endsWith(`.${c.want}`)),
+        `${c.name}: ${JSON.stringify(r.messages)}`,
+      );
   }
 });
 
 test('computerSystem reflects power, health and the installed personality', () => {
   const view = (over: Partial<MachineView>): MachineView => ({
-    record: { id: 'm1', uuid: 'u-1', dataPort: 9001, power: 'On', powerRestorePolicy: 'LastState', boot: { enabled: 'Once', target: 'UefiHttp', httpBootUri: 'http://b/1' }, installed: null },
+    record: {
+      id: 'm1',
+      uuid: 'u-1',
+      dataPort: 9001,
+      power: 'On',
+      powerRestorePolicy: 'LastState',
+      boot: { enabled: 'Once', target: 'UefiHttp', httpBootUri: 'http://b/1' },
+      installed: null,
+    },
     powerState: 'On',
     health: 'OK',
     dataAddress: '127.0.0.1:9001',
@@ -116,7 +168,12 @@ test('computerSystem reflects power, health and the installed personality', () =
     { name: 'on', v: view({}), state: 'Enabled', health: 'OK' },
     { name: 'off', v: view({ powerState: 'Off', workloadPid: null }), state: 'StandbyOffline', health: 'OK' },
     { name: 'booting', v: view({ powerState: 'PoweringOn' }), state: 'Starting', health: 'OK' },
-    { name: 'crashed', v: view({ health: 'Critical', bootError: 'workload exited' }), state: 'Enabled', health: 'Critical' },
+    {
+      name: 'crashed',
+      v: view({ health: 'Critical', bootError: 'workload exited' }),
+      state: 'Enabled',
+      health: 'Critical',
+    },
   ];
   for (const c of cases) {
     const s = computerSystem(c.v);

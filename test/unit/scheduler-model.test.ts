@@ -23,11 +23,20 @@ const yamlBlocks = [...docs.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]
 test('the configuration example in docs/SCHEDULER.md parses and places', () => {
   const cfg = parseConfiguration(YAML.parse(yamlBlocks[0]!));
   assert.equal(cfg.id, 'shop');
-  assert.deepEqual(cfg.tiers.map((t) => [t.name, t.role, t.components.length]), [['lb', 'load-balancer', 1], ['web', 'web', 2], ['db', 'db', 1]]);
+  assert.deepEqual(
+    cfg.tiers.map((t) => [t.name, t.role, t.components.length]),
+    [
+      ['lb', 'load-balancer', 1],
+      ['web', 'web', 2],
+      ['db', 'db', 1],
+    ],
+  );
   assert.equal(cfg.tiers[1]!.components[0]!.intensity, 'network', 'intensity defaults from the role');
   assert.equal(cfg.tiers[2]!.components[0]!.intensity, 'storage');
   assert.equal(cfg.connections.length, 4);
-  const nodes = Array.from({ length: 4 }, (_, i) => parseNode({ id: `n${i}`, capacity: { ram: 65536, cpu: 6400, disk: 2000, bandwidth: 10000 } }));
+  const nodes = Array.from({ length: 4 }, (_, i) =>
+    parseNode({ id: `n${i}`, capacity: { ram: 65536, cpu: 6400, disk: 2000, bandwidth: 10000 } }),
+  );
   const plan = planPlacement(Fleet.from(nodes), cfg, { decisionId: 'doc' });
   assert.equal(plan.status.code, 'ok');
 });
@@ -41,12 +50,98 @@ test('bad configurations fail with E_VALIDATION naming every bad field', () => {
   const cases = [
     { name: 'not an object', input: 42, fields: ['configuration'] },
     { name: 'no tiers', input: { id: 'a', account: 'b', tiers: [] }, fields: ['tiers'] },
-    { name: 'bad id and role', input: { id: 'A B', account: 'b', tiers: [{ name: 'web', role: 'mainframe', components: [{ id: 'c', resources: { ram: 1, cpu: 1, disk: 1, bandwidth: 1 } }] }] }, fields: ['id', 'tiers[0].role'] },
-    { name: 'negative and missing resources', input: { id: 'a', account: 'b', tiers: [{ name: 'web', role: 'web', components: [{ id: 'c', resources: { ram: -1, cpu: 1, disk: 1 } }] }] }, fields: ['tiers[0].components[0].resources.ram', 'tiers[0].components[0].resources.bandwidth'] },
-    { name: 'unknown resource', input: { id: 'a', account: 'b', tiers: [{ name: 'web', role: 'web', components: [{ id: 'c', resources: { ram: 1, cpu: 1, disk: 1, bandwidth: 1, gpu: 1 } }] }] }, fields: ['tiers[0].components[0].resources.gpu'] },
-    { name: 'duplicate component ids', input: { id: 'a', account: 'b', tiers: [{ name: 'web', role: 'web', components: [{ id: 'c', resources: { ram: 1, cpu: 1, disk: 1, bandwidth: 1 } }, { id: 'c', resources: { ram: 1, cpu: 1, disk: 1, bandwidth: 1 } }] }] }, fields: ['tiers[0].components[1].id'] },
-    { name: 'bad os, traffic and risk', input: { id: 'a', account: 'b', risk: { spam: 'extreme' }, tiers: [{ name: 'web', role: 'web', components: [{ id: 'c', os: 'beos', behaviour: { traffic: 'wild' }, resources: { ram: 1, cpu: 1, disk: 1, bandwidth: 1 } }] }] }, fields: ['tiers[0].components[0].os', 'tiers[0].components[0].behaviour.traffic', 'risk.spam'] },
-    { name: 'connection to an unknown component', input: { id: 'a', account: 'b', connections: [{ from: 'c', to: 'zz' }], tiers: [{ name: 'web', role: 'web', components: [{ id: 'c', resources: { ram: 1, cpu: 1, disk: 1, bandwidth: 1 } }] }] }, fields: ['connections[0]'] },
+    {
+      name: 'bad id and role',
+      input: {
+        id: 'A B',
+        account: 'b',
+        tiers: [
+          {
+            name: 'web',
+            role: 'mainframe',
+            components: [{ id: 'c', resources: { ram: 1, cpu: 1, disk: 1, bandwidth: 1 } }],
+          },
+        ],
+      },
+      fields: ['id', 'tiers[0].role'],
+    },
+    {
+      name: 'negative and missing resources',
+      input: {
+        id: 'a',
+        account: 'b',
+        tiers: [{ name: 'web', role: 'web', components: [{ id: 'c', resources: { ram: -1, cpu: 1, disk: 1 } }] }],
+      },
+      fields: ['tiers[0].components[0].resources.ram', 'tiers[0].components[0].resources.bandwidth'],
+    },
+    {
+      name: 'unknown resource',
+      input: {
+        id: 'a',
+        account: 'b',
+        tiers: [
+          {
+            name: 'web',
+            role: 'web',
+            components: [{ id: 'c', resources: { ram: 1, cpu: 1, disk: 1, bandwidth: 1, gpu: 1 } }],
+          },
+        ],
+      },
+      fields: ['tiers[0].components[0].resources.gpu'],
+    },
+    {
+      name: 'duplicate component ids',
+      input: {
+        id: 'a',
+        account: 'b',
+        tiers: [
+          {
+            name: 'web',
+            role: 'web',
+            components: [
+              { id: 'c', resources: { ram: 1, cpu: 1, disk: 1, bandwidth: 1 } },
+              { id: 'c', resources: { ram: 1, cpu: 1, disk: 1, bandwidth: 1 } },
+            ],
+          },
+        ],
+      },
+      fields: ['tiers[0].components[1].id'],
+    },
+    {
+      name: 'bad os, traffic and risk',
+      input: {
+        id: 'a',
+        account: 'b',
+        risk: { spam: 'extreme' },
+        tiers: [
+          {
+            name: 'web',
+            role: 'web',
+            components: [
+              {
+                id: 'c',
+                os: 'beos',
+                behaviour: { traffic: 'wild' },
+                resources: { ram: 1, cpu: 1, disk: 1, bandwidth: 1 },
+              },
+            ],
+          },
+        ],
+      },
+      fields: ['tiers[0].components[0].os', 'tiers[0].components[0].behaviour.traffic', 'risk.spam'],
+    },
+    {
+      name: 'connection to an unknown component',
+      input: {
+        id: 'a',
+        account: 'b',
+        connections: [{ from: 'c', to: 'zz' }],
+        tiers: [
+          { name: 'web', role: 'web', components: [{ id: 'c', resources: { ram: 1, cpu: 1, disk: 1, bandwidth: 1 } }] },
+        ],
+      },
+      fields: ['connections[0]'],
+    },
   ];
   for (const c of cases) {
     assert.throws(
@@ -66,13 +161,21 @@ test('bad settings fail at start-up with E_CONFIG', () => {
   const cases = [
     { name: 'negative weight', input: { weights: { spread: -1 } }, field: 'weights.spread' },
     { name: 'unknown plugin', input: { weights: { luck: 1 } }, field: 'weights.luck' },
-    { name: 'all weights zero', input: { weights: { availability: 0, balance: 0, behaviour: 0, licence: 0, spread: 0 } }, field: 'weights' },
+    {
+      name: 'all weights zero',
+      input: { weights: { availability: 0, balance: 0, behaviour: 0, licence: 0, spread: 0 } },
+      field: 'weights',
+    },
     { name: 'unknown licensed os', input: { licensedOs: ['os2'] }, field: 'licensedOs' },
     { name: 'percentage above 100', input: { limit: { percentage: 150 } }, field: 'limit.percentage' },
     { name: 'risk threshold none', input: { riskThreshold: 'none' }, field: 'riskThreshold' },
   ];
   for (const c of cases) {
-    assert.throws(() => parseSettings(c.input), (e: unknown) => isHostfleetError(e, 'E_CONFIG') && (e.fields ?? []).some((f) => f.field === c.field), c.name);
+    assert.throws(
+      () => parseSettings(c.input),
+      (e: unknown) => isHostfleetError(e, 'E_CONFIG') && (e.fields ?? []).some((f) => f.field === c.field),
+      c.name,
+    );
   }
   assert.equal(parseSettings({ weights: { spread: 3 } }).weights.spread, 3);
   assert.equal(parseSettings({ weights: { spread: 3 } }).weights.availability, DEFAULT_SETTINGS.weights.availability);
@@ -95,8 +198,14 @@ test('the Rng is a pure function of the decision id, and the stride visits every
   const b = rngFromDecisionId('decision-1');
   const c = rngFromDecisionId('decision-2');
   const xs = Array.from({ length: 5 }, () => a.next());
-  assert.deepEqual(xs, Array.from({ length: 5 }, () => b.next()));
-  assert.notDeepEqual(xs, Array.from({ length: 5 }, () => c.next()));
+  assert.deepEqual(
+    xs,
+    Array.from({ length: 5 }, () => b.next()),
+  );
+  assert.notDeepEqual(
+    xs,
+    Array.from({ length: 5 }, () => c.next()),
+  );
   assert.ok(xs.every((x) => x >= 0 && x < 1));
   for (const n of [1, 2, 3, 10, 12, 97, 1000]) {
     const step = strideFor(n, a);
@@ -111,8 +220,18 @@ test('the Rng is a pure function of the decision id, and the stride visits every
 });
 
 test('bad node records fail with E_VALIDATION', () => {
-  assert.throws(() => parseNode({ id: '', capacity: {} }), (e: unknown) => isHostfleetError(e, 'E_VALIDATION'));
-  assert.throws(() => Fleet.from([parseNode({ id: 'a', capacity: { ram: 1, cpu: 1, disk: 1, bandwidth: 1 } }), parseNode({ id: 'a', capacity: { ram: 1, cpu: 1, disk: 1, bandwidth: 1 } })]), (e: unknown) => isHostfleetError(e, 'E_VALIDATION'));
+  assert.throws(
+    () => parseNode({ id: '', capacity: {} }),
+    (e: unknown) => isHostfleetError(e, 'E_VALIDATION'),
+  );
+  assert.throws(
+    () =>
+      Fleet.from([
+        parseNode({ id: 'a', capacity: { ram: 1, cpu: 1, disk: 1, bandwidth: 1 } }),
+        parseNode({ id: 'a', capacity: { ram: 1, cpu: 1, disk: 1, bandwidth: 1 } }),
+      ]),
+    (e: unknown) => isHostfleetError(e, 'E_VALIDATION'),
+  );
   const n = parseNode({ id: 'a', capacity: { ram: 10, cpu: 1, disk: 1, bandwidth: 1 } });
   assert.deepEqual([n.state, n.isolated, n.hosted.length, n.reserved.ram], ['up', false, 0, 0]);
 });

@@ -15,7 +15,11 @@ test('illegal transitions are rejected with E_ILLEGAL_TRANSITION naming the allo
   for (const c of cases) {
     assert.equal(canTransition(c.from, c.to), c.ok, c.name);
     if (!c.ok) {
-      assert.throws(() => assertTransition('s1', c.from, c.to), (e: unknown) => isHostfleetError(e, 'E_ILLEGAL_TRANSITION') && e.message.includes(c.from), c.name);
+      assert.throws(
+        () => assertTransition('s1', c.from, c.to),
+        (e: unknown) => isHostfleetError(e, 'E_ILLEGAL_TRANSITION') && e.message.includes(c.from),
+        c.name,
+      );
     }
   }
 });
@@ -27,10 +31,15 @@ test('every state can reach failed, and failed can reach the pool', () => {
 
 test('a server is in exactly one place', () => {
   fc.assert(
-    fc.property(fc.constantFrom(...SERVER_STATES), fc.option(fc.constant('g1')), fc.option(fc.constant('m1')), (state, groupId, moveId) => {
-      const p = placeOf({ state, groupId, moveId });
-      assert.ok(['group', 'pool', 'moving', 'failed'].includes(p));
-      if (moveId !== null) assert.equal(p, 'moving');
-    }),
+    fc.property(
+      fc.constantFrom(...SERVER_STATES),
+      fc.option(fc.constant('g1')),
+      fc.option(fc.constant('m1')),
+      (state, groupId, moveId) => {
+        const p = placeOf({ state, groupId, moveId });
+        assert.ok(['group', 'pool', 'moving', 'failed'].includes(p));
+        if (moveId !== null) assert.equal(p, 'moving');
+      },
+    ),
   );
 });

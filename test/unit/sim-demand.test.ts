@@ -12,5 +12,10 @@ test('utcDay is the UTC day of the week a Date gives, before and after 1970 and 
     { ms: -0.5, want: 4 }, // a Date truncates towards zero
   ];
   for (const c of cases) assert.equal(utcDay(c.ms), c.want, String(c.ms));
-  fc.assert(fc.property(fc.double({ min: -8.64e15, max: 8.64e15, noNaN: true }), (ms) => utcDay(ms) === new Date(ms).getUTCDay()));
+  fc.assert(
+    fc.property(
+      fc.double({ min: -8.64e15, max: 8.64e15, noNaN: true }),
+      (ms) => utcDay(ms) === new Date(ms).getUTCDay(),
+    ),
+  );
 });

@@ -5,7 +5,17 @@ import { Fleet, moveSeconds } from '../../src/sim/fleet.js';
 import { Rng } from '../../src/sim/rng.js';
 import type { ServerModel } from '../../src/sim/scenario.js';
 
-const model: ServerModel = { serviceMs: 50, workers: 8, coldBootS: 120, warmBootS: 15, resetS: 20, drainS: 10, powerOffS: 5, mtbfHours: 0.5, mttrHours: 0.2 };
+const model: ServerModel = {
+  serviceMs: 50,
+  workers: 8,
+  coldBootS: 120,
+  warmBootS: 15,
+  resetS: 20,
+  drainS: 10,
+  powerOffS: 5,
+  mtbfHours: 0.5,
+  mttrHours: 0.2,
+};
 
 test('move durations come from the move state machine steps', () => {
   const cases = [
@@ -42,7 +52,10 @@ test('conservation: random operations never create or lose a server', () => {
         else if (t < ticks - 1) f.advance(++t, hit);
         assert.deepEqual(f.check(), []);
         const counts = f.counts();
-        assert.equal(Object.values(counts).reduce((a, b) => a + b, 0), 60);
+        assert.equal(
+          Object.values(counts).reduce((a, b) => a + b, 0),
+          60,
+        );
       }
     }),
     { numRuns: 150 },

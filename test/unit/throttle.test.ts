@@ -26,5 +26,9 @@ test('forget clears a key; the map never holds more than maxKeys keys', () => {
   const held = ['a', 'b', 'c', 'd', 'e'].filter((k) => t.blockedFor(k, 1, 20) > 0);
   assert.deepEqual(held, ['c', 'd', 'e'], 'the oldest live keys go first');
   t.fail('f', 2000);
-  assert.deepEqual(['c', 'd', 'e', 'f'].filter((k) => t.blockedFor(k, 1, 2001) > 0), ['f'], 'expired keys are swept before any live one is dropped');
+  assert.deepEqual(
+    ['c', 'd', 'e', 'f'].filter((k) => t.blockedFor(k, 1, 2001) > 0),
+    ['f'],
+    'expired keys are swept before any live one is dropped',
+  );
 });

@@ -5,7 +5,11 @@
 
 /** ApiError is a refused call, with the catalogue code and the manager's message. */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -114,7 +118,17 @@ export interface Sample {
 }
 
 /** MOVE_STEPS are the steps of a move, in order (src/core/dispatch). */
-export const MOVE_STEPS = ['drain', 'detach', 'set-boot-pointer', 'switch-volume', 'reset', 'wait-healthy', 'attach', 'power-off', 'done'] as const;
+export const MOVE_STEPS = [
+  'drain',
+  'detach',
+  'set-boot-pointer',
+  'switch-volume',
+  'reset',
+  'wait-healthy',
+  'attach',
+  'power-off',
+  'done',
+] as const;
 
 /** Restriction is a billing restriction in force on an account (a cut-off or failed payments). */
 export interface Restriction {
@@ -134,10 +148,20 @@ export interface Usage {
     readonly serverHours: string;
     readonly ramGbHours: string;
     /** levels are server-minutes per SLA level, when the account's price plan states levels. */
-    readonly levels: { readonly committed: number; readonly burst: number; readonly extended: number; readonly peakServers: number } | null;
+    readonly levels: {
+      readonly committed: number;
+      readonly burst: number;
+      readonly extended: number;
+      readonly peakServers: number;
+    } | null;
   }[];
   readonly ramGbHours: string;
-  readonly metrics: readonly { readonly metric: string; readonly kind: 'counter' | 'gauge'; readonly total: string; readonly peak: number }[];
+  readonly metrics: readonly {
+    readonly metric: string;
+    readonly kind: 'counter' | 'gauge';
+    readonly total: string;
+    readonly peak: number;
+  }[];
   readonly restriction: Restriction | null;
 }
 
@@ -151,9 +175,21 @@ export interface Money {
 export interface Invoice {
   readonly period: { readonly label: string };
   readonly currency: string;
-  readonly lines: readonly { readonly kind: string; readonly description: string; readonly date: string | null; readonly quantity: string; readonly unit: string; readonly rate: string; readonly amount: Money }[];
+  readonly lines: readonly {
+    readonly kind: string;
+    readonly description: string;
+    readonly date: string | null;
+    readonly quantity: string;
+    readonly unit: string;
+    readonly rate: string;
+    readonly amount: Money;
+  }[];
   readonly total: Money;
-  readonly recommendations: readonly { readonly kind: string; readonly text: string; readonly detail: { readonly from?: unknown; readonly to?: unknown } }[];
+  readonly recommendations: readonly {
+    readonly kind: string;
+    readonly text: string;
+    readonly detail: { readonly from?: unknown; readonly to?: unknown };
+  }[];
   readonly draft: boolean;
   readonly asOf: string;
 }
@@ -168,9 +204,19 @@ export interface PricePlan {
   readonly extendedMultiple?: number | string;
   readonly burstEntryFee?: number | string;
   readonly extendedEntryFee?: number | string;
-  readonly servers?: Readonly<Record<string, { readonly committed: number; readonly burst: number; readonly extended: number; readonly rate: number | string }>>;
+  readonly servers?: Readonly<
+    Record<
+      string,
+      { readonly committed: number; readonly burst: number; readonly extended: number; readonly rate: number | string }
+    >
+  >;
   readonly price?: number | string;
-  readonly allotments?: readonly { readonly resource: string; readonly included: number | string; readonly overageRate: number | string; readonly cutOffAt?: number | string | null }[];
+  readonly allotments?: readonly {
+    readonly resource: string;
+    readonly included: number | string;
+    readonly overageRate: number | string;
+    readonly cutOffAt?: number | string | null;
+  }[];
   readonly cutOffAction?: string;
 }
 
@@ -184,9 +230,24 @@ export interface AccountPlan {
 /** PlanReason is one line of a planned move's trace (src/core/decision/reasons.ts). */
 export type PlanReason =
   | { readonly kind: 'request'; readonly source: string; readonly urgency: number; readonly wanted: number }
-  | { readonly kind: 'tier'; readonly tier: string; readonly held: number; readonly committed: number; readonly burst: number; readonly extended: number; readonly priority: number }
+  | {
+      readonly kind: 'tier';
+      readonly tier: string;
+      readonly held: number;
+      readonly committed: number;
+      readonly burst: number;
+      readonly extended: number;
+      readonly priority: number;
+    }
   | { readonly kind: 'source'; readonly source: string; readonly group: string | null }
-  | { readonly kind: 'donor'; readonly group: string; readonly held: number; readonly committed: number; readonly priority: number; readonly offered: boolean }
+  | {
+      readonly kind: 'donor';
+      readonly group: string;
+      readonly held: number;
+      readonly committed: number;
+      readonly priority: number;
+      readonly offered: boolean;
+    }
   | { readonly kind: 'skipped'; readonly code: string; readonly group: string | null; readonly count: number };
 
 /** DecisionRequest is an agent's (or the loop's own) request for servers in a plan. */
@@ -207,12 +268,33 @@ export interface StoredPlan {
   readonly moves: number;
   readonly plan: {
     readonly plan: {
-      readonly moves: readonly { readonly serverId: string; readonly fromGroup: string | null; readonly toGroup: string | null; readonly tier: string; readonly source: string; readonly reasons: readonly PlanReason[] }[];
-      readonly unmet: readonly { readonly groupId: string; readonly wanted: number; readonly granted: number; readonly code: string }[];
+      readonly moves: readonly {
+        readonly serverId: string;
+        readonly fromGroup: string | null;
+        readonly toGroup: string | null;
+        readonly tier: string;
+        readonly source: string;
+        readonly reasons: readonly PlanReason[];
+      }[];
+      readonly unmet: readonly {
+        readonly groupId: string;
+        readonly wanted: number;
+        readonly granted: number;
+        readonly code: string;
+      }[];
       readonly skipped: Readonly<Record<string, number>>;
     };
-    readonly outcomes: readonly { readonly serverId: string; readonly moveId: string | null; readonly error: { readonly code: string; readonly message: string } | null }[];
-    readonly failures: readonly { readonly serverId: string; readonly groupId: string | null; readonly causes: readonly string[]; readonly action: string }[];
+    readonly outcomes: readonly {
+      readonly serverId: string;
+      readonly moveId: string | null;
+      readonly error: { readonly code: string; readonly message: string } | null;
+    }[];
+    readonly failures: readonly {
+      readonly serverId: string;
+      readonly groupId: string | null;
+      readonly causes: readonly string[];
+      readonly action: string;
+    }[];
     readonly requests?: readonly DecisionRequest[];
   };
 }

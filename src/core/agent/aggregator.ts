@@ -71,7 +71,15 @@ export interface AggregatorSlot {
 }
 
 function emptyReading(spec: ProbeSpec): Reading {
-  return Object.freeze({ type: spec.type, samples: 0, window: spec.window, partial: true, mean: null, raw: null, b: null });
+  return Object.freeze({
+    type: spec.type,
+    samples: 0,
+    window: spec.window,
+    partial: true,
+    mean: null,
+    raw: null,
+    b: null,
+  });
 }
 
 /** createAggregator makes empty windows sized by the specs (validate them with resolveProbeSpecs first). */
@@ -90,7 +98,8 @@ export function addSample(agg: Aggregator, type: MeasurementType, value: number)
 /** readingOf computes the reading of one window against its spec. */
 export function readingOf(spec: ProbeSpec, window: RingWindow): Reading {
   const n = window.count;
-  if (n === 0) return { type: spec.type, samples: 0, window: spec.window, partial: true, mean: null, raw: null, b: null };
+  if (n === 0)
+    return { type: spec.type, samples: 0, window: spec.window, partial: true, mean: null, raw: null, b: null };
   const mean = window.mean();
   const raw = balancedRate(mean, spec.min, spec.max);
   return { type: spec.type, samples: n, window: spec.window, partial: n < spec.window, mean, raw, b: clampB(raw) };
@@ -117,7 +126,11 @@ export function aggregate(agg: Aggregator): Reading[] {
 }
 
 /** RESPONSE_TYPES are the measurement types that are times a request waits; they feed the FIS response input. */
-export const RESPONSE_TYPES = ['static_rt_ms', 'dynamic_rt_ms', 'queue_wait_ms'] as const satisfies readonly MeasurementType[];
+export const RESPONSE_TYPES = [
+  'static_rt_ms',
+  'dynamic_rt_ms',
+  'queue_wait_ms',
+] as const satisfies readonly MeasurementType[];
 
 /**
  * worstResponseB is the highest clamped B_k among the response-time types that have samples,

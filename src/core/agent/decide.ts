@@ -30,7 +30,14 @@ export interface Thresholds {
 }
 
 /** DEFAULT_THRESHOLDS suit the default rule base (need of a fully "add" set ≈ +0.63). */
-export const DEFAULT_THRESHOLDS: Thresholds = { add: 0.3, addHold: 0.15, release: -0.3, releaseHold: -0.15, confirm: 3, cooldown: 60 };
+export const DEFAULT_THRESHOLDS: Thresholds = {
+  add: 0.3,
+  addHold: 0.15,
+  release: -0.3,
+  releaseHold: -0.15,
+  confirm: 3,
+  cooldown: 60,
+};
 
 /** DecideState is what decideRequest remembers between ticks. */
 export interface DecideState {
@@ -46,15 +53,20 @@ export const INITIAL_DECIDE_STATE: DecideState = { leaning: 'none', streak: 0, c
 export function checkThresholds(t: Thresholds, prefix = 'thresholds'): Thresholds {
   const p: FieldProblem[] = [];
   const fin = (k: keyof Thresholds): boolean => typeof t[k] === 'number' && Number.isFinite(t[k]);
-  for (const k of ['add', 'addHold', 'release', 'releaseHold'] as const) if (!fin(k)) p.push({ field: `${prefix}.${k}`, problem: 'must be a finite number' });
+  for (const k of ['add', 'addHold', 'release', 'releaseHold'] as const)
+    if (!fin(k)) p.push({ field: `${prefix}.${k}`, problem: 'must be a finite number' });
   if (p.length === 0) {
-    if (!(t.add > t.addHold)) p.push({ field: `${prefix}.add`, problem: `must be greater than addHold (${t.addHold})` });
+    if (!(t.add > t.addHold))
+      p.push({ field: `${prefix}.add`, problem: `must be greater than addHold (${t.addHold})` });
     if (!(t.addHold >= 0)) p.push({ field: `${prefix}.addHold`, problem: 'must be ≥ 0' });
-    if (!(t.release < t.releaseHold)) p.push({ field: `${prefix}.release`, problem: `must be less than releaseHold (${t.releaseHold})` });
+    if (!(t.release < t.releaseHold))
+      p.push({ field: `${prefix}.release`, problem: `must be less than releaseHold (${t.releaseHold})` });
     if (!(t.releaseHold <= 0)) p.push({ field: `${prefix}.releaseHold`, problem: 'must be ≤ 0' });
   }
-  if (!Number.isInteger(t.confirm) || t.confirm < 1) p.push({ field: `${prefix}.confirm`, problem: 'must be a whole number of ticks ≥ 1' });
-  if (!Number.isInteger(t.cooldown) || t.cooldown < 0) p.push({ field: `${prefix}.cooldown`, problem: 'must be a whole number of ticks ≥ 0' });
+  if (!Number.isInteger(t.confirm) || t.confirm < 1)
+    p.push({ field: `${prefix}.confirm`, problem: 'must be a whole number of ticks ≥ 1' });
+  if (!Number.isInteger(t.cooldown) || t.cooldown < 0)
+    p.push({ field: `${prefix}.cooldown`, problem: 'must be a whole number of ticks ≥ 0' });
   if (p.length > 0) throw invalid(p);
   return t;
 }

@@ -54,7 +54,18 @@ export interface StepMemo {
 
 /** createStepMemo makes an empty memo for decisionStep. */
 export function createStepMemo(): StepMemo {
-  return { predictor: null, version: -1, servers: -1, predictions: [], fis: null, priority: Number.NaN, measuredB: Number.NaN, need: null, predictedB: Number.NaN, predictedBOf: null };
+  return {
+    predictor: null,
+    version: -1,
+    servers: -1,
+    predictions: [],
+    fis: null,
+    priority: Number.NaN,
+    measuredB: Number.NaN,
+    need: null,
+    predictedB: Number.NaN,
+    predictedBOf: null,
+  };
 }
 
 function predictorVersion(p: Predictor): number {
@@ -65,10 +76,16 @@ function predictorVersion(p: Predictor): number {
 }
 
 /** sameNeedInputs tells whether the FIS would see exactly the inputs it saw for memo.need. */
-function sameNeedInputs(m: StepMemo, predictions: readonly Prediction[], measuredB: number | null, priority: number): boolean {
+function sameNeedInputs(
+  m: StepMemo,
+  predictions: readonly Prediction[],
+  measuredB: number | null,
+  priority: number,
+): boolean {
   const need = m.need;
   if (need === null || (measuredB !== null && Number.isNaN(measuredB))) return false;
-  if (predictions === m.predictions && Object.is(measuredB ?? Number.NaN, m.measuredB) && priority === m.priority) return true;
+  if (predictions === m.predictions && Object.is(measuredB ?? Number.NaN, m.measuredB) && priority === m.priority)
+    return true;
   // Same predictions, a different measured B_k: the FIS inputs are still the same when the
   // measured value neither was nor is the one that raised the response input.
   const y = need.inputs;

@@ -6,7 +6,13 @@
 import type { DefuzzMethod } from './fisSpec.js';
 
 /** DEFUZZ_CODES numbers the methods for the compiled engine (index in DEFUZZ_METHODS order). */
-export const DEFUZZ_CODES: Readonly<Record<DefuzzMethod, number>> = { centroid: 0, bisector: 1, mom: 2, som: 3, lom: 4 };
+export const DEFUZZ_CODES: Readonly<Record<DefuzzMethod, number>> = {
+  centroid: 0,
+  bisector: 1,
+  mom: 2,
+  som: 3,
+  lom: 4,
+};
 
 /** MAX_TIE is how close to the maximum a point must be to count as "of the maximum" (float noise). */
 const MAX_TIE = 1e-12;

@@ -39,7 +39,14 @@ export interface MmcResult {
 export function mmc(lambda: number, mu: number, c: number): MmcResult {
   const a = lambda / mu;
   const utilisation = a / c;
-  if (utilisation >= 1) return { utilisation, stable: false, pWait: 1, meanWait: Number.POSITIVE_INFINITY, meanResponse: Number.POSITIVE_INFINITY };
+  if (utilisation >= 1)
+    return {
+      utilisation,
+      stable: false,
+      pWait: 1,
+      meanWait: Number.POSITIVE_INFINITY,
+      meanResponse: Number.POSITIVE_INFINITY,
+    };
   const pWait = erlangC(c, a);
   const meanWait = lambda > 0 ? pWait / (c * mu - lambda) : 0;
   return { utilisation, stable: true, pWait, meanWait, meanResponse: meanWait + 1 / mu };

@@ -137,11 +137,31 @@ export function compileFis(spec: FisSpec, opts: CompileOptions = {}): CompiledFi
   clauseStart[nRules] = terms.length;
 
   return {
-    spec, resolution, nIn, nOut, inLo, inHi, inTermStart, termCode, termParams,
+    spec,
+    resolution,
+    nIn,
+    nOut,
+    inLo,
+    inHi,
+    inTermStart,
+    termCode,
+    termParams,
     degrees: new Float64Array(nTerms),
-    nRules, clauseStart, clauseTerm: Int32Array.from(terms), clauseNeg: Uint8Array.from(negs), ruleWeight, ruleOr, ruleSlot,
-    slotStart, slotTable, strength: new Float64Array(nSlots), xs, agg: new Float64Array(resolution),
-    andProd: spec.andMethod === 'prod', orProbor: spec.orMethod === 'probor', impProd: spec.impMethod === 'prod',
+    nRules,
+    clauseStart,
+    clauseTerm: Int32Array.from(terms),
+    clauseNeg: Uint8Array.from(negs),
+    ruleWeight,
+    ruleOr,
+    ruleSlot,
+    slotStart,
+    slotTable,
+    strength: new Float64Array(nSlots),
+    xs,
+    agg: new Float64Array(resolution),
+    andProd: spec.andMethod === 'prod',
+    orProbor: spec.orMethod === 'probor',
+    impProd: spec.impMethod === 'prod',
     defuzz: DEFUZZ_CODES[spec.defuzzMethod],
   };
 }
@@ -160,7 +180,8 @@ export function fireRules(f: CompiledFis, inputs: ArrayLike<number>): boolean {
     if (x < lo) x = lo;
     else if (x > hi) x = hi;
     const end = inTermStart[i + 1] as number;
-    for (let t = inTermStart[i] as number; t < end; t++) degrees[t] = evalMfCode(termCode[t] as number, termParams, t * 4, x);
+    for (let t = inTermStart[i] as number; t < end; t++)
+      degrees[t] = evalMfCode(termCode[t] as number, termParams, t * 4, x);
   }
   strength.fill(0);
   const { clauseStart, clauseTerm, clauseNeg, ruleWeight, ruleOr, ruleSlot, nOut } = f;

@@ -15,7 +15,12 @@ function num(n: number): string {
 }
 
 function writeVariable(section: string, v: VariableSpec): string {
-  const lines = [`[${section}]`, `Name='${v.name}'`, `Range=[${num(v.range[0])} ${num(v.range[1])}]`, `NumMFs=${v.terms.length}`];
+  const lines = [
+    `[${section}]`,
+    `Name='${v.name}'`,
+    `Range=[${num(v.range[0])} ${num(v.range[1])}]`,
+    `NumMFs=${v.terms.length}`,
+  ];
   v.terms.forEach((t, i) => lines.push(`MF${i + 1}='${t.name}':'${t.mf}',[${t.params.map(num).join(' ')}]`));
   return lines.join('\n');
 }
@@ -39,7 +44,10 @@ export function exportFis(spec: FisSpec): string {
   const parts = [sys];
   spec.inputs.forEach((v, i) => parts.push(writeVariable(`Input${i + 1}`, v)));
   spec.outputs.forEach((v, i) => parts.push(writeVariable(`Output${i + 1}`, v)));
-  const rules = spec.rules.map((r) => `${r.antecedent.join(' ')}, ${r.consequent.join(' ')} (${num(r.weight)}) : ${r.connection === 'and' ? 1 : 2}`);
+  const rules = spec.rules.map(
+    (r) =>
+      `${r.antecedent.join(' ')}, ${r.consequent.join(' ')} (${num(r.weight)}) : ${r.connection === 'and' ? 1 : 2}`,
+  );
   parts.push(['[Rules]', ...rules].join('\n'));
   return parts.join('\n\n') + '\n';
 }
@@ -83,7 +91,10 @@ export function importFis(text: string): FisSpec {
       return;
     }
     if (cur === null) {
-      problems.push({ field: `fis line ${n}`, problem: 'text before the first [Section]; a .fis file starts with [System]' });
+      problems.push({
+        field: `fis line ${n}`,
+        problem: 'text before the first [Section]; a .fis file starts with [System]',
+      });
       return;
     }
     const c: Section = cur;
@@ -108,7 +119,10 @@ export function importFis(text: string): FisSpec {
     const v = get(s, key);
     const k = v === undefined ? NaN : Number(v);
     if (!Number.isInteger(k) || k < 0) {
-      problems.push({ field: `fis [${s.name}] ${key}`, problem: v === undefined ? 'missing' : `must be a whole number, got '${v}'` });
+      problems.push({
+        field: `fis [${s.name}] ${key}`,
+        problem: v === undefined ? 'missing' : `must be a whole number, got '${v}'`,
+      });
       return 0;
     }
     return k;
@@ -123,7 +137,8 @@ export function importFis(text: string): FisSpec {
       return { name: secName.toLowerCase(), range: [0, 1], terms: [] };
     }
     const range = numbers(get(s, 'Range') ?? '');
-    if (range === null || range.length !== 2) problems.push({ field: `fis [${secName}] Range`, problem: 'must be [lo hi]' });
+    if (range === null || range.length !== 2)
+      problems.push({ field: `fis [${secName}] Range`, problem: 'must be [lo hi]' });
     const nMf = intOf(s, 'NumMFs');
     const terms: TermSpec[] = [];
     for (let k = 1; k <= nMf; k++) {
@@ -135,7 +150,10 @@ export function importFis(text: string): FisSpec {
       const m = /^'([^']*)'\s*:\s*'([^']*)'\s*,\s*(\[[^\]]*\])$/.exec(e.value);
       const params = m ? numbers(m[3] as string) : null;
       if (!m || params === null) {
-        problems.push({ field: `fis line ${e.line}`, problem: `expected MF${k}='name':'type',[p1 p2 …], got '${e.value}'` });
+        problems.push({
+          field: `fis line ${e.line}`,
+          problem: `expected MF${k}='name':'type',[p1 p2 …], got '${e.value}'`,
+        });
         continue;
       }
       terms.push({ name: m[1] as string, mf: m[2] as MfType, params });
@@ -153,7 +171,10 @@ export function importFis(text: string): FisSpec {
     const weight = m ? Number(m[3]) : NaN;
     const conn = m ? Number(m[4]) : NaN;
     if (!m || ante === null || cons === null || !Number.isFinite(weight) || (conn !== 1 && conn !== 2)) {
-      problems.push({ field: `fis line ${r.line}`, problem: `expected a rule like '1 2 3, 1 (1) : 1' (input terms, output terms, (weight) : 1 for and, 2 for or), got '${r.text}'` });
+      problems.push({
+        field: `fis line ${r.line}`,
+        problem: `expected a rule like '1 2 3, 1 (1) : 1' (input terms, output terms, (weight) : 1 for and, 2 for or), got '${r.text}'`,
+      });
       continue;
     }
     rules.push({ antecedent: ante, consequent: cons, weight, connection: conn === 1 ? 'and' : 'or' });

@@ -23,7 +23,11 @@ export function responseB(responseMs: number, targetMs: number): number {
 }
 
 /** fisInputsFor returns [priority, probability, response] for one prediction; measuredB (the worst response B_k now) raises response when the forecast lags. */
-export function fisInputsFor(priority: number, p: Prediction, measuredB: number | null = null): [number, number, number] {
+export function fisInputsFor(
+  priority: number,
+  p: Prediction,
+  measuredB: number | null = null,
+): [number, number, number] {
   return [priority, p.pMiss, responseInput(responseB(p.meanResponseMs, p.targetMs), measuredB)];
 }
 
@@ -40,7 +44,12 @@ export interface GroupNeed {
 }
 
 /** groupNeed evaluates the FIS per request type and keeps the highest need; NaN inputs are skipped. */
-export function groupNeed(fis: CompiledFis, priority: number, predictions: readonly Prediction[], measuredB: number | null = null): GroupNeed {
+export function groupNeed(
+  fis: CompiledFis,
+  priority: number,
+  predictions: readonly Prediction[],
+  measuredB: number | null = null,
+): GroupNeed {
   let best: GroupNeed = { need: Number.NaN, type: null, inputs: null };
   for (const p of predictions) {
     const x = fisInputsFor(priority, p, measuredB);

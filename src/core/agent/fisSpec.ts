@@ -83,7 +83,10 @@ function oneOf<T extends string>(list: readonly T[], v: unknown): v is T {
 
 function checkVariable(v: VariableSpec, field: string, problems: FieldProblem[]): void {
   if (typeof v.name !== 'string' || !NAME_RE.test(v.name) || (RESERVED_WORDS as readonly string[]).includes(v.name)) {
-    problems.push({ field: `${field}.name`, problem: `must be a name of letters, digits and _ starting with a letter, not one of ${RESERVED_WORDS.join(', ')}` });
+    problems.push({
+      field: `${field}.name`,
+      problem: `must be a name of letters, digits and _ starting with a letter, not one of ${RESERVED_WORDS.join(', ')}`,
+    });
   }
   const r = v.range;
   if (!Array.isArray(r) || r.length !== 2 || !Number.isFinite(r[0]) || !Number.isFinite(r[1]) || !(r[0] < r[1])) {
@@ -97,13 +100,19 @@ function checkVariable(v: VariableSpec, field: string, problems: FieldProblem[])
   v.terms.forEach((t, i) => {
     const f = `${field}.terms[${i + 1}]`;
     if (typeof t.name !== 'string' || !NAME_RE.test(t.name) || (RESERVED_WORDS as readonly string[]).includes(t.name)) {
-      problems.push({ field: `${f}.name`, problem: 'must be a name of letters, digits and _ starting with a letter, not a reserved word' });
+      problems.push({
+        field: `${f}.name`,
+        problem: 'must be a name of letters, digits and _ starting with a letter, not a reserved word',
+      });
     } else if (seen.has(t.name)) {
       problems.push({ field: `${f}.name`, problem: `duplicate term '${t.name}' in ${v.name}` });
     }
     seen.add(t.name);
     if (!isMfType(t.mf)) {
-      problems.push({ field: `${f}.mf`, problem: `unknown membership function '${String(t.mf)}'; allowed: ${MF_TYPES.join(', ')}` });
+      problems.push({
+        field: `${f}.mf`,
+        problem: `unknown membership function '${String(t.mf)}'; allowed: ${MF_TYPES.join(', ')}`,
+      });
       return;
     }
     const p = checkMfParams(t.mf, t.params);
@@ -115,11 +124,16 @@ function checkVariable(v: VariableSpec, field: string, problems: FieldProblem[])
 export function fisProblems(spec: FisSpec): FieldProblem[] {
   const problems: FieldProblem[] = [];
   if (spec.type !== 'mamdani') problems.push({ field: 'type', problem: "only 'mamdani' systems are supported" });
-  if (!oneOf(AND_METHODS, spec.andMethod)) problems.push({ field: 'andMethod', problem: `allowed: ${AND_METHODS.join(', ')}` });
-  if (!oneOf(OR_METHODS, spec.orMethod)) problems.push({ field: 'orMethod', problem: `allowed: ${OR_METHODS.join(', ')}` });
-  if (!oneOf(IMP_METHODS, spec.impMethod)) problems.push({ field: 'impMethod', problem: `allowed: ${IMP_METHODS.join(', ')}` });
-  if (!oneOf(AGG_METHODS, spec.aggMethod)) problems.push({ field: 'aggMethod', problem: `allowed: ${AGG_METHODS.join(', ')}` });
-  if (!oneOf(DEFUZZ_METHODS, spec.defuzzMethod)) problems.push({ field: 'defuzzMethod', problem: `allowed: ${DEFUZZ_METHODS.join(', ')}` });
+  if (!oneOf(AND_METHODS, spec.andMethod))
+    problems.push({ field: 'andMethod', problem: `allowed: ${AND_METHODS.join(', ')}` });
+  if (!oneOf(OR_METHODS, spec.orMethod))
+    problems.push({ field: 'orMethod', problem: `allowed: ${OR_METHODS.join(', ')}` });
+  if (!oneOf(IMP_METHODS, spec.impMethod))
+    problems.push({ field: 'impMethod', problem: `allowed: ${IMP_METHODS.join(', ')}` });
+  if (!oneOf(AGG_METHODS, spec.aggMethod))
+    problems.push({ field: 'aggMethod', problem: `allowed: ${AGG_METHODS.join(', ')}` });
+  if (!oneOf(DEFUZZ_METHODS, spec.defuzzMethod))
+    problems.push({ field: 'defuzzMethod', problem: `allowed: ${DEFUZZ_METHODS.join(', ')}` });
   if (spec.inputs.length === 0) problems.push({ field: 'inputs', problem: 'needs at least one input' });
   if (spec.outputs.length === 0) problems.push({ field: 'outputs', problem: 'needs at least one output' });
   spec.inputs.forEach((v, i) => checkVariable(v, `inputs[${i + 1}]`, problems));
@@ -130,20 +144,40 @@ export function fisProblems(spec: FisSpec): FieldProblem[] {
   if (spec.rules.length === 0) problems.push({ field: 'rules', problem: 'needs at least one rule' });
   spec.rules.forEach((r, i) => {
     const f = `rules[${i + 1}]`;
-    if (r.antecedent.length !== spec.inputs.length) problems.push({ field: `${f}.antecedent`, problem: `needs ${spec.inputs.length} indices (one per input), got ${r.antecedent.length}` });
-    if (r.consequent.length !== spec.outputs.length) problems.push({ field: `${f}.consequent`, problem: `needs ${spec.outputs.length} indices (one per output), got ${r.consequent.length}` });
+    if (r.antecedent.length !== spec.inputs.length)
+      problems.push({
+        field: `${f}.antecedent`,
+        problem: `needs ${spec.inputs.length} indices (one per input), got ${r.antecedent.length}`,
+      });
+    if (r.consequent.length !== spec.outputs.length)
+      problems.push({
+        field: `${f}.consequent`,
+        problem: `needs ${spec.outputs.length} indices (one per output), got ${r.consequent.length}`,
+      });
     r.antecedent.forEach((k, j) => {
       const n = spec.inputs[j]?.terms.length ?? 0;
-      if (!Number.isInteger(k) || Math.abs(k) > n) problems.push({ field: `${f}.antecedent[${j + 1}]`, problem: `must be 0 (any) or ±1..${n} (a term of ${spec.inputs[j]?.name ?? '?'})` });
+      if (!Number.isInteger(k) || Math.abs(k) > n)
+        problems.push({
+          field: `${f}.antecedent[${j + 1}]`,
+          problem: `must be 0 (any) or ±1..${n} (a term of ${spec.inputs[j]?.name ?? '?'})`,
+        });
     });
     r.consequent.forEach((k, j) => {
       const n = spec.outputs[j]?.terms.length ?? 0;
-      if (!Number.isInteger(k) || Math.abs(k) > n) problems.push({ field: `${f}.consequent[${j + 1}]`, problem: `must be 0 (none) or ±1..${n} (a term of ${spec.outputs[j]?.name ?? '?'})` });
+      if (!Number.isInteger(k) || Math.abs(k) > n)
+        problems.push({
+          field: `${f}.consequent[${j + 1}]`,
+          problem: `must be 0 (none) or ±1..${n} (a term of ${spec.outputs[j]?.name ?? '?'})`,
+        });
     });
-    if (r.antecedent.length > 0 && r.antecedent.every((k) => k === 0)) problems.push({ field: `${f}.antecedent`, problem: 'a rule needs at least one clause' });
-    if (r.consequent.length > 0 && r.consequent.every((k) => k === 0)) problems.push({ field: `${f}.consequent`, problem: 'a rule needs at least one conclusion' });
-    if (!(typeof r.weight === 'number' && r.weight >= 0 && r.weight <= 1)) problems.push({ field: `${f}.weight`, problem: 'must be a number from 0 to 1' });
-    if (!oneOf(CONNECTIONS, r.connection)) problems.push({ field: `${f}.connection`, problem: `allowed: ${CONNECTIONS.join(', ')}` });
+    if (r.antecedent.length > 0 && r.antecedent.every((k) => k === 0))
+      problems.push({ field: `${f}.antecedent`, problem: 'a rule needs at least one clause' });
+    if (r.consequent.length > 0 && r.consequent.every((k) => k === 0))
+      problems.push({ field: `${f}.consequent`, problem: 'a rule needs at least one conclusion' });
+    if (!(typeof r.weight === 'number' && r.weight >= 0 && r.weight <= 1))
+      problems.push({ field: `${f}.weight`, problem: 'must be a number from 0 to 1' });
+    if (!oneOf(CONNECTIONS, r.connection))
+      problems.push({ field: `${f}.connection`, problem: `allowed: ${CONNECTIONS.join(', ')}` });
   });
   return problems;
 }

@@ -44,17 +44,31 @@ export interface HoltWintersParams {
  * seasonal shape averaged over ±40 minutes.
  * For other steps scale `smooth` to about 40 minutes' worth of steps.
  */
-export const DEFAULT_HW_PARAMS: Omit<HoltWintersParams, 'period'> = { alpha: 0.5, beta: 0.02, gamma: 0.3, phi: 0.9, clip: 3, smooth: 8 };
+export const DEFAULT_HW_PARAMS: Omit<HoltWintersParams, 'period'> = {
+  alpha: 0.5,
+  beta: 0.02,
+  gamma: 0.3,
+  phi: 0.9,
+  clip: 3,
+  smooth: 8,
+};
 
 /** checkHoltWintersParams throws E_VALIDATION naming each bad parameter. */
 export function checkHoltWintersParams(p: HoltWintersParams, prefix = 'predictor'): HoltWintersParams {
   const problems: FieldProblem[] = [];
   for (const k of ['alpha', 'beta', 'gamma', 'phi'] as const) {
-    if (!(typeof p[k] === 'number' && p[k] >= 0 && p[k] <= 1)) problems.push({ field: `${prefix}.${k}`, problem: 'must be a number from 0 to 1' });
+    if (!(typeof p[k] === 'number' && p[k] >= 0 && p[k] <= 1))
+      problems.push({ field: `${prefix}.${k}`, problem: 'must be a number from 0 to 1' });
   }
-  if (!Number.isInteger(p.period) || p.period < 2 || p.period > 100_000) problems.push({ field: `${prefix}.period`, problem: 'must be a whole number of steps from 2 to 100000' });
-  if (!Number.isInteger(p.smooth) || p.smooth < 0 || 2 * p.smooth + 1 > p.period) problems.push({ field: `${prefix}.smooth`, problem: 'must be a whole number of steps ≥ 0 with 2 × smooth + 1 ≤ period' });
-  if (!(typeof p.clip === 'number' && p.clip > 0)) problems.push({ field: `${prefix}.clip`, problem: 'must be a number > 0 (Infinity turns clipping off)' });
+  if (!Number.isInteger(p.period) || p.period < 2 || p.period > 100_000)
+    problems.push({ field: `${prefix}.period`, problem: 'must be a whole number of steps from 2 to 100000' });
+  if (!Number.isInteger(p.smooth) || p.smooth < 0 || 2 * p.smooth + 1 > p.period)
+    problems.push({
+      field: `${prefix}.smooth`,
+      problem: 'must be a whole number of steps ≥ 0 with 2 × smooth + 1 ≤ period',
+    });
+  if (!(typeof p.clip === 'number' && p.clip > 0))
+    problems.push({ field: `${prefix}.clip`, problem: 'must be a number > 0 (Infinity turns clipping off)' });
   if (problems.length > 0) throw invalid(problems);
   return p;
 }

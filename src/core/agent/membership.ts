@@ -20,7 +20,10 @@ export const MF_PARAM_COUNT: Readonly<Record<MfType, { readonly n: number; reado
 };
 
 /** MF_CODES numbers the shapes for the compiled engine's flat arrays (index in MF_TYPES). */
-export const MF_CODES: Readonly<Record<MfType, number>> = Object.fromEntries(MF_TYPES.map((t, i) => [t, i])) as Record<MfType, number>;
+export const MF_CODES: Readonly<Record<MfType, number>> = Object.fromEntries(MF_TYPES.map((t, i) => [t, i])) as Record<
+  MfType,
+  number
+>;
 
 /** isMfType tells whether a string names a known shape. */
 export function isMfType(s: string): s is MfType {
@@ -77,13 +80,20 @@ export function gbellmf(x: number, a: number, b: number, c: number): number {
  */
 export function evalMfCode(code: number, p: ArrayLike<number>, o: number, x: number): number {
   switch (code) {
-    case 0: return trimf(x, p[o] as number, p[o + 1] as number, p[o + 2] as number);
-    case 1: return trapmf(x, p[o] as number, p[o + 1] as number, p[o + 2] as number, p[o + 3] as number);
-    case 2: return gaussmf(x, p[o] as number, p[o + 1] as number);
-    case 3: return gauss2mf(x, p[o] as number, p[o + 1] as number, p[o + 2] as number, p[o + 3] as number);
-    case 4: return sigmf(x, p[o] as number, p[o + 1] as number);
-    case 5: return gbellmf(x, p[o] as number, p[o + 1] as number, p[o + 2] as number);
-    default: return 0;
+    case 0:
+      return trimf(x, p[o] as number, p[o + 1] as number, p[o + 2] as number);
+    case 1:
+      return trapmf(x, p[o] as number, p[o + 1] as number, p[o + 2] as number, p[o + 3] as number);
+    case 2:
+      return gaussmf(x, p[o] as number, p[o + 1] as number);
+    case 3:
+      return gauss2mf(x, p[o] as number, p[o + 1] as number, p[o + 2] as number, p[o + 3] as number);
+    case 4:
+      return sigmf(x, p[o] as number, p[o + 1] as number);
+    case 5:
+      return gbellmf(x, p[o] as number, p[o + 1] as number, p[o + 2] as number);
+    default:
+      return 0;
   }
 }
 
@@ -99,12 +109,18 @@ export function checkMfParams(type: MfType, params: readonly number[]): string |
   if (params.some((v) => !Number.isFinite(v))) return `${type} parameters must be finite numbers`;
   const [a, b, c, d] = params as [number, number, number, number];
   switch (type) {
-    case 'trimf': return a <= b && b <= c ? null : `trimf needs a ≤ b ≤ c; got [${params.join(' ')}]`;
-    case 'trapmf': return a <= b && b <= c && c <= d ? null : `trapmf needs a ≤ b ≤ c ≤ d; got [${params.join(' ')}]`;
-    case 'gaussmf': return a !== 0 ? null : 'gaussmf needs sigma ≠ 0';
-    case 'gauss2mf': return a !== 0 && c !== 0 ? null : 'gauss2mf needs sig1 ≠ 0 and sig2 ≠ 0';
-    case 'gbellmf': return a !== 0 ? null : 'gbellmf needs a ≠ 0';
-    case 'sigmf': return null;
+    case 'trimf':
+      return a <= b && b <= c ? null : `trimf needs a ≤ b ≤ c; got [${params.join(' ')}]`;
+    case 'trapmf':
+      return a <= b && b <= c && c <= d ? null : `trapmf needs a ≤ b ≤ c ≤ d; got [${params.join(' ')}]`;
+    case 'gaussmf':
+      return a !== 0 ? null : 'gaussmf needs sigma ≠ 0';
+    case 'gauss2mf':
+      return a !== 0 && c !== 0 ? null : 'gauss2mf needs sig1 ≠ 0 and sig2 ≠ 0';
+    case 'gbellmf':
+      return a !== 0 ? null : 'gbellmf needs a ≠ 0';
+    case 'sigmf':
+      return null;
   }
   void d;
   return null;

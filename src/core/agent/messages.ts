@@ -176,8 +176,17 @@ const isBool = (x: unknown): x is boolean => typeof x === 'boolean';
 
 function isLoad(x: unknown): x is AgentLoad {
   if (!isObj(x)) return false;
-  return isFin(x.rps) && isFin(x.staticRps) && isFin(x.dynamicRps) && isFinOrNull(x.p95Ms) && isFin(x.inFlight) && isFin(x.queued) &&
-    isFin(x.errorRate) && isFinOrNull(x.cpuPct) && isFinOrNull(x.rssBytes);
+  return (
+    isFin(x.rps) &&
+    isFin(x.staticRps) &&
+    isFin(x.dynamicRps) &&
+    isFinOrNull(x.p95Ms) &&
+    isFin(x.inFlight) &&
+    isFin(x.queued) &&
+    isFin(x.errorRate) &&
+    isFinOrNull(x.cpuPct) &&
+    isFinOrNull(x.rssBytes)
+  );
 }
 
 function isMeasurements(x: unknown): x is Record<MeasurementType, AgentMeasurement> {
@@ -190,15 +199,32 @@ function isMeasurements(x: unknown): x is Record<MeasurementType, AgentMeasureme
 
 function isDecision(x: unknown): x is AgentDecision {
   if (!isObj(x)) return false;
-  return isFin(x.servers) && isFin(x.arrivalRps) && (x.requestType === null || typeof x.requestType === 'string') && isFinOrNull(x.expectedResponseMs) &&
-    isBool(x.stable) && isFinOrNull(x.probability) && isFin(x.horizonSeconds) && isFinOrNull(x.need);
+  return (
+    isFin(x.servers) &&
+    isFin(x.arrivalRps) &&
+    (x.requestType === null || typeof x.requestType === 'string') &&
+    isFinOrNull(x.expectedResponseMs) &&
+    isBool(x.stable) &&
+    isFinOrNull(x.probability) &&
+    isFin(x.horizonSeconds) &&
+    isFinOrNull(x.need)
+  );
 }
 
 /** parseAgentStatus returns the message as an AgentStatus, or null when it is not one (wrong version, missing or non-finite fields, bad names). */
 export function parseAgentStatus(x: unknown): AgentStatus | null {
   if (!isObj(x) || x.v !== MESSAGE_VERSION) return null;
-  if (!isName(x.site) || !isName(x.group) || !isName(x.server) || typeof x.boot !== 'string' || x.boot.length > 64) return null;
-  if (!isFin(x.at) || !isFin(x.seq) || !isFin(x.tickMs) || x.tickMs <= 0 || !isFin(x.priority) || !isFin(x.responseTargetMs)) return null;
+  if (!isName(x.site) || !isName(x.group) || !isName(x.server) || typeof x.boot !== 'string' || x.boot.length > 64)
+    return null;
+  if (
+    !isFin(x.at) ||
+    !isFin(x.seq) ||
+    !isFin(x.tickMs) ||
+    x.tickMs <= 0 ||
+    !isFin(x.priority) ||
+    !isFin(x.responseTargetMs)
+  )
+    return null;
   if (!isBool(x.healthy) || !isBool(x.decider) || !isLoad(x.load) || !isMeasurements(x.measurements)) return null;
   if (!(x.decision === null || isDecision(x.decision))) return null;
   return x as unknown as AgentStatus;
@@ -208,16 +234,32 @@ export function parseAgentStatus(x: unknown): AgentStatus | null {
 export function parseAgentRequest(x: unknown): AgentRequest | null {
   if (!isObj(x) || x.v !== MESSAGE_VERSION) return null;
   if (!(REQUEST_KINDS as readonly unknown[]).includes(x.kind)) return null;
-  if (!isName(x.site) || !isName(x.group) || !isName(x.server) || typeof x.id !== 'string' || x.id === '' || x.id.length > 200) return null;
+  if (
+    !isName(x.site) ||
+    !isName(x.group) ||
+    !isName(x.server) ||
+    typeof x.id !== 'string' ||
+    x.id === '' ||
+    x.id.length > 200
+  )
+    return null;
   if (!isFin(x.need) || x.need < -1 || x.need > 1 || !isFin(x.urgency) || x.urgency < 0 || x.urgency > 1) return null;
-  if (!isFinOrNull(x.predictedResponseMs) || !isFin(x.targetMs) || !isFin(x.servers) || !isFin(x.priority) || !isFin(x.at)) return null;
+  if (
+    !isFinOrNull(x.predictedResponseMs) ||
+    !isFin(x.targetMs) ||
+    !isFin(x.servers) ||
+    !isFin(x.priority) ||
+    !isFin(x.at)
+  )
+    return null;
   return x as unknown as AgentRequest;
 }
 
 /** parsePriorityPush returns the message as a PriorityPush, or null when it is not one. */
 export function parsePriorityPush(x: unknown): PriorityPush | null {
   if (!isObj(x) || x.v !== MESSAGE_VERSION || !isName(x.group)) return null;
-  if (!isFin(x.priority) || x.priority < 0 || x.priority > 1 || !isFin(x.responseTargetMs) || x.responseTargetMs <= 0) return null;
+  if (!isFin(x.priority) || x.priority < 0 || x.priority > 1 || !isFin(x.responseTargetMs) || x.responseTargetMs <= 0)
+    return null;
   if (!isFin(x.committed) || !isFin(x.burst) || !isFin(x.extended) || !isFin(x.at)) return null;
   return x as unknown as PriorityPush;
 }

@@ -54,15 +54,24 @@ export function checkPredictorConfig(c: PredictorConfig, prefix = 'predictor'): 
   const pos = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v > 0;
   if (!pos(c.stepSeconds)) p.push({ field: `${prefix}.stepSeconds`, problem: 'must be a number of seconds > 0' });
   if (!pos(c.seasonSeconds)) p.push({ field: `${prefix}.seasonSeconds`, problem: 'must be a number of seconds > 0' });
-  else if (pos(c.stepSeconds) && (!Number.isInteger(c.seasonSeconds / c.stepSeconds) || c.seasonSeconds / c.stepSeconds < 2)) {
-    p.push({ field: `${prefix}.seasonSeconds`, problem: `must be a whole multiple (≥ 2) of stepSeconds (${c.stepSeconds})` });
+  else if (
+    pos(c.stepSeconds) &&
+    (!Number.isInteger(c.seasonSeconds / c.stepSeconds) || c.seasonSeconds / c.stepSeconds < 2)
+  ) {
+    p.push({
+      field: `${prefix}.seasonSeconds`,
+      problem: `must be a whole multiple (≥ 2) of stepSeconds (${c.stepSeconds})`,
+    });
   }
-  if (!(typeof c.horizonSeconds === 'number' && c.horizonSeconds >= 0 && Number.isFinite(c.horizonSeconds))) p.push({ field: `${prefix}.horizonSeconds`, problem: 'must be a number of seconds ≥ 0' });
-  if (c.requestTypes.length === 0) p.push({ field: `${prefix}.requestTypes`, problem: 'needs at least one request type' });
+  if (!(typeof c.horizonSeconds === 'number' && c.horizonSeconds >= 0 && Number.isFinite(c.horizonSeconds)))
+    p.push({ field: `${prefix}.horizonSeconds`, problem: 'must be a number of seconds ≥ 0' });
+  if (c.requestTypes.length === 0)
+    p.push({ field: `${prefix}.requestTypes`, problem: 'needs at least one request type' });
   const names = new Set<string>();
   c.requestTypes.forEach((t, i) => {
     const f = `${prefix}.requestTypes[${i}]`;
-    if (typeof t.name !== 'string' || t.name === '' || names.has(t.name)) p.push({ field: `${f}.name`, problem: 'must be a unique, non-empty name' });
+    if (typeof t.name !== 'string' || t.name === '' || names.has(t.name))
+      p.push({ field: `${f}.name`, problem: 'must be a unique, non-empty name' });
     names.add(t.name);
     if (!pos(t.serviceRate)) p.push({ field: `${f}.serviceRate`, problem: 'must be requests per second > 0' });
     if (!pos(t.targetMs)) p.push({ field: `${f}.targetMs`, problem: 'must be milliseconds > 0' });
@@ -115,22 +124,52 @@ export interface Prediction {
 }
 
 /** predictQueue applies the M/M/c model to given rates (the predictor's second half, usable on its own). */
-export function predictQueue(types: readonly RequestTypeSpec[], lambdas: readonly number[], servers: number, horizonSeconds = 0): Prediction[] {
+export function predictQueue(
+  types: readonly RequestTypeSpec[],
+  lambdas: readonly number[],
+  servers: number,
+  horizonSeconds = 0,
+): Prediction[] {
   const c = Math.max(0, Math.floor(servers));
-  const loads = types.map((t, i) => (c > 0 ? Math.max(0, lambdas[i] ?? 0) / (c * t.serviceRate) : Number.POSITIVE_INFINITY));
+  const loads = types.map((t, i) =>
+    c > 0 ? Math.max(0, lambdas[i] ?? 0) / (c * t.serviceRate) : Number.POSITIVE_INFINITY,
+  );
   const total = loads.reduce((a, b) => a + b, 0);
   return types.map((t, i) => {
     const lambda = Math.max(0, lambdas[i] ?? Number.NaN);
     const share = 1 - (total - (loads[i] as number));
     const mu = t.serviceRate * share;
     if (c === 0 || !(share > 0) || Number.isNaN(lambda)) {
-      return { type: t.name, horizonSeconds, lambda, servers: c, utilisation: Number.isNaN(lambda) ? Number.NaN : Number.POSITIVE_INFINITY, stable: false, pWait: 1, meanWaitMs: Number.POSITIVE_INFINITY, meanResponseMs: Number.POSITIVE_INFINITY, pWithinTarget: 0, pMiss: 1, targetMs: t.targetMs };
+      return {
+        type: t.name,
+        horizonSeconds,
+        lambda,
+        servers: c,
+        utilisation: Number.isNaN(lambda) ? Number.NaN : Number.POSITIVE_INFINITY,
+        stable: false,
+        pWait: 1,
+        meanWaitMs: Number.POSITIVE_INFINITY,
+        meanResponseMs: Number.POSITIVE_INFINITY,
+        pWithinTarget: 0,
+        pMiss: 1,
+        targetMs: t.targetMs,
+      };
     }
     const q = mmc(lambda, mu, c);
     const pWithinTarget = q.stable ? responseCdfWith(t.targetMs / 1000, lambda, mu, c, q.pWait) : 0;
     return {
-      type: t.name, horizonSeconds, lambda, servers: c, utilisation: total, stable: q.stable, pWait: q.pWait,
-      meanWaitMs: q.meanWait * 1000, meanResponseMs: q.meanResponse * 1000, pWithinTarget, pMiss: 1 - pWithinTarget, targetMs: t.targetMs,
+      type: t.name,
+      horizonSeconds,
+      lambda,
+      servers: c,
+      utilisation: total,
+      stable: q.stable,
+      pWait: q.pWait,
+      meanWaitMs: q.meanWait * 1000,
+      meanResponseMs: q.meanResponse * 1000,
+      pWithinTarget,
+      pMiss: 1 - pWithinTarget,
+      targetMs: t.targetMs,
     };
   });
 }

@@ -8,7 +8,14 @@ import { invalid } from '../errors.js';
 import type { FieldProblem } from '../errors.js';
 
 /** MEASUREMENT_TYPES are the kinds of samples the agent's probes produce. */
-export const MEASUREMENT_TYPES = ['static_rt_ms', 'dynamic_rt_ms', 'queue_wait_ms', 'cpu_pct', 'mem_pct', 'error_rate'] as const;
+export const MEASUREMENT_TYPES = [
+  'static_rt_ms',
+  'dynamic_rt_ms',
+  'queue_wait_ms',
+  'cpu_pct',
+  'mem_pct',
+  'error_rate',
+] as const;
 /** MeasurementType is one of MEASUREMENT_TYPES. */
 export type MeasurementType = (typeof MEASUREMENT_TYPES)[number];
 
@@ -56,12 +63,20 @@ export function isMeasurementType(s: string): s is MeasurementType {
  * so bad configuration fails when the personality is loaded, not at the first tick. Fields are
  * named `<prefix>.<type>.<field>` in the error.
  */
-export function resolveProbeSpecs(overrides: ProbeOverrides | undefined = undefined, prefix = 'probes', base: ProbeSpecs = DEFAULT_PROBE_SPECS): ProbeSpecs {
+export function resolveProbeSpecs(
+  overrides: ProbeOverrides | undefined = undefined,
+  prefix = 'probes',
+  base: ProbeSpecs = DEFAULT_PROBE_SPECS,
+): ProbeSpecs {
   const problems: FieldProblem[] = [];
   const out = {} as Record<MeasurementType, ProbeSpec>;
   const given = (overrides ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(given)) {
-    if (!isMeasurementType(key)) problems.push({ field: `${prefix}.${key}`, problem: `unknown measurement type; allowed: ${MEASUREMENT_TYPES.join(', ')}` });
+    if (!isMeasurementType(key))
+      problems.push({
+        field: `${prefix}.${key}`,
+        problem: `unknown measurement type; allowed: ${MEASUREMENT_TYPES.join(', ')}`,
+      });
   }
   for (const type of MEASUREMENT_TYPES) {
     const o = (given[type] ?? {}) as Record<string, unknown>;
@@ -71,9 +86,15 @@ export function resolveProbeSpecs(overrides: ProbeOverrides | undefined = undefi
       continue;
     }
     for (const k of Object.keys(o)) {
-      if (k !== 'window' && k !== 'min' && k !== 'max') problems.push({ field: `${prefix}.${type}.${k}`, problem: 'unknown field; allowed: window, min, max' });
+      if (k !== 'window' && k !== 'min' && k !== 'max')
+        problems.push({ field: `${prefix}.${type}.${k}`, problem: 'unknown field; allowed: window, min, max' });
     }
-    const spec = { type, window: o.window ?? base[type].window, min: o.min ?? base[type].min, max: o.max ?? base[type].max };
+    const spec = {
+      type,
+      window: o.window ?? base[type].window,
+      min: o.min ?? base[type].min,
+      max: o.max ?? base[type].max,
+    };
     problems.push(...checkProbeSpec(spec, `${prefix}.${type}`));
     out[type] = spec as ProbeSpec;
   }
@@ -84,15 +105,24 @@ export function resolveProbeSpecs(overrides: ProbeOverrides | undefined = undefi
 /** checkProbeSpec returns the problems of one spec (empty when valid). */
 export function checkProbeSpec(spec: { window: unknown; min: unknown; max: unknown }, field: string): FieldProblem[] {
   const problems: FieldProblem[] = [];
-  if (typeof spec.window !== 'number' || !Number.isInteger(spec.window) || spec.window < 1 || spec.window > MAX_WINDOW) {
+  if (
+    typeof spec.window !== 'number' ||
+    !Number.isInteger(spec.window) ||
+    spec.window < 1 ||
+    spec.window > MAX_WINDOW
+  ) {
     problems.push({ field: `${field}.window`, problem: `must be a whole number of samples from 1 to ${MAX_WINDOW}` });
   }
   const minOk = typeof spec.min === 'number' && Number.isFinite(spec.min);
   const maxOk = typeof spec.max === 'number' && Number.isFinite(spec.max);
-  if (!minOk) problems.push({ field: `${field}.min`, problem: 'must be a finite number (the value expected on an idle server)' });
+  if (!minOk)
+    problems.push({ field: `${field}.min`, problem: 'must be a finite number (the value expected on an idle server)' });
   if (!maxOk) problems.push({ field: `${field}.max`, problem: 'must be a finite number (the most that is tolerated)' });
   if (minOk && maxOk && (spec.max as number) <= (spec.min as number)) {
-    problems.push({ field: `${field}.max`, problem: `must be greater than min (${String(spec.min)}); B_k divides by max − min` });
+    problems.push({
+      field: `${field}.max`,
+      problem: `must be greater than min (${String(spec.min)}); B_k divides by max − min`,
+    });
   }
   return problems;
 }

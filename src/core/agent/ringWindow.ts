@@ -11,7 +11,8 @@ export class RingWindow {
   private size = 0;
 
   constructor(capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`RingWindow capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`RingWindow capacity must be a positive integer, got ${capacity}`);
     this.capacity = capacity;
     this.buf = new Float64Array(capacity);
   }

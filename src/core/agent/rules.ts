@@ -65,7 +65,11 @@ class LineParser {
     this.i++;
   }
 
-  private clause(vars: readonly VariableSpec[], role: 'input' | 'output', allowNot: boolean): { v: number; term: number } {
+  private clause(
+    vars: readonly VariableSpec[],
+    role: 'input' | 'output',
+    allowNot: boolean,
+  ): { v: number; term: number } {
     let t = this.peek();
     if (t?.kind === 'lparen') {
       this.i++;
@@ -96,9 +100,13 @@ class LineParser {
       t = this.peek();
     }
     const terms = variable.terms.map((x) => x.name);
-    if (t?.kind !== 'word') throw new Error(`expected a term of ${variable.name} ${this.where(t)}; allowed: ${terms.join(', ')}`);
+    if (t?.kind !== 'word')
+      throw new Error(`expected a term of ${variable.name} ${this.where(t)}; allowed: ${terms.join(', ')}`);
     const k = terms.indexOf(t.text);
-    if (k < 0) throw new Error(`unknown term '${t.text}' of ${role} '${variable.name}' at token ${t.pos}; allowed: ${terms.join(', ')}`);
+    if (k < 0)
+      throw new Error(
+        `unknown term '${t.text}' of ${role} '${variable.name}' at token ${t.pos}; allowed: ${terms.join(', ')}`,
+      );
     this.i++;
     return { v, term: neg ? -(k + 1) : k + 1 };
   }
@@ -110,12 +118,16 @@ class LineParser {
     for (;;) {
       const start = this.peek();
       const c = this.clause(this.inputs, 'input', true);
-      if (antecedent[c.v] !== 0) throw new Error(`input '${this.inputs[c.v]?.name}' is used twice ${this.where(start)}; a rule tests each input once`);
+      if (antecedent[c.v] !== 0)
+        throw new Error(
+          `input '${this.inputs[c.v]?.name}' is used twice ${this.where(start)}; a rule tests each input once`,
+        );
       antecedent[c.v] = c.term;
       const t = this.peek();
       if (this.isWord(t, 'and') || this.isWord(t, 'or')) {
         const conn = (t as Token).text.toLowerCase() as Connection;
-        if (connection !== null && connection !== conn) throw new Error(`mixed 'and' and 'or' ${this.where(t)}; a rule uses one of them (split it into two rules)`);
+        if (connection !== null && connection !== conn)
+          throw new Error(`mixed 'and' and 'or' ${this.where(t)}; a rule uses one of them (split it into two rules)`);
         connection = conn;
         this.i++;
         continue;
@@ -127,7 +139,8 @@ class LineParser {
     for (;;) {
       const start = this.peek();
       const c = this.clause(this.outputs, 'output', false);
-      if (consequent[c.v] !== 0) throw new Error(`output '${this.outputs[c.v]?.name}' is set twice ${this.where(start)}`);
+      if (consequent[c.v] !== 0)
+        throw new Error(`output '${this.outputs[c.v]?.name}' is set twice ${this.where(start)}`);
       consequent[c.v] = c.term;
       const t = this.peek();
       if (this.isWord(t, 'and') || t?.kind === 'comma') {
@@ -166,7 +179,11 @@ export function parseRule(line: string, inputs: readonly VariableSpec[], outputs
  * parseRules parses a block of rule lines. Every bad line is reported at once, as E_VALIDATION
  * with fields named `rules line N`.
  */
-export function parseRules(text: string, inputs: readonly VariableSpec[], outputs: readonly VariableSpec[]): RuleSpec[] {
+export function parseRules(
+  text: string,
+  inputs: readonly VariableSpec[],
+  outputs: readonly VariableSpec[],
+): RuleSpec[] {
   const rules: RuleSpec[] = [];
   const problems: FieldProblem[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
@@ -189,12 +206,20 @@ function clauseText(v: VariableSpec, k: number): string {
 
 /** formatRule writes a rule back in the rule language (parseRule(formatRule(r)) gives r back). */
 export function formatRule(r: RuleSpec, inputs: readonly VariableSpec[], outputs: readonly VariableSpec[]): string {
-  const ante = r.antecedent.flatMap((k, i) => (k === 0 ? [] : [clauseText(inputs[i] as VariableSpec, k)])).join(` ${r.connection} `);
-  const cons = r.consequent.flatMap((k, o) => (k === 0 ? [] : [clauseText(outputs[o] as VariableSpec, k)])).join(' and ');
+  const ante = r.antecedent
+    .flatMap((k, i) => (k === 0 ? [] : [clauseText(inputs[i] as VariableSpec, k)]))
+    .join(` ${r.connection} `);
+  const cons = r.consequent
+    .flatMap((k, o) => (k === 0 ? [] : [clauseText(outputs[o] as VariableSpec, k)]))
+    .join(' and ');
   return `if ${ante} then ${cons}${r.weight !== 1 ? ` (${r.weight})` : ''}`;
 }
 
 /** formatRules writes every rule of a system, one a line. */
-export function formatRules(rules: readonly RuleSpec[], inputs: readonly VariableSpec[], outputs: readonly VariableSpec[]): string {
+export function formatRules(
+  rules: readonly RuleSpec[],
+  inputs: readonly VariableSpec[],
+  outputs: readonly VariableSpec[],
+): string {
   return rules.map((r) => formatRule(r, inputs, outputs)).join('\n') + '\n';
 }

@@ -100,7 +100,11 @@ export const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,199}$/;
 const MAX_INSTANT_MS = 253_402_300_799_999;
 
 function checkId(field: string, v: unknown, out: FieldProblem[]): void {
-  if (typeof v !== 'string' || !ID_RE.test(v)) out.push({ field, problem: 'must be 1–200 characters: letters, digits and . _ : @ / -, starting with a letter or digit' });
+  if (typeof v !== 'string' || !ID_RE.test(v))
+    out.push({
+      field,
+      problem: 'must be 1–200 characters: letters, digits and . _ : @ / -, starting with a letter or digit',
+    });
 }
 
 /**
@@ -113,7 +117,10 @@ export function parseInstant(field: string, v: unknown, out: FieldProblem[]): nu
     const ms = Date.parse(v);
     if (Number.isFinite(ms) && ms >= 0 && ms <= MAX_INSTANT_MS) return ms;
   }
-  out.push({ field, problem: 'must be epoch milliseconds or an ISO 8601 instant with a zone, e.g. 2024-06-01T00:00:00Z' });
+  out.push({
+    field,
+    problem: 'must be epoch milliseconds or an ISO 8601 instant with a zone, e.g. 2024-06-01T00:00:00Z',
+  });
   return 0;
 }
 
@@ -126,22 +133,32 @@ export function parseAllocationEvent(raw: unknown, field = 'event'): AllocationE
   if (typeof raw !== 'object' || raw === null) throw invalid([{ field, problem: 'must be an object' }]);
   const r = raw as Record<string, unknown>;
   const kind = r['kind'];
-  if (!ALLOCATION_EVENT_KINDS.includes(kind as AllocationEventKind)) out.push({ field: `${field}.kind`, problem: `must be one of ${ALLOCATION_EVENT_KINDS.join(', ')}` });
+  if (!ALLOCATION_EVENT_KINDS.includes(kind as AllocationEventKind))
+    out.push({ field: `${field}.kind`, problem: `must be one of ${ALLOCATION_EVENT_KINDS.join(', ')}` });
   checkId(`${field}.id`, r['id'], out);
   checkId(`${field}.server`, r['server'], out);
   checkId(`${field}.account`, r['account'], out);
-  if (!ROLES.includes(r['role'] as Role)) out.push({ field: `${field}.role`, problem: `must be one of ${ROLES.join(', ')}` });
+  if (!ROLES.includes(r['role'] as Role))
+    out.push({ field: `${field}.role`, problem: `must be one of ${ROLES.join(', ')}` });
   const at = parseInstant(`${field}.at`, r['at'], out);
   const moveId = r['moveId'];
   if (moveId !== undefined && moveId !== null) checkId(`${field}.moveId`, moveId, out);
   let ramMb = 0;
   if (kind === 'allocated') {
     const v = r['ramMb'];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > 1 << 30) out.push({ field: `${field}.ramMb`, problem: 'must be a whole number of megabytes from 0 to 1073741824' });
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > 1 << 30)
+      out.push({ field: `${field}.ramMb`, problem: 'must be a whole number of megabytes from 0 to 1073741824' });
     else ramMb = v;
   }
   if (out.length > 0) throw invalid(out);
-  const base = { id: r['id'] as string, at, server: r['server'] as string, account: r['account'] as string, role: r['role'] as Role, ...(typeof moveId === 'string' ? { moveId } : {}) };
+  const base = {
+    id: r['id'] as string,
+    at,
+    server: r['server'] as string,
+    account: r['account'] as string,
+    role: r['role'] as Role,
+    ...(typeof moveId === 'string' ? { moveId } : {}),
+  };
   return kind === 'allocated' ? { kind: 'allocated', ...base, ramMb } : { kind: 'released', ...base };
 }
 
@@ -152,10 +169,18 @@ export function parseMetricSample(raw: unknown, field = 'sample'): MetricSample 
   const r = raw as Record<string, unknown>;
   checkId(`${field}.id`, r['id'], out);
   checkId(`${field}.account`, r['account'], out);
-  if (!METRICS.includes(r['metric'] as Metric)) out.push({ field: `${field}.metric`, problem: `must be one of ${METRICS.join(', ')}` });
+  if (!METRICS.includes(r['metric'] as Metric))
+    out.push({ field: `${field}.metric`, problem: `must be one of ${METRICS.join(', ')}` });
   const at = parseInstant(`${field}.at`, r['at'], out);
   const v = r['value'];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) out.push({ field: `${field}.value`, problem: 'must be a non-negative whole number' });
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    out.push({ field: `${field}.value`, problem: 'must be a non-negative whole number' });
   if (out.length > 0) throw invalid(out);
-  return { id: r['id'] as string, account: r['account'] as string, metric: r['metric'] as Metric, at, value: v as number };
+  return {
+    id: r['id'] as string,
+    account: r['account'] as string,
+    metric: r['metric'] as Metric,
+    at,
+    value: v as number,
+  };
 }

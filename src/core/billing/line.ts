@@ -34,7 +34,11 @@ export interface InvoiceLine {
 }
 
 /** makeLine builds a line and computes its amount from quantity × rate. */
-export function makeLine(currency: Currency, l: Omit<InvoiceLine, 'amount' | 'resource' | 'level' | 'date'> & Partial<Pick<InvoiceLine, 'resource' | 'level' | 'date'>>): InvoiceLine {
+export function makeLine(
+  currency: Currency,
+  l: Omit<InvoiceLine, 'amount' | 'resource' | 'level' | 'date'> &
+    Partial<Pick<InvoiceLine, 'resource' | 'level' | 'date'>>,
+): InvoiceLine {
   return {
     kind: l.kind,
     description: l.description,
@@ -49,7 +53,12 @@ export function makeLine(currency: Currency, l: Omit<InvoiceLine, 'amount' | 're
 }
 
 /** feeLine builds a one-off line (quantity 1 'each') for an amount already in money. */
-export function feeLine(kind: LineKind, description: string, fee: Money, extra: Partial<Pick<InvoiceLine, 'resource' | 'level' | 'date'>> = {}): InvoiceLine {
+export function feeLine(
+  kind: LineKind,
+  description: string,
+  fee: Money,
+  extra: Partial<Pick<InvoiceLine, 'resource' | 'level' | 'date'>> = {},
+): InvoiceLine {
   return {
     kind,
     description,

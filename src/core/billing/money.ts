@@ -63,7 +63,8 @@ export function money(amountMinor: bigint | number, currency: Currency): Money {
   if (typeof amountMinor === 'number' && !Number.isSafeInteger(amountMinor)) {
     throw invalid([{ field: 'amountMinor', problem: `must be a whole number of minor units, got ${amountMinor}` }]);
   }
-  if (!isCurrency(currency)) throw invalid([{ field: 'currency', problem: `must be one of ${CURRENCY_CODES.join(', ')}` }]);
+  if (!isCurrency(currency))
+    throw invalid([{ field: 'currency', problem: `must be one of ${CURRENCY_CODES.join(', ')}` }]);
   return { amountMinor: BigInt(amountMinor), currency };
 }
 
@@ -136,6 +137,7 @@ export interface MoneyJSON {
 /** moneyToJSON converts an amount for JSON (bigint does not serialise); amounts stay exact. */
 export function moneyToJSON(m: Money): MoneyJSON {
   const n = Number(m.amountMinor);
-  if (!Number.isSafeInteger(n)) throw new RangeError(`amount ${m.amountMinor} ${m.currency} exceeds the JSON-safe range`);
+  if (!Number.isSafeInteger(n))
+    throw new RangeError(`amount ${m.amountMinor} ${m.currency} exceeds the JSON-safe range`);
   return { amountMinor: n, currency: m.currency, amount: amountDecimal(m) };
 }

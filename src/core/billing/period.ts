@@ -34,7 +34,10 @@ export interface BillingDay {
 /** monthPeriod returns the UTC calendar month named 'YYYY-MM', or throws E_VALIDATION. */
 export function monthPeriod(label: string, field = 'period'): BillingPeriod {
   const m = PERIOD_RE.exec(label);
-  if (m === null) throw invalid([{ field, problem: `must be a month written YYYY-MM, such as 2024-06; got ${JSON.stringify(label)}` }]);
+  if (m === null)
+    throw invalid([
+      { field, problem: `must be a month written YYYY-MM, such as 2024-06; got ${JSON.stringify(label)}` },
+    ]);
   const year = Number(m[1]);
   const month = Number(m[2]) - 1;
   return { label, startMs: Date.UTC(year, month, 1), endMs: Date.UTC(year, month + 1, 1) };
@@ -57,8 +60,13 @@ export function nextMonth(label: string): string {
  */
 export function customPeriod(label: string, startMs: number, endMs: number): BillingPeriod {
   const problems = [];
-  if (!Number.isSafeInteger(startMs) || startMs % MINUTE_MS !== 0) problems.push({ field: 'period.startMs', problem: 'must be an epoch millisecond on a minute boundary' });
-  if (!Number.isSafeInteger(endMs) || endMs % MINUTE_MS !== 0 || endMs <= startMs) problems.push({ field: 'period.endMs', problem: 'must be an epoch millisecond on a minute boundary after startMs' });
+  if (!Number.isSafeInteger(startMs) || startMs % MINUTE_MS !== 0)
+    problems.push({ field: 'period.startMs', problem: 'must be an epoch millisecond on a minute boundary' });
+  if (!Number.isSafeInteger(endMs) || endMs % MINUTE_MS !== 0 || endMs <= startMs)
+    problems.push({
+      field: 'period.endMs',
+      problem: 'must be an epoch millisecond on a minute boundary after startMs',
+    });
   if (problems.length > 0) throw invalid(problems);
   return { label, startMs, endMs };
 }

@@ -127,7 +127,11 @@ export const DECIMAL_RE = /^-?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,12})?$/;
  * exact ratio, or returns the field problem. Numbers are read through their shortest
  * round-trip text, so 0.1 means one tenth, not the binary double nearest to it.
  */
-export function parseDecimal(field: string, value: unknown, opts: { min?: Ratio; minExclusive?: boolean } = {}): Ratio | FieldProblem {
+export function parseDecimal(
+  field: string,
+  value: unknown,
+  opts: { min?: Ratio; minExclusive?: boolean } = {},
+): Ratio | FieldProblem {
   const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
   if (typeof text !== 'string' || !DECIMAL_RE.test(text)) {
     return { field, problem: 'must be a decimal number such as "99.99" or 2 (no exponent, at most 12 decimals)' };
@@ -138,7 +142,10 @@ export function parseDecimal(field: string, value: unknown, opts: { min?: Ratio;
   if (opts.min !== undefined) {
     const c = cmp(r, opts.min);
     if (c < 0 || (opts.minExclusive === true && c === 0)) {
-      return { field, problem: `must be ${opts.minExclusive === true ? 'greater than' : 'at least'} ${toPlainDecimal(opts.min)}, got ${text}` };
+      return {
+        field,
+        problem: `must be ${opts.minExclusive === true ? 'greater than' : 'at least'} ${toPlainDecimal(opts.min)}, got ${text}`,
+      };
     }
   }
   return r;

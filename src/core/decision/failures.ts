@@ -63,9 +63,14 @@ export const DEFAULT_FAILURE_SETTINGS: FailureSettings = {
 export function checkFailureSettings(s: FailureSettings, prefix = 'failures'): FailureSettings {
   const bad: FieldProblem[] = [];
   for (const k of ['heartbeatTimeoutMs', 'edgeDownMs', 'graceMs', 'quarantineWindowMs'] as const) {
-    if (!Number.isInteger(s[k]) || s[k] < 0) bad.push({ field: `${prefix}.${k}`, problem: `must be an integer ≥ 0; got ${String(s[k])}` });
+    if (!Number.isInteger(s[k]) || s[k] < 0)
+      bad.push({ field: `${prefix}.${k}`, problem: `must be an integer ≥ 0; got ${String(s[k])}` });
   }
-  if (!Number.isInteger(s.quarantineAfter) || s.quarantineAfter < 1) bad.push({ field: `${prefix}.quarantineAfter`, problem: `must be an integer ≥ 1; got ${String(s.quarantineAfter)}` });
+  if (!Number.isInteger(s.quarantineAfter) || s.quarantineAfter < 1)
+    bad.push({
+      field: `${prefix}.quarantineAfter`,
+      problem: `must be an integer ≥ 1; got ${String(s.quarantineAfter)}`,
+    });
   if (bad.length > 0) throw invalid(bad);
   return s;
 }
@@ -83,7 +88,11 @@ export interface FailureVerdict {
  * agent has spoken since it became active: a workload without an agent is judged by the edge
  * and the BMC alone, so a site without agents does not fail every server.
  */
-export function detectFailures(now: number, observations: readonly HealthObservation[], s: FailureSettings = DEFAULT_FAILURE_SETTINGS): FailureVerdict[] {
+export function detectFailures(
+  now: number,
+  observations: readonly HealthObservation[],
+  s: FailureSettings = DEFAULT_FAILURE_SETTINGS,
+): FailureVerdict[] {
   const out: FailureVerdict[] = [];
   for (const o of observations) {
     const causes: FailureCause[] = [];
@@ -91,11 +100,17 @@ export function detectFailures(now: number, observations: readonly HealthObserva
     if (o.power === 'Off') causes.push('power');
     if (o.bmcCritical === true) causes.push('bmc-health');
     if (now - o.activeSince >= s.graceMs) {
-      if (o.lastStatusAt !== null && o.lastStatusAt >= o.activeSince && now - o.lastStatusAt > s.heartbeatTimeoutMs) causes.push('heartbeat');
+      if (o.lastStatusAt !== null && o.lastStatusAt >= o.activeSince && now - o.lastStatusAt > s.heartbeatTimeoutMs)
+        causes.push('heartbeat');
       if (o.edgeDownSince !== null && now - o.edgeDownSince >= s.edgeDownMs) causes.push('edge');
     }
     if (causes.length === 0) continue;
-    out.push({ serverId: o.serverId, groupId: o.groupId, causes, action: o.recentFailures + 1 >= s.quarantineAfter ? 'quarantine' : 'recycle' });
+    out.push({
+      serverId: o.serverId,
+      groupId: o.groupId,
+      causes,
+      action: o.recentFailures + 1 >= s.quarantineAfter ? 'quarantine' : 'recycle',
+    });
   }
   return out;
 }

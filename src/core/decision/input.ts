@@ -106,7 +106,8 @@ export function checkDecisionSettings(s: DecisionSettings, prefix = 'decision'):
   const bad: FieldProblem[] = [];
   const int = (k: keyof DecisionSettings, min: number) => {
     const v = s[k];
-    if (!Number.isInteger(v) || v < min) bad.push({ field: `${prefix}.${k}`, problem: `must be an integer ≥ ${min}; got ${String(v)}` });
+    if (!Number.isInteger(v) || v < min)
+      bad.push({ field: `${prefix}.${k}`, problem: `must be an integer ≥ ${min}; got ${String(v)}` });
   };
   int('maxMovesPerTick', 1);
   int('serverCooldownMs', 0);

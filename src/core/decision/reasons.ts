@@ -37,8 +37,29 @@ export type SkipCode = (typeof SKIP_CODES)[number];
 
 /** Reason is one line of a move's trace. */
 export type Reason =
-  | { readonly kind: 'request'; readonly requestIds: readonly string[]; readonly source: string; readonly urgency: number; readonly wanted: number }
-  | { readonly kind: 'tier'; readonly tier: Tier; readonly held: number; readonly committed: number; readonly burst: number; readonly extended: number; readonly priority: number }
+  | {
+      readonly kind: 'request';
+      readonly requestIds: readonly string[];
+      readonly source: string;
+      readonly urgency: number;
+      readonly wanted: number;
+    }
+  | {
+      readonly kind: 'tier';
+      readonly tier: Tier;
+      readonly held: number;
+      readonly committed: number;
+      readonly burst: number;
+      readonly extended: number;
+      readonly priority: number;
+    }
   | { readonly kind: 'source'; readonly source: SourceKind; readonly group: string | null }
-  | { readonly kind: 'donor'; readonly group: string; readonly held: number; readonly committed: number; readonly priority: number; readonly offered: boolean }
+  | {
+      readonly kind: 'donor';
+      readonly group: string;
+      readonly held: number;
+      readonly committed: number;
+      readonly priority: number;
+      readonly offered: boolean;
+    }
   | { readonly kind: 'skipped'; readonly code: SkipCode; readonly group: string | null; readonly count: number };

@@ -29,7 +29,8 @@ export function perServerRps(runtime: { readonly serviceTimeMs: number; readonly
 
 /** serversFor is how many servers carry arrivalRps at the target utilisation; null when the rate or capacity is unknown. */
 export function serversFor(arrivalRps: number | null, perServer: number, targetUtilisation: number): number | null {
-  if (arrivalRps === null || !Number.isFinite(arrivalRps) || !(perServer > 0) || !Number.isFinite(perServer)) return null;
+  if (arrivalRps === null || !Number.isFinite(arrivalRps) || !(perServer > 0) || !Number.isFinite(perServer))
+    return null;
   return Math.ceil(arrivalRps / (perServer * targetUtilisation) - 1e-9);
 }
 

@@ -48,7 +48,10 @@ export function stepsFor(from: string | null, to: string | null, kind: MoveKind 
       return ['power-off', 'switch-volume', 'done'];
     case 'move': {
       const leave: MoveStep[] = from === null ? [] : ['drain', 'detach'];
-      const join: MoveStep[] = to === null ? ['switch-volume', 'power-off'] : ['set-boot-pointer', 'switch-volume', 'reset', 'wait-healthy', 'attach'];
+      const join: MoveStep[] =
+        to === null
+          ? ['switch-volume', 'power-off']
+          : ['set-boot-pointer', 'switch-volume', 'reset', 'wait-healthy', 'attach'];
       return [...leave, ...join, 'done'];
     }
   }
@@ -82,14 +85,21 @@ export interface ServerPosition {
  * positionAfter gives the server's state and group once `step` has completed. The server's
  * move id stays set until 'done', so its place is 'moving' throughout.
  */
-export function positionAfter(step: MoveStep, from: string | null, to: string | null, before: ServerPosition, kind: MoveKind = 'move'): ServerPosition {
+export function positionAfter(
+  step: MoveStep,
+  from: string | null,
+  to: string | null,
+  before: ServerPosition,
+  kind: MoveKind = 'move',
+): ServerPosition {
   if (kind === 'warm-up') {
     // A warm server boots but joins no group: its group is remembered as warmFor, not groupId.
     if (step === 'reset') return { state: 'booting', groupId: null };
     if (step === 'wait-healthy') return { state: 'pool-warm', groupId: null };
   }
   if (kind === 'warm-join' && step === 'wait-healthy') return { state: 'moving', groupId: null };
-  if (kind === 'cool-down' && (step === 'power-off' || step === 'switch-volume')) return { state: 'pool-cold', groupId: null };
+  if (kind === 'cool-down' && (step === 'power-off' || step === 'switch-volume'))
+    return { state: 'pool-cold', groupId: null };
   switch (step) {
     case 'drain':
       return { state: 'draining', groupId: from };
@@ -110,7 +120,8 @@ export function positionAfter(step: MoveStep, from: string | null, to: string | 
 }
 
 /** FailureAction is what the dispatcher does when a step fails. */
-export type FailureAction = { readonly kind: 'retry'; readonly delayMs: number } | { readonly kind: 'rollback' } | { readonly kind: 'fail' };
+export type FailureAction =
+  { readonly kind: 'retry'; readonly delayMs: number } | { readonly kind: 'rollback' } | { readonly kind: 'fail' };
 
 /** MovePolicy bounds retries of a failing step. */
 export interface MovePolicy {
@@ -127,7 +138,11 @@ export const DEFAULT_MOVE_POLICY: MovePolicy = { maxAttempts: 3, retryBaseMs: 20
  * was); from the reset on, the old personality is gone and the server is marked failed, to be
  * recovered by a power cycle and replaced by the decision loop.
  */
-export function onStepFailure(step: MoveStep, attempts: number, policy: MovePolicy = DEFAULT_MOVE_POLICY): FailureAction {
+export function onStepFailure(
+  step: MoveStep,
+  attempts: number,
+  policy: MovePolicy = DEFAULT_MOVE_POLICY,
+): FailureAction {
   if (attempts < policy.maxAttempts) return { kind: 'retry', delayMs: policy.retryBaseMs * 2 ** (attempts - 1) };
   const afterReset = step === 'reset' || step === 'wait-healthy' || step === 'attach' || step === 'power-off';
   return afterReset ? { kind: 'fail' } : { kind: 'rollback' };

@@ -45,21 +45,35 @@ export function accountKind(f: AccountFacts): AccountKind {
 export function roleAccountMismatch(role: ApiRole, f: AccountFacts): HostfleetError | null {
   const kind = accountKind(f);
   if (role === 'reseller' && kind === 'customer') {
-    const why = f.resellerId !== null ? `it is a customer of reseller ${f.resellerId}` : 'it has services of its own and no customer accounts';
-    return new HostfleetError('E_VALIDATION', `account ${f.id} is a customer's account (${why}), so it cannot have a user with role reseller; use role customer, or an accountId of a reseller's account`, {
-      fields: [
-        { field: 'body.role', problem: `must be customer for account ${f.id}` },
-        { field: 'body.accountId', problem: "must name a reseller's account (one with customer accounts, or a new one) for role reseller" },
-      ],
-    });
+    const why =
+      f.resellerId !== null
+        ? `it is a customer of reseller ${f.resellerId}`
+        : 'it has services of its own and no customer accounts';
+    return new HostfleetError(
+      'E_VALIDATION',
+      `account ${f.id} is a customer's account (${why}), so it cannot have a user with role reseller; use role customer, or an accountId of a reseller's account`,
+      {
+        fields: [
+          { field: 'body.role', problem: `must be customer for account ${f.id}` },
+          {
+            field: 'body.accountId',
+            problem: "must name a reseller's account (one with customer accounts, or a new one) for role reseller",
+          },
+        ],
+      },
+    );
   }
   if (role === 'customer' && kind === 'reseller') {
-    return new HostfleetError('E_VALIDATION', `account ${f.id} is a reseller's account (it has ${count(f.customers, 'customer account')}), so it cannot have a user with role customer; use role reseller, or an accountId of one of its customers`, {
-      fields: [
-        { field: 'body.role', problem: `must be reseller for account ${f.id}` },
-        { field: 'body.accountId', problem: "must name a customer's account for role customer" },
-      ],
-    });
+    return new HostfleetError(
+      'E_VALIDATION',
+      `account ${f.id} is a reseller's account (it has ${count(f.customers, 'customer account')}), so it cannot have a user with role customer; use role reseller, or an accountId of one of its customers`,
+      {
+        fields: [
+          { field: 'body.role', problem: `must be reseller for account ${f.id}` },
+          { field: 'body.accountId', problem: "must name a customer's account for role customer" },
+        ],
+      },
+    );
   }
   return null;
 }

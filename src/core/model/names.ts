@@ -19,7 +19,11 @@ export type Role = (typeof ROLES)[number];
 /** checkSlug returns a problem for field when value is not a slug, or null. */
 export function checkSlug(field: string, value: unknown): FieldProblem | null {
   if (typeof value !== 'string' || !SLUG_RE.test(value)) {
-    return { field, problem: 'must be 1–40 characters: lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen' };
+    return {
+      field,
+      problem:
+        'must be 1–40 characters: lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen',
+    };
   }
   return null;
 }
@@ -27,7 +31,11 @@ export function checkSlug(field: string, value: unknown): FieldProblem | null {
 /** checkDomain returns a problem for field when value is not a lower-case DNS host name, or null. */
 export function checkDomain(field: string, value: unknown): FieldProblem | null {
   if (typeof value !== 'string' || !DOMAIN_RE.test(value)) {
-    return { field, problem: 'must be a lower-case DNS name such as shop.example.com (labels of letters, digits and inner hyphens, at least two labels)' };
+    return {
+      field,
+      problem:
+        'must be a lower-case DNS name such as shop.example.com (labels of letters, digits and inner hyphens, at least two labels)',
+    };
   }
   return null;
 }

@@ -5,7 +5,16 @@
 import { HostfleetError } from '../errors.js';
 
 /** SERVER_STATES are the lifecycle states of a server. */
-export const SERVER_STATES = ['off', 'pool-cold', 'pool-warm', 'booting', 'active', 'draining', 'moving', 'failed'] as const;
+export const SERVER_STATES = [
+  'off',
+  'pool-cold',
+  'pool-warm',
+  'booting',
+  'active',
+  'draining',
+  'moving',
+  'failed',
+] as const;
 /** ServerState is one lifecycle state. */
 export type ServerState = (typeof SERVER_STATES)[number];
 
@@ -34,9 +43,13 @@ export function canTransition(from: ServerState, to: ServerState): boolean {
 /** assertTransition throws E_ILLEGAL_TRANSITION unless the transition is legal. */
 export function assertTransition(serverId: string, from: ServerState, to: ServerState): void {
   if (!canTransition(from, to)) {
-    throw new HostfleetError('E_ILLEGAL_TRANSITION', `server ${serverId} cannot go from ${from} to ${to}; allowed from ${from}: ${TRANSITIONS[from].join(', ') || 'none'}`, {
-      details: { server: serverId, from, to, allowed: TRANSITIONS[from] },
-    });
+    throw new HostfleetError(
+      'E_ILLEGAL_TRANSITION',
+      `server ${serverId} cannot go from ${from} to ${to}; allowed from ${from}: ${TRANSITIONS[from].join(', ') || 'none'}`,
+      {
+        details: { server: serverId, from, to, allowed: TRANSITIONS[from] },
+      },
+    );
   }
 }
 
@@ -89,11 +102,15 @@ export interface ServerInvariantViolation {
 }
 
 /** checkServerInvariants returns every server whose state and group disagree. */
-export function checkServerInvariants(servers: readonly Pick<ServerRecord, 'id' | 'state' | 'groupId' | 'moveId'>[]): ServerInvariantViolation[] {
+export function checkServerInvariants(
+  servers: readonly Pick<ServerRecord, 'id' | 'state' | 'groupId' | 'moveId'>[],
+): ServerInvariantViolation[] {
   const out: ServerInvariantViolation[] = [];
   for (const s of servers) {
-    if ((s.state === 'active' || s.state === 'draining') && s.groupId === null) out.push({ server: s.id, reason: 'group-state-without-group' });
-    if ((s.state === 'pool-cold' || s.state === 'off') && s.groupId !== null && s.moveId === null) out.push({ server: s.id, reason: 'pool-state-with-group' });
+    if ((s.state === 'active' || s.state === 'draining') && s.groupId === null)
+      out.push({ server: s.id, reason: 'group-state-without-group' });
+    if ((s.state === 'pool-cold' || s.state === 'off') && s.groupId !== null && s.moveId === null)
+      out.push({ server: s.id, reason: 'pool-state-with-group' });
     if (s.state === 'moving' && s.moveId === null) out.push({ server: s.id, reason: 'moving-without-move' });
   }
   return out;

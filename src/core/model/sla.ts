@@ -39,5 +39,14 @@ export function serverLevels(s: Pick<Sla, 'unitsPerServer' | 'committed' | 'burs
 
 /** DEFAULT_SLA is the agreement of a group that has none recorded. */
 export function defaultSla(groupId: string): Sla {
-  return { groupId, metric: 'servers', unitsPerServer: 1, committed: 1, burst: 2, extended: 4, priority: 0.5, responseTargetMs: 200 };
+  return {
+    groupId,
+    metric: 'servers',
+    unitsPerServer: 1,
+    committed: 1,
+    burst: 2,
+    extended: 4,
+    priority: 0.5,
+    responseTargetMs: 200,
+  };
 }

@@ -24,7 +24,13 @@ export type AssignReason = (typeof ASSIGN_REASONS)[number];
 /** Assignment is the outcome: a server per service, or the services no server can take and why. */
 export type Assignment =
   | { readonly ok: true; readonly servers: Readonly<Partial<Record<ServiceKind, string>>> }
-  | { readonly ok: false; readonly unplaced: readonly { readonly service: ServiceKind; readonly rejected: readonly { readonly server: string; readonly reason: AssignReason }[] }[] };
+  | {
+      readonly ok: false;
+      readonly unplaced: readonly {
+        readonly service: ServiceKind;
+        readonly rejected: readonly { readonly server: string; readonly reason: AssignReason }[];
+      }[];
+    };
 
 /** assignServices places each wanted service; a server taking one service has one unit less for the next. */
 export function assignServices(wanted: readonly ServiceKind[], servers: readonly ServiceServer[]): Assignment {
@@ -47,7 +53,11 @@ export function assignServices(wanted: readonly ServiceKind[], servers: readonly
       }
       // Smaller is better: dedicated first, then most spare, then id.
       const key: [number, number, string] = [s.services.length === 1 ? 0 : 1, -spare, s.id];
-      if (!bestKey || key[0] < bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))) {
+      if (
+        !bestKey ||
+        key[0] < bestKey[0] ||
+        (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))
+      ) {
         best = s;
         bestKey = key;
       }

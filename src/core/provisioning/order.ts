@@ -39,7 +39,8 @@ export interface OrderForm {
 }
 
 /** Validated is the outcome of a validation: the value, or every problem found. */
-export type Validated<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problems: readonly FieldProblem[] };
+export type Validated<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problems: readonly FieldProblem[] };
 
 const KNOWN = ['contact', 'domain', 'services', 'plan'] as const;
 const CONTACT_KNOWN = ['name', 'email', 'phone', 'country'] as const;
@@ -50,14 +51,29 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export function validateOrder(input: unknown, prefix = 'body'): Validated<OrderForm> {
   const p: FieldProblem[] = [];
   const f = (name: string) => `${prefix}.${name}`;
-  if (!isRecord(input)) return { ok: false, problems: [{ field: prefix, problem: 'must be an object with contact, domain, services and plan' }] };
-  for (const k of Object.keys(input)) if (!(KNOWN as readonly string[]).includes(k)) p.push({ field: f(k), problem: 'is not a known field; remove it' });
+  if (!isRecord(input))
+    return {
+      ok: false,
+      problems: [{ field: prefix, problem: 'must be an object with contact, domain, services and plan' }],
+    };
+  for (const k of Object.keys(input))
+    if (!(KNOWN as readonly string[]).includes(k)) p.push({ field: f(k), problem: 'is not a known field; remove it' });
   const c = input.contact;
-  if (!isRecord(c)) p.push({ field: f('contact'), problem: 'is required: an object with name, email, country and optionally phone' });
+  if (!isRecord(c))
+    p.push({ field: f('contact'), problem: 'is required: an object with name, email, country and optionally phone' });
   else {
-    for (const k of Object.keys(c)) if (!(CONTACT_KNOWN as readonly string[]).includes(k)) p.push({ field: f(`contact.${k}`), problem: 'is not a known field; remove it' });
-    for (const [k, kind] of [['name', 'personName'], ['email', 'email'], ['country', 'country']] as const) {
-      const e = c[k] === undefined ? { field: f(`contact.${k}`), problem: 'is required' } : checkValue(kind, f(`contact.${k}`), c[k]);
+    for (const k of Object.keys(c))
+      if (!(CONTACT_KNOWN as readonly string[]).includes(k))
+        p.push({ field: f(`contact.${k}`), problem: 'is not a known field; remove it' });
+    for (const [k, kind] of [
+      ['name', 'personName'],
+      ['email', 'email'],
+      ['country', 'country'],
+    ] as const) {
+      const e =
+        c[k] === undefined
+          ? { field: f(`contact.${k}`), problem: 'is required' }
+          : checkValue(kind, f(`contact.${k}`), c[k]);
       if (e) p.push(e);
     }
     if (c.phone !== undefined) {
@@ -71,21 +87,32 @@ export function validateOrder(input: unknown, prefix = 'body'): Validated<OrderF
     if (e) p.push(e);
   }
   const s = input.services;
-  if (!Array.isArray(s) || s.length === 0) p.push({ field: f('services'), problem: `is required: a non-empty list of ${SERVICE_KINDS.join(', ')}` });
+  if (!Array.isArray(s) || s.length === 0)
+    p.push({ field: f('services'), problem: `is required: a non-empty list of ${SERVICE_KINDS.join(', ')}` });
   else {
     s.forEach((v, i) => {
-      if (!(SERVICE_KINDS as readonly unknown[]).includes(v)) p.push({ field: f(`services.${i}`), problem: `must be one of ${SERVICE_KINDS.join(', ')}; got ${describe(v)}` });
+      if (!(SERVICE_KINDS as readonly unknown[]).includes(v))
+        p.push({
+          field: f(`services.${i}`),
+          problem: `must be one of ${SERVICE_KINDS.join(', ')}; got ${describe(v)}`,
+        });
     });
     if (new Set(s).size !== s.length) p.push({ field: f('services'), problem: 'must not name a service twice' });
   }
   if (input.plan === undefined) p.push({ field: f('plan'), problem: 'is required' });
-  else if (!(PLAN_NAMES as unknown[]).includes(input.plan)) p.push({ field: f('plan'), problem: `must be one of ${PLAN_NAMES.join(', ')}; got ${describe(input.plan)}` });
+  else if (!(PLAN_NAMES as unknown[]).includes(input.plan))
+    p.push({ field: f('plan'), problem: `must be one of ${PLAN_NAMES.join(', ')}; got ${describe(input.plan)}` });
   if (p.length > 0) return { ok: false, problems: p };
   const contact = c as Record<string, string>;
   return {
     ok: true,
     value: {
-      contact: { name: contact.name as string, email: contact.email as string, ...(contact.phone !== undefined ? { phone: contact.phone } : {}), country: contact.country as string },
+      contact: {
+        name: contact.name as string,
+        email: contact.email as string,
+        ...(contact.phone !== undefined ? { phone: contact.phone } : {}),
+        country: contact.country as string,
+      },
       domain: input.domain as string,
       // Stored in apply order, so every later step reads them the same way.
       services: SERVICE_KINDS.filter((k) => (s as unknown[]).includes(k)),

@@ -31,7 +31,11 @@ function gate(checks: readonly (readonly [GrammarKind, string, unknown])[]): Fie
 }
 
 /** checkAccounts validates every account id and spec, and that no name is claimed twice on the server. */
-function checkAccounts<S extends WebSpec | DnsSpec | MailSpec | FtpSpec>(m: HeldSpecs<S>, names: (s: S) => readonly string[], what: string): FieldProblem[] {
+function checkAccounts<S extends WebSpec | DnsSpec | MailSpec | FtpSpec>(
+  m: HeldSpecs<S>,
+  names: (s: S) => readonly string[],
+  what: string,
+): FieldProblem[] {
   const p: FieldProblem[] = [];
   const owner = new Map<string, string>();
   for (const [account, spec] of sorted(m)) {
@@ -40,7 +44,8 @@ function checkAccounts<S extends WebSpec | DnsSpec | MailSpec | FtpSpec>(m: Held
     p.push(...checkSpec(spec, `accounts.${account}`));
     for (const n of names(spec)) {
       const o = owner.get(n);
-      if (o !== undefined) p.push({ field: `accounts.${account}`, problem: `${what} ${n} is already held by account ${o}` });
+      if (o !== undefined)
+        p.push({ field: `accounts.${account}`, problem: `${what} ${n} is already held by account ${o}` });
       else owner.set(n, account);
     }
   }
@@ -55,26 +60,35 @@ export interface NginxEnv {
 
 /** renderNginx returns one server block per account, named <account>.conf. */
 export function renderNginx(specs: HeldSpecs<WebSpec>, env: NginxEnv): Rendered {
-  const p = [...gate([['listen', 'env.listen', env.listen], ['absPath', 'env.volumesRoot', env.volumesRoot]]), ...checkAccounts(specs, (s) => [s.domain, ...s.aliases], 'the domain')];
+  const p = [
+    ...gate([
+      ['listen', 'env.listen', env.listen],
+      ['absPath', 'env.volumesRoot', env.volumesRoot],
+    ]),
+    ...checkAccounts(specs, (s) => [s.domain, ...s.aliases], 'the domain'),
+  ];
   if (p.length > 0) return { ok: false, problems: p };
   const root = env.volumesRoot.replace(/\/$/, '');
   const files = new Map<string, string>();
   for (const [account, s] of sorted(specs)) {
     const docroot = s.root === '' ? `${root}/${account}` : `${root}/${account}/${s.root}`;
-    files.set(`${account}.conf`, [
-      `# account ${account}: written by hostfleet from its desired state; edits are replaced.`,
-      'server {',
-      `    listen ${env.listen};`,
-      `    server_name ${[s.domain, ...s.aliases].join(' ')};`,
-      `    root ${docroot};`,
-      '    index index.html;',
-      '    disable_symlinks if_not_owner;',
-      '    location / {',
-      '        try_files $uri $uri/ =404;',
-      '    }',
-      '}',
-      '',
-    ].join('\n'));
+    files.set(
+      `${account}.conf`,
+      [
+        `# account ${account}: written by hostfleet from its desired state; edits are replaced.`,
+        'server {',
+        `    listen ${env.listen};`,
+        `    server_name ${[s.domain, ...s.aliases].join(' ')};`,
+        `    root ${docroot};`,
+        '    index index.html;',
+        '    disable_symlinks if_not_owner;',
+        '    location / {',
+        '        try_files $uri $uri/ =404;',
+        '    }',
+        '}',
+        '',
+      ].join('\n'),
+    );
   }
   return { ok: true, value: files };
 }
@@ -90,9 +104,17 @@ export interface ZoneEnv {
 
 /** renderZone returns the zone file text of spec, with serial as its SOA serial. */
 export function renderZone(spec: DnsSpec, serial: number, env: ZoneEnv): Validated<string> {
-  const p = [...checkSpec(spec, 'spec'), ...gate([['domain', 'env.primary', env.primary], ['domain', 'env.hostmaster', env.hostmaster]])];
-  if (!Number.isInteger(serial) || serial < 1 || serial > 4_294_967_295) p.push({ field: 'serial', problem: 'must be an integer from 1 to 4294967295' });
-  if (!Number.isInteger(env.ttl) || env.ttl < 1 || env.ttl > 604_800) p.push({ field: 'env.ttl', problem: 'must be an integer number of seconds up to a week' });
+  const p = [
+    ...checkSpec(spec, 'spec'),
+    ...gate([
+      ['domain', 'env.primary', env.primary],
+      ['domain', 'env.hostmaster', env.hostmaster],
+    ]),
+  ];
+  if (!Number.isInteger(serial) || serial < 1 || serial > 4_294_967_295)
+    p.push({ field: 'serial', problem: 'must be an integer from 1 to 4294967295' });
+  if (!Number.isInteger(env.ttl) || env.ttl < 1 || env.ttl > 604_800)
+    p.push({ field: 'env.ttl', problem: 'must be an integer number of seconds up to a week' });
   if (p.length > 0) return { ok: false, problems: p };
   const fq = (v: string) => `${v}.`;
   const lines = [
@@ -102,22 +124,40 @@ export function renderZone(spec: DnsSpec, serial: number, env: ZoneEnv): Validat
     `@ IN SOA ${fq(env.primary)} ${fq(env.hostmaster)} ( ${serial} 3600 600 1209600 ${env.ttl} )`,
   ];
   for (const r of spec.records) {
-    const value = r.type === 'A' ? r.value : r.type === 'TXT' ? `"${r.value}"` : r.type === 'MX' ? `${r.priority ?? 10} ${fq(r.value)}` : fq(r.value);
+    const value =
+      r.type === 'A'
+        ? r.value
+        : r.type === 'TXT'
+          ? `"${r.value}"`
+          : r.type === 'MX'
+            ? `${r.priority ?? 10} ${fq(r.value)}`
+            : fq(r.value);
     lines.push(`${r.name} IN ${r.type} ${value}`);
   }
   return { ok: true, value: `${lines.join('\n')}\n` };
 }
 
 /** renderBind returns zones/<zone>.zone for each account's zone and zones.conf, the list named.conf includes. */
-export function renderBind(specs: HeldSpecs<DnsSpec>, serials: ReadonlyMap<string, number>, env: ZoneEnv & { readonly zonesDir: string }): Rendered {
-  const p = [...gate([['absPath', 'env.zonesDir', env.zonesDir]]), ...checkAccounts(specs, (s) => [s.zone], 'the zone')];
+export function renderBind(
+  specs: HeldSpecs<DnsSpec>,
+  serials: ReadonlyMap<string, number>,
+  env: ZoneEnv & { readonly zonesDir: string },
+): Rendered {
+  const p = [
+    ...gate([['absPath', 'env.zonesDir', env.zonesDir]]),
+    ...checkAccounts(specs, (s) => [s.zone], 'the zone'),
+  ];
   if (p.length > 0) return { ok: false, problems: p };
   const files = new Map<string, string>();
   const list: string[] = ['// zones written by hostfleet; edits are replaced.'];
   const dir = env.zonesDir.replace(/\/$/, '');
   for (const [account, s] of sorted(specs)) {
     const z = renderZone(s, serials.get(account) ?? 1, env);
-    if (!z.ok) return { ok: false, problems: z.problems.map((x) => ({ field: `accounts.${account}.${x.field}`, problem: x.problem })) };
+    if (!z.ok)
+      return {
+        ok: false,
+        problems: z.problems.map((x) => ({ field: `accounts.${account}.${x.field}`, problem: x.problem })),
+      };
     files.set(`zones/${s.zone}.zone`, z.value);
     list.push(`zone "${s.zone}" { type primary; file "${dir}/${s.zone}.zone"; }; // account ${account}`);
   }
@@ -135,7 +175,13 @@ export function renderPostfix(specs: HeldSpecs<MailSpec>): Rendered {
     domains.push(`${s.domain} OK`);
     for (const m of s.mailboxes) boxes.push(`${m.local}@${s.domain} ${s.domain}/${m.local}/`);
   }
-  return { ok: true, value: new Map([['vdomains', `${domains.join('\n')}\n`], ['vmailbox', `${boxes.join('\n')}\n`]]) };
+  return {
+    ok: true,
+    value: new Map([
+      ['vdomains', `${domains.join('\n')}\n`],
+      ['vmailbox', `${boxes.join('\n')}\n`],
+    ]),
+  };
 }
 
 /** renderDovecot returns the passwd-file of every mailbox (user:{ARGON2ID}hash with empty other fields). */
@@ -143,7 +189,8 @@ export function renderDovecot(specs: HeldSpecs<MailSpec>): Rendered {
   const p = checkAccounts(specs, (s) => [s.domain], 'the mail domain');
   if (p.length > 0) return { ok: false, problems: p };
   const lines: string[] = [];
-  for (const [, s] of sorted(specs)) for (const m of s.mailboxes) lines.push(`${m.local}@${s.domain}:{ARGON2ID}${m.passwordHash}::::::`);
+  for (const [, s] of sorted(specs))
+    for (const m of s.mailboxes) lines.push(`${m.local}@${s.domain}:{ARGON2ID}${m.passwordHash}::::::`);
   return { ok: true, value: new Map([['passwd', `${lines.join('\n')}\n`]]) };
 }
 
@@ -158,14 +205,21 @@ export interface FtpEnv {
  * account's uid. User names are one namespace per server, so a name held twice is refused.
  */
 export function renderPureFtpd(specs: HeldSpecs<FtpSpec>, env: FtpEnv): Rendered {
-  const p = [...gate([['absPath', 'env.volumesRoot', env.volumesRoot]]), ...checkAccounts(specs, (s) => s.users.map((u) => u.name), 'the FTP user')];
+  const p = [
+    ...gate([['absPath', 'env.volumesRoot', env.volumesRoot]]),
+    ...checkAccounts(specs, (s) => s.users.map((u) => u.name), 'the FTP user'),
+  ];
   if (p.length > 0) return { ok: false, problems: p };
   const root = env.volumesRoot.replace(/\/$/, '');
   const lines: string[] = [];
   for (const [account, s] of sorted(specs)) {
     for (const u of s.users) {
       const home = u.dir === '' ? `${root}/${account}` : `${root}/${account}/${u.dir}`;
-      lines.push([u.name, u.passwordHash, String(s.uid), String(s.uid), '', `${home}/./`, ...Array<string>(12).fill('')].join(':'));
+      lines.push(
+        [u.name, u.passwordHash, String(s.uid), String(s.uid), '', `${home}/./`, ...Array<string>(12).fill('')].join(
+          ':',
+        ),
+      );
     }
   }
   return { ok: true, value: new Map([['pureftpd.passwd', lines.length ? `${lines.join('\n')}\n` : '']]) };

@@ -98,7 +98,11 @@ export function initialSpecs(a: {
         const web = a.addresses.web;
         if (web) records.push({ name: '@', type: 'A', value: web }, { name: 'www', type: 'A', value: web });
         const mail = a.addresses.mail;
-        if (mail) records.push({ name: 'mail', type: 'A', value: mail }, { name: '@', type: 'MX', value: `mail.${a.domain}`, priority: 10 });
+        if (mail)
+          records.push(
+            { name: 'mail', type: 'A', value: mail },
+            { name: '@', type: 'MX', value: `mail.${a.domain}`, priority: 10 },
+          );
         const ftp = a.addresses.ftp;
         if (ftp) records.push({ name: 'ftp', type: 'A', value: ftp });
         out.dns = { kind: 'dns', zone: a.domain, records };
@@ -126,10 +130,15 @@ export function checkSpec(spec: ServiceSpec, at = 'spec'): FieldProblem[] {
       add(checkValue('domain', `${at}.zone`, spec.zone));
       spec.records.forEach((r, i) => {
         add(checkValue('label', `${at}.records.${i}.name`, r.name));
-        if (!(DNS_RECORD_TYPES as readonly string[]).includes(r.type)) p.push({ field: `${at}.records.${i}.type`, problem: `must be one of ${DNS_RECORD_TYPES.join(', ')}` });
+        if (!(DNS_RECORD_TYPES as readonly string[]).includes(r.type))
+          p.push({ field: `${at}.records.${i}.type`, problem: `must be one of ${DNS_RECORD_TYPES.join(', ')}` });
         const kind = r.type === 'A' ? 'ipv4' : r.type === 'TXT' ? 'txt' : 'domain';
         add(checkValue(kind, `${at}.records.${i}.value`, r.value));
-        if (r.type === 'MX' && !(Number.isInteger(r.priority) && (r.priority as number) >= 0 && (r.priority as number) <= 65535)) p.push({ field: `${at}.records.${i}.priority`, problem: 'must be an integer from 0 to 65535' });
+        if (
+          r.type === 'MX' &&
+          !(Number.isInteger(r.priority) && (r.priority as number) >= 0 && (r.priority as number) <= 65535)
+        )
+          p.push({ field: `${at}.records.${i}.priority`, problem: 'must be an integer from 0 to 65535' });
       });
       break;
     case 'mail':
@@ -138,16 +147,19 @@ export function checkSpec(spec: ServiceSpec, at = 'spec'): FieldProblem[] {
         add(checkValue('mailbox', `${at}.mailboxes.${i}.local`, m.local));
         add(checkValue('argon2id', `${at}.mailboxes.${i}.passwordHash`, m.passwordHash));
       });
-      if (new Set(spec.mailboxes.map((m) => m.local)).size !== spec.mailboxes.length) p.push({ field: `${at}.mailboxes`, problem: 'must not hold a mailbox twice' });
+      if (new Set(spec.mailboxes.map((m) => m.local)).size !== spec.mailboxes.length)
+        p.push({ field: `${at}.mailboxes`, problem: 'must not hold a mailbox twice' });
       break;
     case 'ftp':
-      if (!Number.isInteger(spec.uid) || spec.uid < MIN_ACCOUNT_UID || spec.uid > 2 ** 31 - 2) p.push({ field: `${at}.uid`, problem: `must be an integer uid of at least ${MIN_ACCOUNT_UID}` });
+      if (!Number.isInteger(spec.uid) || spec.uid < MIN_ACCOUNT_UID || spec.uid > 2 ** 31 - 2)
+        p.push({ field: `${at}.uid`, problem: `must be an integer uid of at least ${MIN_ACCOUNT_UID}` });
       spec.users.forEach((u, i) => {
         add(checkValue('ftpUser', `${at}.users.${i}.name`, u.name));
         add(checkValue('argon2id', `${at}.users.${i}.passwordHash`, u.passwordHash));
         add(checkValue('relPath', `${at}.users.${i}.dir`, u.dir));
       });
-      if (new Set(spec.users.map((u) => u.name)).size !== spec.users.length) p.push({ field: `${at}.users`, problem: 'must not hold a user twice' });
+      if (new Set(spec.users.map((u) => u.name)).size !== spec.users.length)
+        p.push({ field: `${at}.users`, problem: 'must not hold a user twice' });
       break;
   }
   return p;
@@ -161,37 +173,65 @@ export type Change =
   | { readonly kind: 'deleteFtpUser'; readonly name: string };
 
 /** ChangeOutcome is a changed spec, or why the change does not apply. */
-export type ChangeOutcome = { readonly ok: true; readonly spec: ServiceSpec } | { readonly ok: false; readonly status: 'invalid' | 'not_found' | 'limit' | 'wrong_service'; readonly problems: readonly FieldProblem[] };
+export type ChangeOutcome =
+  | { readonly ok: true; readonly spec: ServiceSpec }
+  | {
+      readonly ok: false;
+      readonly status: 'invalid' | 'not_found' | 'limit' | 'wrong_service';
+      readonly problems: readonly FieldProblem[];
+    };
 
 /**
  * applyChange returns spec with change applied. put* adds or replaces (a password change is a
  * put of an existing name), so replaying a change is harmless; limit caps mailboxes or users.
  */
 export function applyChange(spec: ServiceSpec, change: Change, limit: number): ChangeOutcome {
-  const fail = (status: 'invalid' | 'not_found' | 'limit' | 'wrong_service', field: string, problem: string): ChangeOutcome => ({ ok: false, status, problems: [{ field, problem }] });
+  const fail = (
+    status: 'invalid' | 'not_found' | 'limit' | 'wrong_service',
+    field: string,
+    problem: string,
+  ): ChangeOutcome => ({ ok: false, status, problems: [{ field, problem }] });
   if (change.kind === 'putMailbox' || change.kind === 'deleteMailbox') {
     if (spec.kind !== 'mail') return fail('wrong_service', 'service', 'mailboxes belong to the mail service');
-    if (!isValid('mailbox', change.local)) return { ok: false, status: 'invalid', problems: [checkValue('mailbox', 'body.local', change.local) as FieldProblem] };
+    if (!isValid('mailbox', change.local))
+      return {
+        ok: false,
+        status: 'invalid',
+        problems: [checkValue('mailbox', 'body.local', change.local) as FieldProblem],
+      };
     const others = spec.mailboxes.filter((m) => m.local !== change.local);
     if (change.kind === 'deleteMailbox') {
-      if (others.length === spec.mailboxes.length) return fail('not_found', 'local', `no mailbox ${change.local}@${spec.domain}`);
+      if (others.length === spec.mailboxes.length)
+        return fail('not_found', 'local', `no mailbox ${change.local}@${spec.domain}`);
       return { ok: true, spec: { ...spec, mailboxes: others } };
     }
     if (!isValid('argon2id', change.passwordHash)) return fail('invalid', 'body.password', 'could not be hashed');
-    if (others.length === spec.mailboxes.length && others.length >= limit) return fail('limit', 'body.local', `the plan allows ${limit} mailboxes; delete one or change plan`);
-    const mailboxes = [...others, { local: change.local, passwordHash: change.passwordHash }].sort((x, y) => (x.local < y.local ? -1 : 1));
+    if (others.length === spec.mailboxes.length && others.length >= limit)
+      return fail('limit', 'body.local', `the plan allows ${limit} mailboxes; delete one or change plan`);
+    const mailboxes = [...others, { local: change.local, passwordHash: change.passwordHash }].sort((x, y) =>
+      x.local < y.local ? -1 : 1,
+    );
     return { ok: true, spec: { ...spec, mailboxes } };
   }
   if (spec.kind !== 'ftp') return fail('wrong_service', 'service', 'FTP users belong to the ftp service');
-  if (!isValid('ftpUser', change.name)) return { ok: false, status: 'invalid', problems: [checkValue('ftpUser', 'body.name', change.name) as FieldProblem] };
+  if (!isValid('ftpUser', change.name))
+    return {
+      ok: false,
+      status: 'invalid',
+      problems: [checkValue('ftpUser', 'body.name', change.name) as FieldProblem],
+    };
   const others = spec.users.filter((u) => u.name !== change.name);
   if (change.kind === 'deleteFtpUser') {
     if (others.length === spec.users.length) return fail('not_found', 'name', `no FTP user ${change.name}`);
     return { ok: true, spec: { ...spec, users: others } };
   }
-  if (!isValid('relPath', change.dir)) return { ok: false, status: 'invalid', problems: [checkValue('relPath', 'body.dir', change.dir) as FieldProblem] };
+  if (!isValid('relPath', change.dir))
+    return { ok: false, status: 'invalid', problems: [checkValue('relPath', 'body.dir', change.dir) as FieldProblem] };
   if (!isValid('argon2id', change.passwordHash)) return fail('invalid', 'body.password', 'could not be hashed');
-  if (others.length === spec.users.length && others.length >= limit) return fail('limit', 'body.name', `the plan allows ${limit} FTP users; delete one or change plan`);
-  const users = [...others, { name: change.name, passwordHash: change.passwordHash, dir: change.dir }].sort((x, y) => (x.name < y.name ? -1 : 1));
+  if (others.length === spec.users.length && others.length >= limit)
+    return fail('limit', 'body.name', `the plan allows ${limit} FTP users; delete one or change plan`);
+  const users = [...others, { name: change.name, passwordHash: change.passwordHash, dir: change.dir }].sort((x, y) =>
+    x.name < y.name ? -1 : 1,
+  );
   return { ok: true, spec: { ...spec, users } };
 }

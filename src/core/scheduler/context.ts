@@ -99,7 +99,15 @@ export function availabilityWeights(settings: SchedulerSettings): Float64Array {
 }
 
 /** contextFor builds the context of one component of a configuration. */
-export function contextFor(fleet: Fleet, settings: SchedulerSettings, availWeight: Float64Array, config: Configuration, tier: Tier, component: Component, decision: DecisionState): PlacementContext {
+export function contextFor(
+  fleet: Fleet,
+  settings: SchedulerSettings,
+  availWeight: Float64Array,
+  config: Configuration,
+  tier: Tier,
+  component: Component,
+  decision: DecisionState,
+): PlacementContext {
   const req = new Float64Array(R);
   RESOURCES.forEach((r, k) => (req[k] = component.resources[r]));
   const s = peakSurplus(component);

@@ -34,7 +34,12 @@ export interface FilterPlugin {
 export const nodeStateFilter: FilterPlugin = {
   name: 'node-state',
   check: (ctx, n) => (ctx.fleet.state[n] === UP ? PASS : NOT_UP),
-  explain: (ctx, n) => ({ node: ctx.fleet.ids[n]!, filter: 'node-state', reason: 'node-not-up', state: ctx.fleet.nodeState(n) }),
+  explain: (ctx, n) => ({
+    node: ctx.fleet.ids[n]!,
+    filter: 'node-state',
+    reason: 'node-not-up',
+    state: ctx.fleet.nodeState(n),
+  }),
 };
 
 /** isolationFilter keeps risky configurations on isolated nodes and everyone else off them (003: an attack on one cannot take others down). */
@@ -45,7 +50,11 @@ export const isolationFilter: FilterPlugin = {
     if (ctx.risky) return iso ? PASS : NEEDS_ISOLATED;
     return iso ? ISOLATED_RESERVED : PASS;
   },
-  explain: (ctx, n, code) => ({ node: ctx.fleet.ids[n]!, filter: 'isolation', reason: code === NEEDS_ISOLATED ? 'risk-needs-isolated-node' : 'isolated-node-reserved' }),
+  explain: (ctx, n, code) => ({
+    node: ctx.fleet.ids[n]!,
+    filter: 'isolation',
+    reason: code === NEEDS_ISOLATED ? 'risk-needs-isolated-node' : 'isolated-node-reserved',
+  }),
 };
 
 /** fitsFilter rejects a node without the unallocated RAM, CPU, disk or bandwidth, counting what this decision already reserved there. */
@@ -66,7 +75,15 @@ export const fitsFilter: FilterPlugin = {
   explain: (ctx, n, code) => {
     const k = code - FITS_BASE;
     const f = ctx.fleet;
-    return { node: f.ids[n]!, filter: 'fits', reason: 'insufficient-resource', resource: RESOURCES[k]!, requested: ctx.req[k]!, used: f.used[n * NR + k]! + f.pending[n * NR + k]!, capacity: f.cap[n * NR + k]! };
+    return {
+      node: f.ids[n]!,
+      filter: 'fits',
+      reason: 'insufficient-resource',
+      resource: RESOURCES[k]!,
+      requested: ctx.req[k]!,
+      used: f.used[n * NR + k]! + f.pending[n * NR + k]!,
+      capacity: f.cap[n * NR + k]!,
+    };
   },
 };
 
@@ -74,7 +91,13 @@ export const fitsFilter: FilterPlugin = {
 export const antiAffinityFilter: FilterPlugin = {
   name: 'anti-affinity',
   check: (ctx, n) => (ctx.antiAffinity && ctx.tierNodes.has(n) ? ANTI_AFFINITY : PASS),
-  explain: (ctx, n) => ({ node: ctx.fleet.ids[n]!, filter: 'anti-affinity', reason: 'tier-anti-affinity', tier: ctx.tier, peer: ctx.tierNodes.get(n) ?? '' }),
+  explain: (ctx, n) => ({
+    node: ctx.fleet.ids[n]!,
+    filter: 'anti-affinity',
+    reason: 'tier-anti-affinity',
+    tier: ctx.tier,
+    peer: ctx.tierNodes.get(n) ?? '',
+  }),
 };
 
 /**
@@ -82,4 +105,9 @@ export const antiAffinityFilter: FilterPlugin = {
  * because they are one byte read each and remove whole classes of nodes; fits reads eight
  * numbers; anti-affinity does a map lookup and so runs last.
  */
-export const DEFAULT_FILTERS: readonly FilterPlugin[] = [nodeStateFilter, isolationFilter, fitsFilter, antiAffinityFilter];
+export const DEFAULT_FILTERS: readonly FilterPlugin[] = [
+  nodeStateFilter,
+  isolationFilter,
+  fitsFilter,
+  antiAffinityFilter,
+];

@@ -7,7 +7,18 @@
  * where every component of every configuration is, which a failure or a change needs.
  */
 import { HostfleetError } from '../errors.js';
-import { NODE_STATES, OPERATING_SYSTEMS, RESOURCES, type HardwareNode, type HostedComponent, type Intensity, type NodeState, type OperatingSystem, type Resource, type ResourceVector } from './model.js';
+import {
+  NODE_STATES,
+  OPERATING_SYSTEMS,
+  RESOURCES,
+  type HardwareNode,
+  type HostedComponent,
+  type Intensity,
+  type NodeState,
+  type OperatingSystem,
+  type Resource,
+  type ResourceVector,
+} from './model.js';
 
 /** R is the number of resources; arrays indexed by resource use RESOURCES' order. */
 export const R = RESOURCES.length;
@@ -71,7 +82,10 @@ export class Fleet {
     this.reservedOf = nodes.map((x) => x.reserved);
     this.byNode = nodes.map(() => new Map());
     nodes.forEach((node, i) => {
-      if (this.index.has(node.id)) throw new HostfleetError('E_VALIDATION', `duplicate node id ${node.id}; node ids are unique in a fleet`, { details: { node: node.id } });
+      if (this.index.has(node.id))
+        throw new HostfleetError('E_VALIDATION', `duplicate node id ${node.id}; node ids are unique in a fleet`, {
+          details: { node: node.id },
+        });
       this.index.set(node.id, i);
       RESOURCES.forEach((r, k) => {
         const c = node.capacity[r];
@@ -93,7 +107,12 @@ export class Fleet {
   /** indexOf returns a node's index, or throws E_NOT_FOUND naming the node. */
   indexOf(id: string): number {
     const i = this.index.get(id);
-    if (i === undefined) throw new HostfleetError('E_NOT_FOUND', `no hardware node ${id} in the fleet; list the fleet's nodes and use one of their ids`, { details: { node: id } });
+    if (i === undefined)
+      throw new HostfleetError(
+        'E_NOT_FOUND',
+        `no hardware node ${id} in the fleet; list the fleet's nodes and use one of their ids`,
+        { details: { node: id } },
+      );
     return i;
   }
 
@@ -114,7 +133,12 @@ export class Fleet {
     const key = `${h.configuration}/${h.component}`;
     let conf = this.placements.get(h.configuration);
     if (!conf) this.placements.set(h.configuration, (conf = new Map()));
-    if (conf.has(h.component)) throw new HostfleetError('E_CONFLICT', `component ${key} is already placed on ${this.ids[conf.get(h.component)!]}; release it before placing it again`, { details: { configuration: h.configuration, component: h.component } });
+    if (conf.has(h.component))
+      throw new HostfleetError(
+        'E_CONFLICT',
+        `component ${key} is already placed on ${this.ids[conf.get(h.component)!]}; release it before placing it again`,
+        { details: { configuration: h.configuration, component: h.component } },
+      );
     conf.set(h.component, i);
     this.byNode[i]!.set(key, h);
     for (let k = 0; k < R; k++) this.used[i * R + k]! += h.resources[RESOURCES[k]!];
@@ -126,7 +150,10 @@ export class Fleet {
   unhost(configuration: string, component: string): { readonly node: number; readonly hosted: HostedComponent } {
     const conf = this.placements.get(configuration);
     const i = conf?.get(component);
-    if (conf === undefined || i === undefined) throw new HostfleetError('E_NOT_FOUND', `component ${configuration}/${component} is not placed`, { details: { configuration, component } });
+    if (conf === undefined || i === undefined)
+      throw new HostfleetError('E_NOT_FOUND', `component ${configuration}/${component} is not placed`, {
+        details: { configuration, component },
+      });
     const key = `${configuration}/${component}`;
     const h = this.byNode[i]!.get(key)!;
     this.byNode[i]!.delete(key);
@@ -169,8 +196,16 @@ export class Fleet {
 
   /** node returns node i as an immutable record, as the resource database would store it. */
   node(i: number): HardwareNode {
-    const vec = (a: Float64Array): ResourceVector => Object.fromEntries(RESOURCES.map((r, k) => [r, a[i * R + k]!])) as Record<Resource, number>;
-    return { id: this.ids[i]!, capacity: vec(this.cap), reserved: this.reservedOf[i]!, isolated: this.isolated[i] === 1, state: this.nodeState(i), hosted: this.hostedOn(i) };
+    const vec = (a: Float64Array): ResourceVector =>
+      Object.fromEntries(RESOURCES.map((r, k) => [r, a[i * R + k]!])) as Record<Resource, number>;
+    return {
+      id: this.ids[i]!,
+      capacity: vec(this.cap),
+      reserved: this.reservedOf[i]!,
+      isolated: this.isolated[i] === 1,
+      state: this.nodeState(i),
+      hosted: this.hostedOn(i),
+    };
   }
 
   /** snapshot returns every node as a record; Fleet.from(snapshot()) rebuilds an equal fleet. */
@@ -189,9 +224,13 @@ export class Fleet {
         if (this.state[i] !== STATE_UP) continue;
         const c = s[this.isolated[i]!]!;
         c.upNodes++;
-        for (let k = 0; k < R; k++) c.max[k] = Math.max(c.max[k]!, this.cap[i * R + k]! - this.reservedOf[i]![RESOURCES[k]!]);
+        for (let k = 0; k < R; k++)
+          c.max[k] = Math.max(c.max[k]!, this.cap[i * R + k]! - this.reservedOf[i]![RESOURCES[k]!]);
       }
-      const fin = (c: { upNodes: number; max: number[] }): FleetClassStats => ({ upNodes: c.upNodes, maxCapacity: Object.fromEntries(RESOURCES.map((r, k) => [r, c.max[k]!])) as Record<Resource, number> });
+      const fin = (c: { upNodes: number; max: number[] }): FleetClassStats => ({
+        upNodes: c.upNodes,
+        maxCapacity: Object.fromEntries(RESOURCES.map((r, k) => [r, c.max[k]!])) as Record<Resource, number>,
+      });
       this.stats = [fin(s[0]!), fin(s[1]!)];
     }
     return this.stats[isolated ? 1 : 0];

@@ -41,13 +41,15 @@ export function pairTerms(node: HardwareNode, c: Component, settings: SchedulerS
   }
   const net = node.hosted.filter((h) => h.intensity === 'network').length;
   const sto = node.hosted.filter((h) => h.intensity === 'storage').length;
-  const balance = c.intensity === 'neutral' ? 50 : (100 * ((c.intensity === 'network' ? sto : net) + 1)) / (net + sto + 2);
+  const balance =
+    c.intensity === 'neutral' ? 50 : (100 * ((c.intensity === 'network' ? sto : net) + 1)) / (net + sto + 2);
   const sur = peakSurplus(c);
   let behaviour = 100;
   const withSurplus = RESOURCES.map((r, k) => ({ r, s: sur[k]! })).filter((x) => x.s > 0);
   if (withSurplus.length > 0) {
     let s = 0;
-    for (const { r, s: need } of withSurplus) s += Math.min(1, Math.max(0, (node.capacity[r] - used[r] - c.resources[r]) / need));
+    for (const { r, s: need } of withSurplus)
+      s += Math.min(1, Math.max(0, (node.capacity[r] - used[r] - c.resources[r]) / need));
     behaviour = (100 * s) / withSurplus.length;
   }
   return { availability: Math.max(0, 100 * a), balance, behaviour };
@@ -83,7 +85,8 @@ export function objectiveValue(input: ObjectiveInput): number {
     const node = byId.get(a.node);
     if (!node) throw new Error(`objectiveValue: unknown node ${a.node}`);
     total += pairValue(node, a.component, settings);
-    if (settings.licensedOs.includes(a.component.os) && !node.hosted.some((h) => h.os === a.component.os)) opened.add(`${a.node}\u0000${a.component.os}`);
+    if (settings.licensedOs.includes(a.component.os) && !node.hosted.some((h) => h.os === a.component.os))
+      opened.add(`${a.node}\u0000${a.component.os}`);
     if (!node.hosted.some((h) => h.configuration === config.id && !moving.has(h.component))) newNodes.add(a.node);
   }
   return total - w.licence * 100 * opened.size + w.spread * 100 * newNodes.size;

@@ -11,7 +11,16 @@ import type { PlacementContext } from './context.js';
 import { availabilityWeights } from './context.js';
 import { DEFAULT_FILTERS, type FilterPlugin } from './filters.js';
 import { DEFAULT_SCORES, type ScorePlugin } from './scores.js';
-import { FILTER_REASONS, REJECT, reasonOfCode, type FilterReason, type Rejection, type RejectionCounts, type ScoreRecord, type Status } from './reasons.js';
+import {
+  FILTER_REASONS,
+  REJECT,
+  reasonOfCode,
+  type FilterReason,
+  type Rejection,
+  type RejectionCounts,
+  type ScoreRecord,
+  type Status,
+} from './reasons.js';
 import type { Rng } from './rng.js';
 import { SCORE_PLUGINS, limitFor, type ScorePluginName, type SchedulerSettings } from './settings.js';
 
@@ -32,9 +41,17 @@ export interface Pipeline {
  * applied after feasibility (only feasible nodes count towards it, as in Nomad), and selection
  * comes last. A plugin with weight 0 is never called.
  */
-export function newPipeline(settings: SchedulerSettings, filters: readonly FilterPlugin[] = DEFAULT_FILTERS, scores: readonly ScorePlugin[] = DEFAULT_SCORES): Pipeline {
+export function newPipeline(
+  settings: SchedulerSettings,
+  filters: readonly FilterPlugin[] = DEFAULT_FILTERS,
+  scores: readonly ScorePlugin[] = DEFAULT_SCORES,
+): Pipeline {
   const weights = new Float64Array(scores.map((s) => settings.weights[s.name]));
-  const fused = filters.length === DEFAULT_FILTERS.length && filters.every((f, i) => f === DEFAULT_FILTERS[i]) && scores.length === DEFAULT_SCORES.length && scores.every((x, i) => x === DEFAULT_SCORES[i]);
+  const fused =
+    filters.length === DEFAULT_FILTERS.length &&
+    filters.every((f, i) => f === DEFAULT_FILTERS[i]) &&
+    scores.length === DEFAULT_SCORES.length &&
+    scores.every((x, i) => x === DEFAULT_SCORES[i]);
   return { settings, filters, scores, weights, availWeight: availabilityWeights(settings), fused };
 }
 
@@ -59,7 +76,13 @@ export interface ComponentTrace {
 
 /** Selection is the outcome of one component's selection. */
 export type Selection =
-  | { readonly ok: true; readonly node: number; readonly total: number; readonly scores: Readonly<Record<ScorePluginName, number>>; readonly metrics: ComponentMetrics }
+  | {
+      readonly ok: true;
+      readonly node: number;
+      readonly total: number;
+      readonly scores: Readonly<Record<ScorePluginName, number>>;
+      readonly metrics: ComponentMetrics;
+    }
   | { readonly ok: false; readonly status: Status; readonly metrics: ComponentMetrics };
 
 function gcd(a: number, b: number): number {
@@ -76,7 +99,11 @@ export function strideFor(n: number, rng: Rng): number {
 }
 
 /** breakdown scores node n with every plugin, for the record of the chosen node or a trace. */
-export function breakdown(p: Pipeline, ctx: PlacementContext, n: number): { total: number; scores: Record<ScorePluginName, number> } {
+export function breakdown(
+  p: Pipeline,
+  ctx: PlacementContext,
+  n: number,
+): { total: number; scores: Record<ScorePluginName, number> } {
   const scores = Object.fromEntries(SCORE_PLUGINS.map((s) => [s, 0])) as Record<ScorePluginName, number>;
   let total = 0;
   for (let s = 0; s < p.scores.length; s++) {
@@ -195,7 +222,15 @@ const C_ANTI_AFFINITY = REJECT.antiAffinity;
  * indirect calls per node that cost most of the time on a large fleet. It returns the
  * weighted total, or minus the reject code. A property test holds it to the plugin path.
  */
-function fusedScore(ctx: PlacementContext, n: number, wA: number, wB: number, wH: number, wL: number, wS: number): number {
+function fusedScore(
+  ctx: PlacementContext,
+  n: number,
+  wA: number,
+  wB: number,
+  wH: number,
+  wL: number,
+  wS: number,
+): number {
   const f = ctx.fleet;
   if (f.state[n] !== UP) return -C_NOT_UP;
   const iso = f.isolated[n] === 1;
@@ -254,10 +289,19 @@ function fusedScore(ctx: PlacementContext, n: number, wA: number, wB: number, wH
   return total;
 }
 
-function metricsOf(component: string, evaluated: number, feasible: number, limit: number, counts: Int32Array): ComponentMetrics {
+function metricsOf(
+  component: string,
+  evaluated: number,
+  feasible: number,
+  limit: number,
+  counts: Int32Array,
+): ComponentMetrics {
   const rejected = Object.fromEntries(FILTER_REASONS.map((r) => [r, 0])) as Record<FilterReason, number>;
   for (let c = 1; c < REJECT.count; c++) rejected[reasonOfCode(c)] += counts[c]!;
-  const exhausted = Object.fromEntries(RESOURCES.map((r, k) => [r, counts[REJECT.fitsBase + k]!])) as Record<Resource, number>;
+  const exhausted = Object.fromEntries(RESOURCES.map((r, k) => [r, counts[REJECT.fitsBase + k]!])) as Record<
+    Resource,
+    number
+  >;
   return { component, nodesEvaluated: evaluated, nodesFeasible: feasible, limit, rejected, exhausted };
 }
 

@@ -8,12 +8,26 @@ import type { NodeState, Resource } from './model.js';
 import type { ScorePluginName } from './settings.js';
 
 /** FILTER_REASONS are the reasons a filter rejects a node. */
-export const FILTER_REASONS = ['node-not-up', 'risk-needs-isolated-node', 'isolated-node-reserved', 'insufficient-resource', 'tier-anti-affinity'] as const;
+export const FILTER_REASONS = [
+  'node-not-up',
+  'risk-needs-isolated-node',
+  'isolated-node-reserved',
+  'insufficient-resource',
+  'tier-anti-affinity',
+] as const;
 /** FilterReason is one of FILTER_REASONS. */
 export type FilterReason = (typeof FILTER_REASONS)[number];
 
 /** REJECT is the integer code a filter returns (0 passes); FITS_BASE + resource index is an exhausted resource. */
-export const REJECT = { pass: 0, notUp: 1, needsIsolated: 2, isolatedReserved: 3, fitsBase: 4, antiAffinity: 8, count: 9 } as const;
+export const REJECT = {
+  pass: 0,
+  notUp: 1,
+  needsIsolated: 2,
+  isolatedReserved: 3,
+  fitsBase: 4,
+  antiAffinity: 8,
+  count: 9,
+} as const;
 
 /** reasonOfCode maps a reject code to its reason constant. */
 export function reasonOfCode(code: number): FilterReason {
@@ -36,9 +50,19 @@ export interface ResourceShortfall {
 /** Rejection records one node a filter turned down, tagged by reason. */
 export type Rejection =
   | { readonly node: string; readonly filter: 'node-state'; readonly reason: 'node-not-up'; readonly state: NodeState }
-  | { readonly node: string; readonly filter: 'isolation'; readonly reason: 'risk-needs-isolated-node' | 'isolated-node-reserved' }
+  | {
+      readonly node: string;
+      readonly filter: 'isolation';
+      readonly reason: 'risk-needs-isolated-node' | 'isolated-node-reserved';
+    }
   | ({ readonly node: string; readonly filter: 'fits'; readonly reason: 'insufficient-resource' } & ResourceShortfall)
-  | { readonly node: string; readonly filter: 'anti-affinity'; readonly reason: 'tier-anti-affinity'; readonly tier: string; readonly peer: string };
+  | {
+      readonly node: string;
+      readonly filter: 'anti-affinity';
+      readonly reason: 'tier-anti-affinity';
+      readonly tier: string;
+      readonly peer: string;
+    };
 
 /** ScoreRecord records one scored node: every plugin's 0–100 score and the weighted total. */
 export interface ScoreRecord {

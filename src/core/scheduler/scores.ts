@@ -113,4 +113,10 @@ export const spreadScore: ScorePlugin = {
 };
 
 /** DEFAULT_SCORES is the ranking stage, in SCORE_PLUGINS order. */
-export const DEFAULT_SCORES: readonly ScorePlugin[] = [availabilityScore, balanceScore, behaviourScore, licenceScore, spreadScore];
+export const DEFAULT_SCORES: readonly ScorePlugin[] = [
+  availabilityScore,
+  balanceScore,
+  behaviourScore,
+  licenceScore,
+  spreadScore,
+];

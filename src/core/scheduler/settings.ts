@@ -6,7 +6,14 @@
  */
 import { HostfleetError, type FieldProblem } from '../errors.js';
 import { settleProblems, unknownKeys } from '../keys.js';
-import { OPERATING_SYSTEMS, RESOURCES, RISK_LEVELS, type OperatingSystem, type Resource, type RiskLevel } from './model.js';
+import {
+  OPERATING_SYSTEMS,
+  RESOURCES,
+  RISK_LEVELS,
+  type OperatingSystem,
+  type Resource,
+  type RiskLevel,
+} from './model.js';
 
 /** SCORE_PLUGINS are the score plugins, in the order the pipeline runs them. */
 export const SCORE_PLUGINS = ['availability', 'balance', 'behaviour', 'licence', 'spread'] as const;
@@ -80,22 +87,34 @@ export function parseSettings(input: unknown = {}): SchedulerSettings {
     return dflt;
   };
   const wIn = isObj(inObj.weights) ? inObj.weights : {};
-  if (inObj.weights !== undefined && !isObj(inObj.weights)) problems.push({ field: 'weights', problem: `must be an object with ${SCORE_PLUGINS.join(', ')}` });
+  if (inObj.weights !== undefined && !isObj(inObj.weights))
+    problems.push({ field: 'weights', problem: `must be an object with ${SCORE_PLUGINS.join(', ')}` });
   problems.push(...unknownKeys(wIn, SCORE_PLUGINS, 'weights'));
-  const weights = Object.fromEntries(SCORE_PLUGINS.map((p) => [p, num(`weights.${p}`, wIn[p], DEFAULT_SETTINGS.weights[p], 1000)])) as Record<ScorePluginName, number>;
-  if (SCORE_PLUGINS.every((p) => weights[p] === 0)) problems.push({ field: 'weights', problem: 'at least one weight must be positive' });
+  const weights = Object.fromEntries(
+    SCORE_PLUGINS.map((p) => [p, num(`weights.${p}`, wIn[p], DEFAULT_SETTINGS.weights[p], 1000)]),
+  ) as Record<ScorePluginName, number>;
+  if (SCORE_PLUGINS.every((p) => weights[p] === 0))
+    problems.push({ field: 'weights', problem: 'at least one weight must be positive' });
   const aIn = isObj(inObj.availabilityWeights) ? inObj.availabilityWeights : {};
   problems.push(...unknownKeys(aIn, RESOURCES, 'availabilityWeights'));
-  const availabilityWeights = Object.fromEntries(RESOURCES.map((r) => [r, num(`availabilityWeights.${r}`, aIn[r], DEFAULT_SETTINGS.availabilityWeights[r], 1000)])) as Record<Resource, number>;
-  if (RESOURCES.every((r) => availabilityWeights[r] === 0)) problems.push({ field: 'availabilityWeights', problem: 'at least one resource weight must be positive' });
+  const availabilityWeights = Object.fromEntries(
+    RESOURCES.map((r) => [r, num(`availabilityWeights.${r}`, aIn[r], DEFAULT_SETTINGS.availabilityWeights[r], 1000)]),
+  ) as Record<Resource, number>;
+  if (RESOURCES.every((r) => availabilityWeights[r] === 0))
+    problems.push({ field: 'availabilityWeights', problem: 'at least one resource weight must be positive' });
   let licensedOs = DEFAULT_SETTINGS.licensedOs;
   if (inObj.licensedOs !== undefined) {
-    if (Array.isArray(inObj.licensedOs) && inObj.licensedOs.every((o) => (OPERATING_SYSTEMS as readonly unknown[]).includes(o))) licensedOs = inObj.licensedOs as OperatingSystem[];
+    if (
+      Array.isArray(inObj.licensedOs) &&
+      inObj.licensedOs.every((o) => (OPERATING_SYSTEMS as readonly unknown[]).includes(o))
+    )
+      licensedOs = inObj.licensedOs as OperatingSystem[];
     else problems.push({ field: 'licensedOs', problem: `must be a list of ${OPERATING_SYSTEMS.join(', ')}` });
   }
   let riskThreshold = DEFAULT_SETTINGS.riskThreshold;
   if (inObj.riskThreshold !== undefined) {
-    if ((RISK_LEVELS as readonly unknown[]).includes(inObj.riskThreshold) && inObj.riskThreshold !== 'none') riskThreshold = inObj.riskThreshold as RiskLevel;
+    if ((RISK_LEVELS as readonly unknown[]).includes(inObj.riskThreshold) && inObj.riskThreshold !== 'none')
+      riskThreshold = inObj.riskThreshold as RiskLevel;
     else problems.push({ field: 'riskThreshold', problem: 'must be low, medium or high' });
   }
   const lIn = isObj(inObj.limit) ? inObj.limit : {};
@@ -104,13 +123,19 @@ export function parseSettings(input: unknown = {}): SchedulerSettings {
   let percentage: number | 'adaptive' = DEFAULT_SETTINGS.limit.percentage;
   if (lIn.percentage !== undefined) {
     if (lIn.percentage === 'adaptive') percentage = 'adaptive';
-    else if (typeof lIn.percentage === 'number' && lIn.percentage > 0 && lIn.percentage <= 100) percentage = lIn.percentage;
-    else problems.push({ field: 'limit.percentage', problem: "must be 'adaptive' or a number above 0 and at most 100" });
+    else if (typeof lIn.percentage === 'number' && lIn.percentage > 0 && lIn.percentage <= 100)
+      percentage = lIn.percentage;
+    else
+      problems.push({ field: 'limit.percentage', problem: "must be 'adaptive' or a number above 0 and at most 100" });
   }
   if (minNodes < 1) problems.push({ field: 'limit.minNodes', problem: 'must be at least 1' });
   if (problems.length > 0) {
     const fields = settleProblems(problems);
-    throw new HostfleetError('E_CONFIG', `invalid scheduler settings: ${fields.map((p) => `${p.field}: ${p.problem}`).join('; ')}`, { fields });
+    throw new HostfleetError(
+      'E_CONFIG',
+      `invalid scheduler settings: ${fields.map((p) => `${p.field}: ${p.problem}`).join('; ')}`,
+      { fields },
+    );
   }
   return { weights, availabilityWeights, licensedOs, riskThreshold, limit: { minNodes, percentage } };
 }

@@ -5,7 +5,14 @@
 import { invalid } from '../../core/errors.js';
 
 /** RESET_TYPES are the ComputerSystem.Reset types hostfleet uses (a subset of Resource.ResetType). */
-export const RESET_TYPES = ['On', 'ForceOff', 'GracefulShutdown', 'GracefulRestart', 'ForceRestart', 'PowerCycle'] as const;
+export const RESET_TYPES = [
+  'On',
+  'ForceOff',
+  'GracefulShutdown',
+  'GracefulRestart',
+  'ForceRestart',
+  'PowerCycle',
+] as const;
 /** ResetType is one of RESET_TYPES. */
 export type ResetType = (typeof RESET_TYPES)[number];
 
@@ -74,13 +81,20 @@ export function assertBootPointer(httpBootUri: string, mode: string): void {
   } catch {
     u = null;
   }
-  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw invalid([{ field: 'httpBootUri', problem: `must be an absolute http(s) URL, got ${JSON.stringify(httpBootUri)}` }]);
-  if (mode !== 'Once' && mode !== 'Continuous') throw invalid([{ field: 'mode', problem: `must be Once or Continuous, got ${JSON.stringify(mode)}` }]);
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:'))
+    throw invalid([
+      { field: 'httpBootUri', problem: `must be an absolute http(s) URL, got ${JSON.stringify(httpBootUri)}` },
+    ]);
+  if (mode !== 'Once' && mode !== 'Continuous')
+    throw invalid([{ field: 'mode', problem: `must be Once or Continuous, got ${JSON.stringify(mode)}` }]);
 }
 
 /** assertResetType throws E_VALIDATION unless type is one of RESET_TYPES. */
 export function assertResetType(type: string): asserts type is ResetType {
-  if (!(RESET_TYPES as readonly string[]).includes(type)) throw invalid([{ field: 'type', problem: `must be one of ${RESET_TYPES.join(', ')}, got ${JSON.stringify(type)}` }]);
+  if (!(RESET_TYPES as readonly string[]).includes(type))
+    throw invalid([
+      { field: 'type', problem: `must be one of ${RESET_TYPES.join(', ')}, got ${JSON.stringify(type)}` },
+    ]);
 }
 
 /** REDFISH_AUTH_MODES are the ways the client authenticates: HTTP basic, or a Redfish session (X-Auth-Token). */

@@ -6,7 +6,19 @@
  */
 import { Agent, request } from 'undici';
 import { HostfleetError, invalid } from '../../core/errors.js';
-import { assertBootPointer, assertResetType, BOOT_OVERRIDE_MODES, HEALTHS, type BmcDriver, type BootOverrideMode, type Health, type PowerState, type RedfishBmcOptions, type ResetType, type SystemInfo } from './driver.js';
+import {
+  assertBootPointer,
+  assertResetType,
+  BOOT_OVERRIDE_MODES,
+  HEALTHS,
+  type BmcDriver,
+  type BootOverrideMode,
+  type Health,
+  type PowerState,
+  type RedfishBmcOptions,
+  type ResetType,
+  type SystemInfo,
+} from './driver.js';
 import { redfishErrorText } from './messages.js';
 
 interface Reply {
@@ -86,7 +98,9 @@ export function redfishBmc(opts: RedfishBmcOptions): BmcDriver {
   try {
     base = new URL(opts.url);
   } catch {
-    throw invalid([{ field: 'url', problem: `must be an absolute http(s) URL of the BMC, got ${JSON.stringify(opts.url)}` }]);
+    throw invalid([
+      { field: 'url', problem: `must be an absolute http(s) URL of the BMC, got ${JSON.stringify(opts.url)}` },
+    ]);
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') {
     throw invalid([{ field: 'url', problem: `must use http or https, got ${base.protocol}` }]);
@@ -110,7 +124,13 @@ export function redfishBmc(opts: RedfishBmcOptions): BmcDriver {
   const systems = new Map<string, SystemLinks>();
   let closed = false;
 
-  function fail(what: string, systemId: string | null, status: number | null, text: string, cause?: unknown): HostfleetError {
+  function fail(
+    what: string,
+    systemId: string | null,
+    status: number | null,
+    text: string,
+    cause?: unknown,
+  ): HostfleetError {
     const where = systemId === null ? `BMC ${url}` : `BMC ${url}, system ${systemId}`;
     const how = status === null ? 'did not answer' : `answered HTTP ${status}`;
     return new HostfleetError('E_BMC', `${where}: ${what} failed: ${how}${text ? `: ${text}` : ''}`, {
@@ -120,16 +140,30 @@ export function redfishBmc(opts: RedfishBmcOptions): BmcDriver {
   }
 
   function abs(path: string): string {
-    return path.startsWith('http://') || path.startsWith('https://') ? path : `${origin}${path.startsWith('/') ? '' : '/'}${path}`;
+    return path.startsWith('http://') || path.startsWith('https://')
+      ? path
+      : `${origin}${path.startsWith('/') ? '' : '/'}${path}`;
   }
 
-  async function send(method: string, path: string, body: unknown, headers: Record<string, string>, what: string, systemId: string | null): Promise<Reply> {
+  async function send(
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+    what: string,
+    systemId: string | null,
+  ): Promise<Reply> {
     if (closed) throw fail(what, systemId, null, 'the driver is closed');
     try {
       const res = await request(abs(path), {
         method: method as 'GET',
         dispatcher: agent,
-        headers: { accept: 'application/json', 'odata-version': '4.0', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        headers: {
+          accept: 'application/json',
+          'odata-version': '4.0',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -151,9 +185,19 @@ export function redfishBmc(opts: RedfishBmcOptions): BmcDriver {
   function links(): Promise<{ systems: string; sessions: string }> {
     rootLinks ??= (async () => {
       // The service root is readable without credentials (DSP0266 §13.3.4).
-      const r = await send('GET', `${base.pathname.replace(/\/+$/, '')}${SERVICE_ROOT}`, undefined, {}, 'reading the service root', null);
-      if (r.status !== 200 || typeof r.body !== 'object' || r.body === null) throw fail('reading the service root', null, r.status, redfishErrorText(r.body));
-      const j = r.body as Record<string, { '@odata.id'?: string } | undefined> & { Links?: { Sessions?: { '@odata.id'?: string } } };
+      const r = await send(
+        'GET',
+        `${base.pathname.replace(/\/+$/, '')}${SERVICE_ROOT}`,
+        undefined,
+        {},
+        'reading the service root',
+        null,
+      );
+      if (r.status !== 200 || typeof r.body !== 'object' || r.body === null)
+        throw fail('reading the service root', null, r.status, redfishErrorText(r.body));
+      const j = r.body as Record<string, { '@odata.id'?: string } | undefined> & {
+        Links?: { Sessions?: { '@odata.id'?: string } };
+      };
       return {
         systems: j.Systems?.['@odata.id'] ?? '/redfish/v1/Systems',
         sessions: j.Links?.Sessions?.['@odata.id'] ?? '/redfish/v1/SessionService/Sessions',
@@ -168,11 +212,19 @@ export function redfishBmc(opts: RedfishBmcOptions): BmcDriver {
   function login(): Promise<void> {
     loggingIn ??= (async () => {
       const { sessions } = await links();
-      const r = await send('POST', sessions, { UserName: opts.username, Password: opts.password }, {}, 'logging in', null);
+      const r = await send(
+        'POST',
+        sessions,
+        { UserName: opts.username, Password: opts.password },
+        {},
+        'logging in',
+        null,
+      );
       const t = header(r.headers, 'x-auth-token');
-      if ((r.status !== 201 && r.status !== 200) || !t) throw fail('logging in', null, r.status, redfishErrorText(r.body) || 'no X-Auth-Token in the answer');
+      if ((r.status !== 201 && r.status !== 200) || !t)
+        throw fail('logging in', null, r.status, redfishErrorText(r.body) || 'no X-Auth-Token in the answer');
       token = t;
-      sessionUri = header(r.headers, 'location') ?? ((r.body as { '@odata.id'?: string } | null)?.['@odata.id'] ?? null);
+      sessionUri = header(r.headers, 'location') ?? (r.body as { '@odata.id'?: string } | null)?.['@odata.id'] ?? null;
     })().finally(() => {
       loggingIn = null;
     });
@@ -180,7 +232,14 @@ export function redfishBmc(opts: RedfishBmcOptions): BmcDriver {
   }
 
   /** call sends an authenticated request and throws E_BMC on anything but 2xx or an allowed status. */
-  async function call(method: string, path: string, body: unknown, what: string, systemId: string | null, allow: readonly number[] = []): Promise<Reply> {
+  async function call(
+    method: string,
+    path: string,
+    body: unknown,
+    what: string,
+    systemId: string | null,
+    allow: readonly number[] = [],
+  ): Promise<Reply> {
     for (let attempt = 0; attempt < 2; attempt++) {
       let authHeader: Record<string, string>;
       if (auth === 'session') {
@@ -206,7 +265,11 @@ export function redfishBmc(opts: RedfishBmcOptions): BmcDriver {
     const uri = typeof j['@odata.id'] === 'string' ? j['@odata.id'] : null;
     const actions = (j.Actions ?? {}) as Record<string, { target?: unknown } | undefined>;
     const target = actions['#ComputerSystem.Reset']?.target;
-    if (uri) systems.set(info.id, { uri, resetTarget: typeof target === 'string' ? target : `${uri.replace(/\/+$/, '')}/Actions/ComputerSystem.Reset` });
+    if (uri)
+      systems.set(info.id, {
+        uri,
+        resetTarget: typeof target === 'string' ? target : `${uri.replace(/\/+$/, '')}/Actions/ComputerSystem.Reset`,
+      });
     return info;
   }
 
@@ -219,7 +282,8 @@ export function redfishBmc(opts: RedfishBmcOptions): BmcDriver {
 
   async function fetchSystem(systemId: string): Promise<SystemInfo> {
     const r = await call('GET', await systemUri(systemId), undefined, 'reading the system', systemId);
-    if (typeof r.body !== 'object' || r.body === null) throw fail('reading the system', systemId, r.status, 'the answer is not a JSON object');
+    if (typeof r.body !== 'object' || r.body === null)
+      throw fail('reading the system', systemId, r.status, 'the answer is not a JSON object');
     return remember(r.body as Record<string, unknown>);
   }
 
@@ -248,13 +312,21 @@ export function redfishBmc(opts: RedfishBmcOptions): BmcDriver {
       assertBootPointer(httpBootUri, mode);
       const now = await fetchSystem(systemId);
       if (now.boot.enabled === mode && now.boot.target === 'UefiHttp' && now.boot.httpBootUri === httpBootUri) return;
-      await patchBoot(systemId, { BootSourceOverrideEnabled: mode, BootSourceOverrideTarget: 'UefiHttp', HttpBootUri: httpBootUri }, `setting the boot pointer to ${httpBootUri} (${mode})`);
+      await patchBoot(
+        systemId,
+        { BootSourceOverrideEnabled: mode, BootSourceOverrideTarget: 'UefiHttp', HttpBootUri: httpBootUri },
+        `setting the boot pointer to ${httpBootUri} (${mode})`,
+      );
     },
 
     async clearBootPointer(systemId) {
       const now = await fetchSystem(systemId);
       if (now.boot.enabled === 'Disabled' && now.boot.httpBootUri === null) return;
-      await patchBoot(systemId, { BootSourceOverrideEnabled: 'Disabled', BootSourceOverrideTarget: 'None', HttpBootUri: null }, 'clearing the boot pointer');
+      await patchBoot(
+        systemId,
+        { BootSourceOverrideEnabled: 'Disabled', BootSourceOverrideTarget: 'None', HttpBootUri: null },
+        'clearing the boot pointer',
+      );
     },
 
     async reset(systemId, type) {
@@ -273,7 +345,9 @@ export function redfishBmc(opts: RedfishBmcOptions): BmcDriver {
     async close() {
       if (closed) return;
       if (auth === 'session' && token !== null && sessionUri !== null) {
-        await send('DELETE', sessionUri, undefined, { 'x-auth-token': token }, 'logging out', null).catch(() => undefined);
+        await send('DELETE', sessionUri, undefined, { 'x-auth-token': token }, 'logging out', null).catch(
+          () => undefined,
+        );
       }
       closed = true;
       token = null;

@@ -168,4 +168,7 @@ export const BUS_KINDS = ['memory', 'loopback', 'nats'] as const;
 export type BusKind = (typeof BUS_KINDS)[number];
 
 /** BusErrorListener hears errors that have no caller to go to (a handler that threw, a slow consumer). */
-export type BusErrorListener = (err: unknown, context: { readonly subject?: string | undefined; readonly what: string }) => void;
+export type BusErrorListener = (
+  err: unknown,
+  context: { readonly subject?: string | undefined; readonly what: string },
+) => void;

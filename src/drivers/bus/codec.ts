@@ -27,7 +27,12 @@ export function encode(data: unknown, maxBytes = MAX_PAYLOAD_BYTES): Uint8Array 
   if (text === undefined) return EMPTY;
   const bytes = Buffer.from(text, 'utf8');
   if (bytes.length > maxBytes) {
-    throw invalid([{ field: 'data', problem: `encodes to ${bytes.length} bytes; the bus carries at most ${maxBytes} per message — send a reference instead` }]);
+    throw invalid([
+      {
+        field: 'data',
+        problem: `encodes to ${bytes.length} bytes; the bus carries at most ${maxBytes} per message — send a reference instead`,
+      },
+    ]);
   }
   return bytes;
 }
@@ -39,7 +44,15 @@ export function decode(bytes: Uint8Array): unknown {
 }
 
 /** BUS_FAILURES lists why a bus call can fail besides bad input. */
-export const BUS_FAILURES = ['timeout', 'no_responders', 'closed', 'disconnected', 'overflow', 'remote', 'auth'] as const;
+export const BUS_FAILURES = [
+  'timeout',
+  'no_responders',
+  'closed',
+  'disconnected',
+  'overflow',
+  'remote',
+  'auth',
+] as const;
 /** BusFailure is one of BUS_FAILURES. */
 export type BusFailure = (typeof BUS_FAILURES)[number];
 
@@ -59,8 +72,16 @@ const FAILURE_CODES: Record<BusFailure, ErrorCode> = {
 };
 
 /** busError builds the HostfleetError for a bus failure; details.failure names it. */
-export function busError(failure: BusFailure, message: string, details: Record<string, unknown> = {}, cause?: unknown): HostfleetError {
-  return new HostfleetError(FAILURE_CODES[failure], message, { details: { ...details, failure }, ...(cause === undefined ? {} : { cause }) });
+export function busError(
+  failure: BusFailure,
+  message: string,
+  details: Record<string, unknown> = {},
+  cause?: unknown,
+): HostfleetError {
+  return new HostfleetError(FAILURE_CODES[failure], message, {
+    details: { ...details, failure },
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 /** busFailure returns the failure a bus error stands for, or undefined for any other error. */
@@ -72,12 +93,20 @@ export function busFailure(e: unknown): BusFailure | undefined {
 
 /** timeoutError is the failure of a request nobody answered in time. */
 export function timeoutError(subject: string, timeoutMs: number): HostfleetError {
-  return busError('timeout', `no reply on ${subject} within ${timeoutMs} ms: is the service that answers it running and reachable over the management bus?`, { subject, timeoutMs });
+  return busError(
+    'timeout',
+    `no reply on ${subject} within ${timeoutMs} ms: is the service that answers it running and reachable over the management bus?`,
+    { subject, timeoutMs },
+  );
 }
 
 /** noRespondersError is the failure of a request nobody listens to. */
 export function noRespondersError(subject: string): HostfleetError {
-  return busError('no_responders', `nobody answers requests on ${subject}: start the service that replies there, or check the site name`, { subject });
+  return busError(
+    'no_responders',
+    `nobody answers requests on ${subject}: start the service that replies there, or check the site name`,
+    { subject },
+  );
 }
 
 /** closedError is the failure of a call on a closed bus. */
@@ -88,7 +117,9 @@ export function closedError(what: string): HostfleetError {
 /** checkTimeout throws E_VALIDATION unless ms is a positive finite number of milliseconds. */
 export function checkTimeout(field: string, ms: unknown): number {
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0 || ms > 24 * 3600_000) {
-    throw invalid([{ field, problem: `must be a number of milliseconds between 1 and 86400000; got ${JSON.stringify(ms)}` }]);
+    throw invalid([
+      { field, problem: `must be a number of milliseconds between 1 and 86400000; got ${JSON.stringify(ms)}` },
+    ]);
   }
   return ms;
 }
@@ -105,7 +136,12 @@ export function errorReply(e: unknown): { code: ErrorCode; payload: Uint8Array }
     return { code: e.code, payload: encode({ message: e.message, details: e.details } satisfies ErrorReply) };
   }
   // A bug in a handler must not leak its internals to another process; the message is enough.
-  return { code: 'E_INTERNAL', payload: encode({ message: `the replying service failed: ${e instanceof Error ? e.message : String(e)}` } satisfies ErrorReply) };
+  return {
+    code: 'E_INTERNAL',
+    payload: encode({
+      message: `the replying service failed: ${e instanceof Error ? e.message : String(e)}`,
+    } satisfies ErrorReply),
+  };
 }
 
 /** replyToError rebuilds the requester-side error from an error reply. */

@@ -7,11 +7,36 @@
  * See docs/BUS.md.
  */
 export type {
-  Bus, BusKind, BusMessage, BusErrorListener, ConsumeOptions, DurableBus, DurableHandler, DurableMessageInfo, DurablePublishOptions,
-  MessageHandler, MessageInfo, PublishAck, ReplyHandler, RequestOptions, StreamSpec, SubscribeOptions, Subscription,
+  Bus,
+  BusKind,
+  BusMessage,
+  BusErrorListener,
+  ConsumeOptions,
+  DurableBus,
+  DurableHandler,
+  DurableMessageInfo,
+  DurablePublishOptions,
+  MessageHandler,
+  MessageInfo,
+  PublishAck,
+  ReplyHandler,
+  RequestOptions,
+  StreamSpec,
+  SubscribeOptions,
+  Subscription,
 } from './bus.js';
 export { BUS_KINDS } from './bus.js';
-export { subjects, streams, SUBJECT_KINDS, type SubjectKind, TOKEN_RE, checkToken, checkSubject, checkPattern, subjectMatches } from './subjects.js';
+export {
+  subjects,
+  streams,
+  SUBJECT_KINDS,
+  type SubjectKind,
+  TOKEN_RE,
+  checkToken,
+  checkSubject,
+  checkPattern,
+  subjectMatches,
+} from './subjects.js';
 export { BUS_FAILURES, type BusFailure, busFailure, MAX_PAYLOAD_BYTES } from './codec.js';
 export { memoryBus, type MemoryBus, type MemoryBusOptions } from './memory.js';
 export { startBusHub, type BusHub, type BusHubOptions, type HubStats } from './loopback-hub.js';

@@ -4,11 +4,33 @@
  */
 import { randomBytes } from 'node:crypto';
 import type {
-  Bus, BusErrorListener, BusKind, BusMessage, ConsumeOptions, DurableBus, DurableHandler, DurablePublishOptions, MessageHandler,
-  PublishAck, ReplyHandler, RequestOptions, StreamSpec, SubscribeOptions, Subscription,
+  Bus,
+  BusErrorListener,
+  BusKind,
+  BusMessage,
+  ConsumeOptions,
+  DurableBus,
+  DurableHandler,
+  DurablePublishOptions,
+  MessageHandler,
+  PublishAck,
+  ReplyHandler,
+  RequestOptions,
+  StreamSpec,
+  SubscribeOptions,
+  Subscription,
 } from './bus.js';
 import {
-  ERROR_HEADER, STATUS_HEADER, checkTimeout, closedError, decode, encode, errorReply, noRespondersError, replyToError, timeoutError,
+  ERROR_HEADER,
+  STATUS_HEADER,
+  checkTimeout,
+  closedError,
+  decode,
+  encode,
+  errorReply,
+  noRespondersError,
+  replyToError,
+  timeoutError,
 } from './codec.js';
 import { type DurableEngine, type EngineDelivery, consumerConfig } from './durable-engine.js';
 import { Mailbox, DEFAULT_MAX_PENDING, subscriptionMailbox } from './mailbox.js';
@@ -35,7 +57,9 @@ export interface LocalBusOptions {
 
 /** defaultOnError is the listener used when none is given: one line on stderr. */
 export const defaultOnError: BusErrorListener = (err, ctx) => {
-  console.error(`bus: ${ctx.what}${ctx.subject ? ` on ${ctx.subject}` : ''}: ${err instanceof Error ? err.message : String(err)}`);
+  console.error(
+    `bus: ${ctx.what}${ctx.subject ? ` on ${ctx.subject}` : ''}: ${err instanceof Error ? err.message : String(err)}`,
+  );
 };
 
 /** YIELD_EVERY_PUBLISHES: a handle's publish gives the event loop a turn this often. */
@@ -63,7 +87,10 @@ export class LocalBus implements Bus {
   private sinceYield = 0;
   private readonly tracker = new StatusTracker('connected', 'the in-process bus');
 
-  constructor(private readonly core: BusCore, private readonly opts: LocalBusOptions) {
+  constructor(
+    private readonly core: BusCore,
+    private readonly opts: LocalBusOptions,
+  ) {
     this.kind = opts.kind;
     this.onError = opts.onError ?? defaultOnError;
     this.maxPending = opts.maxPending ?? DEFAULT_MAX_PENDING;
@@ -76,7 +103,8 @@ export class LocalBus implements Bus {
         this.live('durable publish');
         return core.engine.publish(checkSubject(subject), encode(data), o?.msgId);
       },
-      consume: async (stream: string, durable: string, handler: DurableHandler, o?: ConsumeOptions) => this.consume(stream, durable, handler, o),
+      consume: async (stream: string, durable: string, handler: DurableHandler, o?: ConsumeOptions) =>
+        this.consume(stream, durable, handler, o),
       deleteConsumer: async (stream: string, durable: string) => {
         this.live('deleteConsumer');
         core.engine.deleteConsumer(stream, durable);
@@ -180,7 +208,9 @@ export class LocalBus implements Bus {
 
   private ensureInbox(): string {
     if (this.inbox) return this.inbox;
-    const inbox = `_INBOX.${randomBytes(9).toString('base64url').replace(/[^A-Za-z0-9]/g, 'x')}`;
+    const inbox = `_INBOX.${randomBytes(9)
+      .toString('base64url')
+      .replace(/[^A-Za-z0-9]/g, 'x')}`;
     this.removeInbox = this.core.router.subscribe(`${inbox}.*`, undefined, {
       deliver: (m) => {
         const token = m.subject.slice(inbox.length + 1);
@@ -196,7 +226,12 @@ export class LocalBus implements Bus {
     return inbox;
   }
 
-  private async consume(stream: string, durable: string, handler: DurableHandler, o?: ConsumeOptions): Promise<Subscription> {
+  private async consume(
+    stream: string,
+    durable: string,
+    handler: DurableHandler,
+    o?: ConsumeOptions,
+  ): Promise<Subscription> {
     this.live('consume');
     checkToken('stream name', stream);
     checkToken('durable name', durable);
@@ -206,12 +241,20 @@ export class LocalBus implements Bus {
     const box = new Mailbox<EngineDelivery>(
       async (d) => {
         try {
-          await handler(decode(d.data), { subject: d.subject, stream: d.stream, seq: d.seq, deliveryCount: d.deliveryCount });
+          await handler(decode(d.data), {
+            subject: d.subject,
+            stream: d.stream,
+            seq: d.seq,
+            deliveryCount: d.deliveryCount,
+          });
           if (!stopped) engine.ack(d.stream, d.consumer, d.seq);
         } catch (e) {
           if (stopped) return;
           engine.nak(d.stream, d.consumer, d.seq, config.retryDelayMs);
-          this.onError(e, { subject: d.subject, what: `durable handler failed (delivery ${d.deliveryCount}); will redeliver` });
+          this.onError(e, {
+            subject: d.subject,
+            what: `durable handler failed (delivery ${d.deliveryCount}); will redeliver`,
+          });
         }
       },
       () => undefined, // cannot happen: the engine never hands out more than maxAckPending
@@ -259,7 +302,10 @@ export class LocalBus implements Bus {
 }
 
 /** settleReply resolves or rejects a pending request from the message its inbox received. */
-export function settleReply(p: { subject: string; resolve: (v: unknown) => void; reject: (e: unknown) => void }, m: BusMessage): void {
+export function settleReply(
+  p: { subject: string; resolve: (v: unknown) => void; reject: (e: unknown) => void },
+  m: BusMessage,
+): void {
   const status = m.headers?.[STATUS_HEADER];
   if (status === '503') {
     p.reject(noRespondersError(p.subject));
@@ -273,6 +319,12 @@ export function settleReply(p: { subject: string; resolve: (v: unknown) => void;
   try {
     p.resolve(decode(m.data));
   } catch (e) {
-    p.reject(replyToError(p.subject, 'E_INTERNAL', encode({ message: `reply on ${p.subject} is not JSON: ${(e as Error).message}` })));
+    p.reject(
+      replyToError(
+        p.subject,
+        'E_INTERNAL',
+        encode({ message: `reply on ${p.subject} is not JSON: ${(e as Error).message}` }),
+      ),
+    );
   }
 }

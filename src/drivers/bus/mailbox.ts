@@ -89,12 +89,9 @@ export class Mailbox<T> {
  * and hands each message to the handler in order, reports a handler that throws, and reports
  * a subscriber that falls behind.
  */
-export function subscriptionMailbox<M extends { readonly subject: string; readonly data: Uint8Array; readonly reply?: string | undefined }>(
-  pattern: string,
-  handler: MessageHandler,
-  onError: BusErrorListener,
-  maxPending: number,
-): Mailbox<M> {
+export function subscriptionMailbox<
+  M extends { readonly subject: string; readonly data: Uint8Array; readonly reply?: string | undefined },
+>(pattern: string, handler: MessageHandler, onError: BusErrorListener, maxPending: number): Mailbox<M> {
   return new Mailbox<M>(
     async (m) => {
       try {
@@ -103,7 +100,11 @@ export function subscriptionMailbox<M extends { readonly subject: string; readon
         onError(e, { subject: m.subject, what: 'subscription handler failed' });
       }
     },
-    (n) => onError(new Error(`slow consumer: ${n} messages dropped`), { subject: pattern, what: 'subscription fell behind' }),
+    (n) =>
+      onError(new Error(`slow consumer: ${n} messages dropped`), {
+        subject: pattern,
+        what: 'subscription fell behind',
+      }),
     maxPending,
   );
 }

@@ -30,9 +30,23 @@ export async function openBus(opts: OpenBusOptions): Promise<Bus> {
     if (!opts.token) throw new HostfleetError('E_CONFIG', `bus ${url}: a token is required for the loopback hub`);
     return loopbackBus({ url, token: opts.token, name: opts.name, onError: opts.onError });
   }
-  const servers = url.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const servers = url
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (servers.length > 0 && servers.every((s) => /^(nats|tls):\/\//.test(s))) {
-    return natsBus({ servers, token: opts.token, user: opts.user, pass: opts.pass, tls: opts.tls, name: opts.name, onError: opts.onError });
+    return natsBus({
+      servers,
+      token: opts.token,
+      user: opts.user,
+      pass: opts.pass,
+      tls: opts.tls,
+      name: opts.name,
+      onError: opts.onError,
+    });
   }
-  throw new HostfleetError('E_CONFIG', `bus url ${JSON.stringify(url)} is not memory:, hfbus://HOST:PORT or nats://HOST:PORT`);
+  throw new HostfleetError(
+    'E_CONFIG',
+    `bus url ${JSON.stringify(url)} is not memory:, hfbus://HOST:PORT or nats://HOST:PORT`,
+  );
 }

@@ -14,7 +14,10 @@ export class StatusTracker {
   private current: BusStatus;
   private readonly listeners = new Set<(s: BusStatus) => void>();
 
-  constructor(initial: BusStatus, private readonly where: string) {
+  constructor(
+    initial: BusStatus,
+    private readonly where: string,
+  ) {
     this.current = initial;
   }
 

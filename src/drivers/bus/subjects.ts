@@ -21,7 +21,12 @@ const RAW_TOKEN_RE = /^[!-)+-\-/-=?-~]+$/;
 /** checkToken throws E_VALIDATION unless value is a valid subject token (field names the input). */
 export function checkToken(field: string, value: unknown): string {
   if (typeof value !== 'string' || !TOKEN_RE.test(value)) {
-    throw invalid([{ field, problem: `must be a subject token of 1–64 letters, digits, '-' or '_' (no '.', '*', '>' or spaces); got ${JSON.stringify(value)}` }]);
+    throw invalid([
+      {
+        field,
+        problem: `must be a subject token of 1–64 letters, digits, '-' or '_' (no '.', '*', '>' or spaces); got ${JSON.stringify(value)}`,
+      },
+    ]);
   }
   return value;
 }
@@ -29,7 +34,12 @@ export function checkToken(field: string, value: unknown): string {
 /** splitSubject checks subject (a literal, or a pattern when wildcards is true) and returns its tokens. */
 export function splitSubject(subject: unknown, wildcards: boolean, field = 'subject'): string[] {
   const bad = (why: string): HostfleetError =>
-    invalid([{ field, problem: `${why}; got ${JSON.stringify(subject)}. A subject is dot-separated tokens of printable characters${wildcards ? ", with '*' for one token and a final '>' for the rest" : ' without wildcards'}` }]);
+    invalid([
+      {
+        field,
+        problem: `${why}; got ${JSON.stringify(subject)}. A subject is dot-separated tokens of printable characters${wildcards ? ", with '*' for one token and a final '>' for the rest" : ' without wildcards'}`,
+      },
+    ]);
   if (typeof subject !== 'string' || subject.length === 0) throw bad('must be a non-empty string');
   if (subject.length > MAX_SUBJECT_LENGTH) throw bad(`must be at most ${MAX_SUBJECT_LENGTH} characters`);
   const tokens = subject.split('.');
@@ -41,7 +51,8 @@ export function splitSubject(subject: unknown, wildcards: boolean, field = 'subj
       continue;
     }
     if (t.length === 0) throw bad('must not have empty tokens');
-    if (!RAW_TOKEN_RE.test(t)) throw bad(`token ${JSON.stringify(t)} must not contain spaces, control characters, '*' or '>'`);
+    if (!RAW_TOKEN_RE.test(t))
+      throw bad(`token ${JSON.stringify(t)} must not contain spaces, control characters, '*' or '>'`);
   }
   return tokens;
 }
@@ -108,7 +119,8 @@ export const subjects = {
   status: (site: string, group: string, server: string): string =>
     s(checkToken('site', site), 'status', checkToken('group', group), checkToken('server', server)),
   /** statusOfGroup: pattern for every status of one group. */
-  statusOfGroup: (site: string, group: string): string => s(checkToken('site', site), 'status', checkToken('group', group), '*'),
+  statusOfGroup: (site: string, group: string): string =>
+    s(checkToken('site', site), 'status', checkToken('group', group), '*'),
   /** statusAll: pattern for every status of the site. */
   statusAll: (site: string): string => s(checkToken('site', site), 'status', '>'),
   /** request: an agent's add/release request for its group; agent → manager. */
@@ -117,7 +129,8 @@ export const subjects = {
   /** requestAll: pattern for every add/release request of the site. */
   requestAll: (site: string): string => s(checkToken('site', site), 'request', '>'),
   /** priority: the manager's push of priority inputs (from the SLA) to one group's agents. */
-  priority: (site: string, group: string): string => s(checkToken('site', site), 'priority', checkToken('group', group)),
+  priority: (site: string, group: string): string =>
+    s(checkToken('site', site), 'priority', checkToken('group', group)),
   /** priorityAll: pattern for every group's priority pushes. */
   priorityAll: (site: string): string => s(checkToken('site', site), 'priority', '*'),
   /** nudge: the manager tells one server's agent to reconcile its provisioning tasks now. */
@@ -129,11 +142,13 @@ export const subjects = {
   event: (site: string, topic: string, id: string): string =>
     s(checkToken('site', site), 'event', checkToken('topic', topic), checkToken('id', id)),
   /** eventOfTopic: pattern for every event of one topic. */
-  eventOfTopic: (site: string, topic: string): string => s(checkToken('site', site), 'event', checkToken('topic', topic), '*'),
+  eventOfTopic: (site: string, topic: string): string =>
+    s(checkToken('site', site), 'event', checkToken('topic', topic), '*'),
   /** eventAll: pattern for every event of the site. */
   eventAll: (site: string): string => s(checkToken('site', site), 'event', '>'),
   /** global: between a site's manager and the global coordinator (borrow, lend, replication). */
-  global: (site: string, topic: string): string => [`${SUBJECT_ROOT}-global`, checkToken('site', site), checkToken('topic', topic)].join('.'),
+  global: (site: string, topic: string): string =>
+    [`${SUBJECT_ROOT}-global`, checkToken('site', site), checkToken('topic', topic)].join('.'),
 } as const;
 
 /**
@@ -143,9 +158,15 @@ export const subjects = {
  */
 export const streams = {
   /** requests: the site's add/release requests. */
-  requests: (site: string): { name: string; subjects: string[] } => ({ name: `hf-${checkToken('site', site)}-requests`, subjects: [subjects.requestAll(site)] }),
+  requests: (site: string): { name: string; subjects: string[] } => ({
+    name: `hf-${checkToken('site', site)}-requests`,
+    subjects: [subjects.requestAll(site)],
+  }),
   /** events: the site's events. */
-  events: (site: string): { name: string; subjects: string[] } => ({ name: `hf-${checkToken('site', site)}-events`, subjects: [subjects.eventAll(site)] }),
+  events: (site: string): { name: string; subjects: string[] } => ({
+    name: `hf-${checkToken('site', site)}-events`,
+    subjects: [subjects.eventAll(site)],
+  }),
 } as const;
 
 interface TrieNode<T> {

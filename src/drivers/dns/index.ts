@@ -13,7 +13,10 @@ export interface TxtResolver {
 }
 
 /** dnsResolver asks servers (host:port or host) for TXT records, with a time limit per try. */
-export function dnsResolver(servers: readonly string[], opts: { timeoutMs?: number; tries?: number } = {}): TxtResolver {
+export function dnsResolver(
+  servers: readonly string[],
+  opts: { timeoutMs?: number; tries?: number } = {},
+): TxtResolver {
   const r = new Resolver({ timeout: opts.timeoutMs ?? 2000, tries: opts.tries ?? 2 });
   if (servers.length > 0) r.setServers([...servers]);
   return {

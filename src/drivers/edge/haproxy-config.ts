@@ -52,9 +52,12 @@ const PREFIX_RE = /^[a-z][a-z0-9_]{0,30}$/;
 const HEALTH_PATH_RE = /^\/[A-Za-z0-9._~/-]{0,200}$/;
 
 /** NOT_FOUND_PAGE and UNAVAILABLE_TEXT are the fixed pages HAProxy answers with. */
-const NOT_FOUND_PAGE = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>404 Site not found</title></head><body><h1>Site not found</h1><p>No site is configured for this host name at this address. Check the address you typed.</p><hr><p>hostfleet edge</p></body></html>';
-const LIMITED_PAGE = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>429 Too many requests</title></head><body><h1>Too many requests</h1><p>This site receives more requests than its plan allows right now. Please try again in a moment.</p><hr><p>hostfleet edge</p></body></html>';
-const UNAVAILABLE_PAGE = '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>503 Service temporarily unavailable</title></head>\n<body><h1>Service temporarily unavailable</h1><p>No server of this site can take the request right now. Please try again in a moment.</p><hr><p>hostfleet edge</p></body></html>\n';
+const NOT_FOUND_PAGE =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>404 Site not found</title></head><body><h1>Site not found</h1><p>No site is configured for this host name at this address. Check the address you typed.</p><hr><p>hostfleet edge</p></body></html>';
+const LIMITED_PAGE =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>429 Too many requests</title></head><body><h1>Too many requests</h1><p>This site receives more requests than its plan allows right now. Please try again in a moment.</p><hr><p>hostfleet edge</p></body></html>';
+const UNAVAILABLE_PAGE =
+  '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>503 Service temporarily unavailable</title></head>\n<body><h1>Service temporarily unavailable</h1><p>No server of this site can take the request right now. Please try again in a moment.</p><hr><p>hostfleet edge</p></body></html>\n';
 
 /** haproxyConfig returns the configuration and its companion files; bad values are E_CONFIG. */
 export function haproxyConfig(o: HaproxyConfigOptions): HaproxyFiles {
@@ -67,18 +70,41 @@ export function haproxyConfig(o: HaproxyConfigOptions): HaproxyFiles {
   const retryAfterS = o.retryAfterS ?? 2;
   const maxconn = o.maxconn ?? 4096;
   const rrSlots = o.roundRobinSlots ?? 16;
-  if (!PATH_RE.test(dir) || dir.includes('..')) problems.push({ field: 'dir', problem: 'must be an absolute path of letters, digits and . _ / - without ..' });
-  if (!PATH_RE.test(socketPath) || socketPath.includes('..')) problems.push({ field: 'socketPath', problem: 'must be an absolute path of letters, digits and . _ / - without ..' });
-  if (!IPV4_RE.test(o.bindHost)) problems.push({ field: 'bindHost', problem: 'must be an IPv4 address such as 0.0.0.0 or 127.0.0.1' });
-  if (!Number.isInteger(o.bindPort) || o.bindPort < 1 || o.bindPort > 65535) problems.push({ field: 'bindPort', problem: 'must be a port from 1 to 65535' });
-  if (!Number.isInteger(slots) || slots < 1 || slots > 10_000) problems.push({ field: 'slots', problem: 'must be a whole number from 1 to 10000' });
-  if (!Number.isInteger(rrSlots) || rrSlots < 0 || rrSlots > 10_000) problems.push({ field: 'roundRobinSlots', problem: 'must be a whole number from 0 to 10000' });
-  if (!PREFIX_RE.test(prefix)) problems.push({ field: 'backendPrefix', problem: 'must be lower-case letters, digits and _, starting with a letter' });
-  if (!HEALTH_PATH_RE.test(healthPath)) problems.push({ field: 'healthPath', problem: 'must be a path starting with / made of letters, digits and . _ ~ / -' });
-  if (!Number.isInteger(retryAfterS) || retryAfterS < 1 || retryAfterS > 3600) problems.push({ field: 'retryAfterS', problem: 'must be a whole number of seconds from 1 to 3600' });
-  if (!Number.isInteger(maxconn) || maxconn < 16 || maxconn > 1_000_000) problems.push({ field: 'maxconn', problem: 'must be a whole number from 16 to 1000000' });
+  if (!PATH_RE.test(dir) || dir.includes('..'))
+    problems.push({ field: 'dir', problem: 'must be an absolute path of letters, digits and . _ / - without ..' });
+  if (!PATH_RE.test(socketPath) || socketPath.includes('..'))
+    problems.push({
+      field: 'socketPath',
+      problem: 'must be an absolute path of letters, digits and . _ / - without ..',
+    });
+  if (!IPV4_RE.test(o.bindHost))
+    problems.push({ field: 'bindHost', problem: 'must be an IPv4 address such as 0.0.0.0 or 127.0.0.1' });
+  if (!Number.isInteger(o.bindPort) || o.bindPort < 1 || o.bindPort > 65535)
+    problems.push({ field: 'bindPort', problem: 'must be a port from 1 to 65535' });
+  if (!Number.isInteger(slots) || slots < 1 || slots > 10_000)
+    problems.push({ field: 'slots', problem: 'must be a whole number from 1 to 10000' });
+  if (!Number.isInteger(rrSlots) || rrSlots < 0 || rrSlots > 10_000)
+    problems.push({ field: 'roundRobinSlots', problem: 'must be a whole number from 0 to 10000' });
+  if (!PREFIX_RE.test(prefix))
+    problems.push({
+      field: 'backendPrefix',
+      problem: 'must be lower-case letters, digits and _, starting with a letter',
+    });
+  if (!HEALTH_PATH_RE.test(healthPath))
+    problems.push({
+      field: 'healthPath',
+      problem: 'must be a path starting with / made of letters, digits and . _ ~ / -',
+    });
+  if (!Number.isInteger(retryAfterS) || retryAfterS < 1 || retryAfterS > 3600)
+    problems.push({ field: 'retryAfterS', problem: 'must be a whole number of seconds from 1 to 3600' });
+  if (!Number.isInteger(maxconn) || maxconn < 16 || maxconn > 1_000_000)
+    problems.push({ field: 'maxconn', problem: 'must be a whole number from 16 to 1000000' });
   if (problems.length > 0) {
-    throw new HostfleetError('E_CONFIG', `HAProxy configuration: ${problems.map((p) => `${p.field}: ${p.problem}`).join('; ')}`, { fields: problems });
+    throw new HostfleetError(
+      'E_CONFIG',
+      `HAProxy configuration: ${problems.map((p) => `${p.field}: ${p.problem}`).join('; ')}`,
+      { fields: problems },
+    );
   }
   const hostsMap = `${dir}/hosts.map`;
   const poolsMap = `${dir}/pools.map`;
@@ -130,11 +156,20 @@ export function haproxyConfig(o: HaproxyConfigOptions): HaproxyFiles {
   // integers), counted over the last second in a one-entry stick table; beyond it HAProxy
   // answers 429 with Retry-After itself. No entry, no tracking.
   const backend = (name: string, balance: string): void => {
-    lines.push('', `backend ${name}`, `  balance ${balance}`, `  option httpchk GET ${healthPath}`, '  http-reuse safe', '  cookie HFSRV insert indirect nocache dynamic', '  dynamic-cookie-key hostfleet', `  ignore-persist unless { be_name,map(${poolsMap}) -m str on }`,
+    lines.push(
+      '',
+      `backend ${name}`,
+      `  balance ${balance}`,
+      `  option httpchk GET ${healthPath}`,
+      '  http-reuse safe',
+      '  cookie HFSRV insert indirect nocache dynamic',
+      '  dynamic-cookie-key hostfleet',
+      `  ignore-persist unless { be_name,map(${poolsMap}) -m str on }`,
       '  stick-table type integer size 1 expire 2s store http_req_rate(1s)',
       `  http-request set-var(txn.hf_limit) str(${name}),map_str_int(${ratesMap},0)`,
       '  http-request track-sc0 int(0) if { var(txn.hf_limit) -m int gt 0 }',
-      `  http-request return status 429 content-type "text/html; charset=utf-8" hdr retry-after 1 string "${LIMITED_PAGE.replace(/"/g, '\\"')}" if { var(txn.hf_limit) -m int gt 0 } { sc_http_req_rate(0),sub(txn.hf_limit) -m int gt 0 }`);
+      `  http-request return status 429 content-type "text/html; charset=utf-8" hdr retry-after 1 string "${LIMITED_PAGE.replace(/"/g, '\\"')}" if { var(txn.hf_limit) -m int gt 0 } { sc_http_req_rate(0),sub(txn.hf_limit) -m int gt 0 }`,
+    );
   };
   for (let i = 0; i < slots; i++) backend(`${prefix}${i}`, 'leastconn');
   for (let i = 0; i < rrSlots; i++) backend(`${prefix}rr${i}`, 'roundrobin');
@@ -145,5 +180,15 @@ export function haproxyConfig(o: HaproxyConfigOptions): HaproxyFiles {
     'rates.map': '',
     '503.http': `HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/html; charset=utf-8\r\nRetry-After: ${retryAfterS}\r\nCache-Control: no-store\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(UNAVAILABLE_PAGE)}\r\n\r\n${UNAVAILABLE_PAGE}`,
   };
-  return { files, configPath: `${dir}/haproxy.cfg`, socketPath, hostsMap, poolsMap, ratesMap, backendPrefix: prefix, slots, roundRobinSlots: rrSlots };
+  return {
+    files,
+    configPath: `${dir}/haproxy.cfg`,
+    socketPath,
+    hostsMap,
+    poolsMap,
+    ratesMap,
+    backendPrefix: prefix,
+    slots,
+    roundRobinSlots: rrSlots,
+  };
 }

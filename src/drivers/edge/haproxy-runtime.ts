@@ -14,10 +14,13 @@ export type RuntimeTarget = string | { readonly host: string; readonly port: num
 /** runtimeCommand sends one command and resolves with HAProxy's whole answer (E_EDGE if it cannot). */
 export function runtimeCommand(target: RuntimeTarget, command: string, timeoutMs: number): Promise<string> {
   if (/[\r\n;#]/.test(command)) {
-    return Promise.reject(new HostfleetError('E_INTERNAL', 'refusing to send a Runtime API command with a line break, ; or #'));
+    return Promise.reject(
+      new HostfleetError('E_INTERNAL', 'refusing to send a Runtime API command with a line break, ; or #'),
+    );
   }
   return new Promise((resolve, reject) => {
-    const socket = typeof target === 'string' ? connect({ path: target }) : connect({ host: target.host, port: target.port });
+    const socket =
+      typeof target === 'string' ? connect({ path: target }) : connect({ host: target.host, port: target.port });
     const chunks: Buffer[] = [];
     let settled = false;
     const fail = (err: Error): void => {
@@ -25,7 +28,13 @@ export function runtimeCommand(target: RuntimeTarget, command: string, timeoutMs
       settled = true;
       socket.destroy();
       const where = typeof target === 'string' ? target : `${target.host}:${target.port}`;
-      reject(new HostfleetError('E_EDGE', `HAProxy's Runtime API at ${where} did not answer "${command.split(' ').slice(0, 2).join(' ')}": ${err.message}; check that HAProxy runs with "stats socket … level admin"`, { cause: err }));
+      reject(
+        new HostfleetError(
+          'E_EDGE',
+          `HAProxy's Runtime API at ${where} did not answer "${command.split(' ').slice(0, 2).join(' ')}": ${err.message}; check that HAProxy runs with "stats socket … level admin"`,
+          { cause: err },
+        ),
+      );
     };
     socket.setTimeout(timeoutMs, () => fail(new Error(`no answer within ${timeoutMs} ms`)));
     socket.on('connect', () => socket.end(`${command}\n`));
@@ -59,15 +68,17 @@ export function parseServersState(text: string): Array<Record<string, string>> {
   const headerLine = lines.find((l) => l.startsWith('# be_id'));
   if (!headerLine) return [];
   const header = headerLine.replace(/^# /, '').split(' ');
-  return lines
-    // Skip the format-version line ("1") that precedes the header.
-    .filter((l) => !l.startsWith('#') && /^\d+ \S+ \d+ \S+ /.test(l))
-    .map((l) => {
-      const cells = l.split(' ');
-      const row: Record<string, string> = {};
-      header.forEach((h, i) => (row[h] = cells[i] ?? ''));
-      return row;
-    });
+  return (
+    lines
+      // Skip the format-version line ("1") that precedes the header.
+      .filter((l) => !l.startsWith('#') && /^\d+ \S+ \d+ \S+ /.test(l))
+      .map((l) => {
+        const cells = l.split(' ');
+        const row: Record<string, string> = {};
+        header.forEach((h, i) => (row[h] = cells[i] ?? ''));
+        return row;
+      })
+  );
 }
 
 /** parseMap parses `show map <file>` into key → value pairs (lines are `<id> <key> <value>`). */

@@ -24,7 +24,16 @@
  *   that refuses or does not answer fails with E_EDGE.
  */
 export { BALANCE_POLICIES, MAX_RATE_LIMIT, SERVER_STATES, STICKY_COOKIE } from './types.js';
-export type { BalancePolicy, EdgePoolSpec, EdgeDriver, EdgePoolStatus, EdgeServer, EdgeServerState, EdgeServerStatus, DrainResult } from './types.js';
+export type {
+  BalancePolicy,
+  EdgePoolSpec,
+  EdgeDriver,
+  EdgePoolStatus,
+  EdgeServer,
+  EdgeServerState,
+  EdgeServerStatus,
+  DrainResult,
+} from './types.js';
 export { builtinEdge } from './builtin.js';
 export type { BuiltinEdgeOptions } from './builtin.js';
 export { haproxyEdge } from './haproxy.js';

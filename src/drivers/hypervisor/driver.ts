@@ -71,7 +71,12 @@ export interface HypervisorDriver {
   /** healthy tells whether the node answers its health check within timeoutMs. */
   healthy(node: Pick<HypervisorNode, 'url'>, timeoutMs: number): Promise<boolean>;
   /** start runs the component with its personality and answers once it is ready (default timeout 20 s); idempotent. */
-  start(node: HypervisorNode, componentId: string, personality: Personality, opts?: CallOptions): Promise<ComponentInfo>;
+  start(
+    node: HypervisorNode,
+    componentId: string,
+    personality: Personality,
+    opts?: CallOptions,
+  ): Promise<ComponentInfo>;
   /** stop ends the component and wipes its scratch (default timeout 20 s); an absent one is already stopped. */
   stop(node: HypervisorNode, componentId: string, opts?: CallOptions): Promise<void>;
   /** usage reads what the component used so far (default timeout 20 s); E_NOT_FOUND when it is not running. */

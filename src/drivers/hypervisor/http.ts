@@ -15,7 +15,14 @@ import { Agent, request } from 'undici';
 import { HostfleetError, invalid } from '../../core/errors.js';
 import type { Personality } from '../../core/model/personality.js';
 import { COMPONENT_ID_RE } from './driver.js';
-import type { CallOptions, ComponentInfo, ComponentUsage, HypervisorDriver, HypervisorNode, NodeDescription } from './driver.js';
+import type {
+  CallOptions,
+  ComponentInfo,
+  ComponentUsage,
+  HypervisorDriver,
+  HypervisorNode,
+  NodeDescription,
+} from './driver.js';
 
 /** HttpHypervisorOptions configures httpHypervisor. */
 export interface HttpHypervisorOptions {
@@ -34,7 +41,13 @@ interface Reply {
 const DEFAULT_TIMEOUT_MS = 20_000;
 
 function checkComponentId(id: string): string {
-  if (!COMPONENT_ID_RE.test(id)) throw invalid([{ field: 'componentId', problem: `must be lower-case letters, digits, dots and hyphens (1–100, starting with a letter or digit), got ${JSON.stringify(id)}` }]);
+  if (!COMPONENT_ID_RE.test(id))
+    throw invalid([
+      {
+        field: 'componentId',
+        problem: `must be lower-case letters, digits, dots and hyphens (1–100, starting with a letter or digit), got ${JSON.stringify(id)}`,
+      },
+    ]);
   return id;
 }
 
@@ -54,21 +67,37 @@ export function httpHypervisor(opts: HttpHypervisorOptions = {}): HypervisorDriv
   const defaultTimeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let closed = false;
 
-  async function call(node: HypervisorNode, method: 'GET' | 'PUT' | 'DELETE', path: string, body: unknown, what: string, o: CallOptions | undefined): Promise<Reply> {
-    if (closed) throw new HostfleetError('E_HYPERVISOR', `the hypervisor driver is closed; cannot ${what} on ${node.url}`, { details: { node: node.url } });
+  async function call(
+    node: HypervisorNode,
+    method: 'GET' | 'PUT' | 'DELETE',
+    path: string,
+    body: unknown,
+    what: string,
+    o: CallOptions | undefined,
+  ): Promise<Reply> {
+    if (closed)
+      throw new HostfleetError('E_HYPERVISOR', `the hypervisor driver is closed; cannot ${what} on ${node.url}`, {
+        details: { node: node.url },
+      });
     const timeoutMs = o?.timeoutMs ?? defaultTimeout;
     let r;
     try {
       r = await request(`${node.url.replace(/\/+$/, '')}${path}`, {
         dispatcher: agent,
         method,
-        headers: { authorization: `Bearer ${node.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${node.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? null : JSON.stringify(body),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
     } catch (e) {
-      throw new HostfleetError('E_HYPERVISOR', `node ${node.url} did not answer (${what}): ${(e as Error).message}`, { details: { node: node.url }, cause: e });
+      throw new HostfleetError('E_HYPERVISOR', `node ${node.url} did not answer (${what}): ${(e as Error).message}`, {
+        details: { node: node.url },
+        cause: e,
+      });
     }
     const text = await r.body.text();
     let json: unknown;
@@ -82,7 +111,11 @@ export function httpHypervisor(opts: HttpHypervisorOptions = {}): HypervisorDriv
 
   function refused(node: HypervisorNode, what: string, r: Reply): HostfleetError {
     const hint = r.status === 401 ? '; check the node token' : '';
-    return new HostfleetError('E_HYPERVISOR', `node ${node.url} refused to ${what}: HTTP ${r.status}: ${messageOf(r.json)}${hint}`, { details: { node: node.url, status: r.status } });
+    return new HostfleetError(
+      'E_HYPERVISOR',
+      `node ${node.url} refused to ${what}: HTTP ${r.status}: ${messageOf(r.json)}${hint}`,
+      { details: { node: node.url, status: r.status } },
+    );
   }
 
   const componentPath = (id: string) => `/v1/components/${encodeURIComponent(checkComponentId(id))}`;
@@ -93,13 +126,21 @@ export function httpHypervisor(opts: HttpHypervisorOptions = {}): HypervisorDriv
       if (r.status !== 200) throw refused(node, 'describe itself', r);
       const j = (r.json ?? {}) as Record<string, unknown>;
       const components = Array.isArray(j.components) ? j.components.map(asComponent) : [];
-      return { id: typeof j.id === 'string' ? j.id : String(j.id), capacity: j.capacity, components } satisfies NodeDescription;
+      return {
+        id: typeof j.id === 'string' ? j.id : String(j.id),
+        capacity: j.capacity,
+        components,
+      } satisfies NodeDescription;
     },
 
     async healthy(node, timeoutMs) {
       if (closed) return false;
       try {
-        const r = await request(`${node.url.replace(/\/+$/, '')}/healthz`, { dispatcher: agent, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+        const r = await request(`${node.url.replace(/\/+$/, '')}/healthz`, {
+          dispatcher: agent,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        });
         await r.body.text();
         return r.statusCode === 200;
       } catch {
@@ -124,10 +165,17 @@ export function httpHypervisor(opts: HttpHypervisorOptions = {}): HypervisorDriv
     async usage(node, componentId, o) {
       const what = `report the usage of component ${componentId}`;
       const r = await call(node, 'GET', `${componentPath(componentId)}/usage`, undefined, what, o);
-      if (r.status === 404) throw new HostfleetError('E_NOT_FOUND', `component ${componentId} is not running on node ${node.url}`, { details: { node: node.url, component: componentId } });
+      if (r.status === 404)
+        throw new HostfleetError('E_NOT_FOUND', `component ${componentId} is not running on node ${node.url}`, {
+          details: { node: node.url, component: componentId },
+        });
       if (r.status !== 200) throw refused(node, what, r);
       const u = (r.json ?? {}) as Record<string, unknown>;
-      return { cpuSeconds: Number(u.cpuSeconds ?? 0), rssBytes: Number(u.rssBytes ?? 0), stats: (u.stats ?? null) as ComponentUsage['stats'] };
+      return {
+        cpuSeconds: Number(u.cpuSeconds ?? 0),
+        rssBytes: Number(u.rssBytes ?? 0),
+        stats: (u.stats ?? null) as ComponentUsage['stats'],
+      };
     },
 
     async close() {

@@ -7,6 +7,13 @@
  * HypervisorDriver (driver.ts), and test/contract/hypervisor.test.ts runs it against each.
  */
 export { COMPONENT_ID_RE } from './driver.js';
-export type { CallOptions, ComponentInfo, ComponentUsage, HypervisorDriver, HypervisorNode, NodeDescription } from './driver.js';
+export type {
+  CallOptions,
+  ComponentInfo,
+  ComponentUsage,
+  HypervisorDriver,
+  HypervisorNode,
+  NodeDescription,
+} from './driver.js';
 export { httpHypervisor } from './http.js';
 export type { HttpHypervisorOptions } from './http.js';

@@ -16,10 +16,13 @@ export interface Card {
 }
 
 /** Authorisation is the outcome of authorise. */
-export type Authorisation = { readonly ok: true; readonly reference: string; readonly last4: string } | { readonly ok: false; readonly reason: string };
+export type Authorisation =
+  | { readonly ok: true; readonly reference: string; readonly last4: string }
+  | { readonly ok: false; readonly reason: string };
 
 /** Settlement is the outcome of capture or refund. */
-export type Settlement = { readonly ok: true; readonly already: boolean } | { readonly ok: false; readonly reason: string };
+export type Settlement =
+  { readonly ok: true; readonly already: boolean } | { readonly ok: false; readonly reason: string };
 
 /** PaymentGateway is the interface every payment provider's driver implements. */
 export interface PaymentGateway {
@@ -34,7 +37,9 @@ export interface PaymentGateway {
  * TEST_CARDS are the test gateway's documented card numbers (the same numbers public payment
  * providers document for their test modes): each approves, or declines with its reason.
  */
-export const TEST_CARDS: Readonly<Record<string, { readonly outcome: 'approve' } | { readonly outcome: 'decline'; readonly reason: string }>> = {
+export const TEST_CARDS: Readonly<
+  Record<string, { readonly outcome: 'approve' } | { readonly outcome: 'decline'; readonly reason: string }>
+> = {
   '4242424242424242': { outcome: 'approve' },
   '5555555555554444': { outcome: 'approve' },
   '4000000000000002': { outcome: 'decline', reason: 'card_declined: the bank declined the card' },
@@ -61,7 +66,11 @@ export interface TestGateway extends PaymentGateway {
   /** state is where the reference stands: authorised, captured or refunded. */
   state(reference: string): 'authorised' | 'captured' | 'refunded' | undefined;
   /** references lists every reference handed out, oldest first, with its amount and state. */
-  references(): readonly { readonly reference: string; readonly amountCents: number; readonly state: 'authorised' | 'captured' | 'refunded' }[];
+  references(): readonly {
+    readonly reference: string;
+    readonly amountCents: number;
+    readonly state: 'authorised' | 'captured' | 'refunded';
+  }[];
 }
 
 /** testGateway approves and declines by TEST_CARDS and refuses any other number (no real money, ever). */
@@ -70,14 +79,21 @@ export function testGateway(): TestGateway {
   return {
     name: 'test',
     async authorise(card, amountCents, _currency, now) {
-      if (!/^\d{12,19}$/.test(card.number) || !luhn(card.number)) return { ok: false, reason: 'invalid_number: the card number is not valid' };
-      if (!/^\d{3,4}$/.test(card.cvc)) return { ok: false, reason: 'invalid_cvc: the security code must be 3 or 4 digits' };
+      if (!/^\d{12,19}$/.test(card.number) || !luhn(card.number))
+        return { ok: false, reason: 'invalid_number: the card number is not valid' };
+      if (!/^\d{3,4}$/.test(card.cvc))
+        return { ok: false, reason: 'invalid_cvc: the security code must be 3 or 4 digits' };
       const y = now.getUTCFullYear();
       const m = now.getUTCMonth() + 1;
-      if (!(card.expMonth >= 1 && card.expMonth <= 12) || card.expYear < y || (card.expYear === y && card.expMonth < m)) return { ok: false, reason: 'expired_card: the expiry date has passed' };
+      if (!(card.expMonth >= 1 && card.expMonth <= 12) || card.expYear < y || (card.expYear === y && card.expMonth < m))
+        return { ok: false, reason: 'expired_card: the expiry date has passed' };
       if (!(Number.isInteger(amountCents) && amountCents > 0)) return { ok: false, reason: 'invalid_amount' };
       const t = TEST_CARDS[card.number];
-      if (!t) return { ok: false, reason: 'test_mode: only the documented test card numbers are accepted by the test gateway' };
+      if (!t)
+        return {
+          ok: false,
+          reason: 'test_mode: only the documented test card numbers are accepted by the test gateway',
+        };
       if (t.outcome === 'decline') return { ok: false, reason: t.reason };
       const reference = `test_${randomUUID()}`;
       refs.set(reference, { amount: amountCents, state: 'authorised' });

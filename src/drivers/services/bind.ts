@@ -48,8 +48,14 @@ include "${zonesConf}";
 
 /** bindDriver returns the DNS service driver. */
 export function bindDriver(o: BindOptions): ServiceDriver {
-  const problems = [checkValue('absPath', 'bind.base', o.base), checkValue('listen', 'bind.listen', o.listen), checkValue('domain', 'bind.primary', o.primary), checkValue('domain', 'bind.hostmaster', o.hostmaster)].filter((p): p is FieldProblem => p !== null);
-  if (problems.length > 0) throw new Error(`invalid bind driver options: ${problems.map((p) => `${p.field} ${p.problem}`).join('; ')}`);
+  const problems = [
+    checkValue('absPath', 'bind.base', o.base),
+    checkValue('listen', 'bind.listen', o.listen),
+    checkValue('domain', 'bind.primary', o.primary),
+    checkValue('domain', 'bind.hostmaster', o.hostmaster),
+  ].filter((p): p is FieldProblem => p !== null);
+  if (problems.length > 0)
+    throw new Error(`invalid bind driver options: ${problems.map((p) => `${p.field} ${p.problem}`).join('; ')}`);
   const gens = new Generations(join(o.base, 'zones'));
   const conf = join(o.base, 'named.conf');
   const env = { primary: o.primary, hostmaster: o.hostmaster, ttl: o.ttl ?? 300 };
@@ -72,7 +78,10 @@ export function bindDriver(o: BindOptions): ServiceDriver {
       const { specs, problems } = specsOf('dns', entries);
       if (problems.length) return refused(problems);
       const serials = new Map([...entries].map(([a, e]) => [a, e.version]));
-      const r = renderBind(specs as Map<string, DnsSpec>, serials, { ...env, zonesDir: join(o.base, 'zones', 'shared') });
+      const r = renderBind(specs as Map<string, DnsSpec>, serials, {
+        ...env,
+        zonesDir: join(o.base, 'zones', 'shared'),
+      });
       if (!r.ok) return refused(r.problems);
       // Each zone is a shared blob, written only when its text changed; the generation holds
       // zones.conf, the list that names them, which is the same text checked and made live.
@@ -89,19 +98,37 @@ export function bindDriver(o: BindOptions): ServiceDriver {
       // them: one process for the whole batch (as named-checkzone each), however many accounts it holds.
       const changed = [...blobs].filter(([, file]) => !liveBlobs.has(file));
       if (changed.length > 0) {
-        await writeFile(join(dir, 'zones.changed.conf'), `${changed.map(([zone, file]) => entry(zone, file)).join('\n')}\n`);
-        await writeFile(join(o.base, 'named.zones.conf'), mainConfig(o.base, join(dir, 'zones.changed.conf'), o.listen));
+        await writeFile(
+          join(dir, 'zones.changed.conf'),
+          `${changed.map(([zone, file]) => entry(zone, file)).join('\n')}\n`,
+        );
+        await writeFile(
+          join(o.base, 'named.zones.conf'),
+          mainConfig(o.base, join(dir, 'zones.changed.conf'), o.listen),
+        );
         const z = await run('named-checkconf', ['-z', join(o.base, 'named.zones.conf')]);
-        if (z.code !== 0) return fail(`named-checkzone: ${z.output.split('\n').filter((l) => !/^zone \S+: loaded serial/.test(l)).join('\n')}`);
+        if (z.code !== 0)
+          return fail(
+            `named-checkzone: ${z.output
+              .split('\n')
+              .filter((l) => !/^zone \S+: loaded serial/.test(l))
+              .join('\n')}`,
+          );
       }
-      const list = ['// zones written by hostfleet; edits are replaced.', ...[...specs].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([account, s]) => `${entry(s.zone, blobs.get(s.zone) ?? '')} // account ${account}`)];
+      const list = [
+        '// zones written by hostfleet; edits are replaced.',
+        ...[...specs]
+          .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
+          .map(([account, s]) => `${entry(s.zone, blobs.get(s.zone) ?? '')} // account ${account}`),
+      ];
       await writeFile(join(dir, 'zones.conf'), `${list.join('\n')}\n`);
       await writeFile(join(o.base, 'named.check.conf'), mainConfig(o.base, join(dir, 'zones.conf'), o.listen));
       const c = await run('named-checkconf', [join(o.base, 'named.check.conf')]);
       if (c.code !== 0) return fail(`named-checkconf: ${c.output}`);
       await gens.promote(dir);
       liveBlobs = new Set(blobs.values());
-      if (!daemon || daemon.exited()) return { ok: false, stage: 'reload', error: `named is not running: ${daemon?.output() ?? 'not started'}` };
+      if (!daemon || daemon.exited())
+        return { ok: false, stage: 'reload', error: `named is not running: ${daemon?.output() ?? 'not started'}` };
       daemon.signal('SIGHUP');
       return { ok: true };
     },

@@ -17,7 +17,12 @@ export interface HeldEntry {
 /** ApplyOutcome: applied and reloaded, or refused at a stage with the reasons. */
 export type ApplyOutcome =
   | { readonly ok: true }
-  | { readonly ok: false; readonly stage: 'render' | 'check' | 'reload'; readonly error: string; readonly problems?: readonly FieldProblem[] | undefined };
+  | {
+      readonly ok: false;
+      readonly stage: 'render' | 'check' | 'reload';
+      readonly error: string;
+      readonly problems?: readonly FieldProblem[] | undefined;
+    };
 
 /** ServiceDriver is one service's configuration and daemon on a service server. */
 export interface ServiceDriver {
@@ -31,7 +36,10 @@ export interface ServiceDriver {
 }
 
 /** specsOf picks the specs of one kind from entries (a spec of another kind is a refused input). */
-export function specsOf<K extends ServiceSpec['kind']>(kind: K, entries: ReadonlyMap<string, HeldEntry>): { specs: Map<string, Extract<ServiceSpec, { kind: K }>>; problems: FieldProblem[] } {
+export function specsOf<K extends ServiceSpec['kind']>(
+  kind: K,
+  entries: ReadonlyMap<string, HeldEntry>,
+): { specs: Map<string, Extract<ServiceSpec, { kind: K }>>; problems: FieldProblem[] } {
   const specs = new Map<string, Extract<ServiceSpec, { kind: K }>>();
   const problems: FieldProblem[] = [];
   for (const [account, e] of entries) {

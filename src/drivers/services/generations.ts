@@ -69,7 +69,11 @@ export class Generations {
   async share(gen: string, ext: string, files: ReadonlyMap<string, string>): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     for (const [stem, text] of files) {
-      const path = join(this.base, 'shared', `${stem}.${createHash('sha256').update(text).digest('hex').slice(0, 20)}${ext}`);
+      const path = join(
+        this.base,
+        'shared',
+        `${stem}.${createHash('sha256').update(text).digest('hex').slice(0, 20)}${ext}`,
+      );
       if (!this.blobs.has(path)) {
         // Through a temporary name: a blob that exists is whole.
         const tmp = `${path}.tmp`;

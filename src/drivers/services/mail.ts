@@ -66,11 +66,28 @@ biff = no
 }
 
 const MASTER_SERVICES = [
-  'pickup unix n - n 60 1 pickup', 'cleanup unix n - n - 0 cleanup', 'qmgr unix n - n 300 1 qmgr', 'rewrite unix - - n - - trivial-rewrite',
-  'bounce unix - - n - 0 bounce', 'defer unix - - n - 0 bounce', 'trace unix - - n - 0 bounce', 'verify unix - - n - 1 verify', 'flush unix n - n 1000? 0 flush',
-  'proxymap unix - - n - - proxymap', 'smtp unix - - n - - smtp', 'relay unix - - n - - smtp', 'showq unix n - n - - showq', 'error unix - - n - - error',
-  'retry unix - - n - - error', 'discard unix - - n - - discard', 'local unix - n n - - local', 'virtual unix - n n - - virtual', 'lmtp unix - - n - - lmtp',
-  'anvil unix - - n - 1 anvil', 'scache unix - - n - 1 scache', 'postlog unix-dgram n - n - 1 postlogd',
+  'pickup unix n - n 60 1 pickup',
+  'cleanup unix n - n - 0 cleanup',
+  'qmgr unix n - n 300 1 qmgr',
+  'rewrite unix - - n - - trivial-rewrite',
+  'bounce unix - - n - 0 bounce',
+  'defer unix - - n - 0 bounce',
+  'trace unix - - n - 0 bounce',
+  'verify unix - - n - 1 verify',
+  'flush unix n - n 1000? 0 flush',
+  'proxymap unix - - n - - proxymap',
+  'smtp unix - - n - - smtp',
+  'relay unix - - n - - smtp',
+  'showq unix n - n - - showq',
+  'error unix - - n - - error',
+  'retry unix - - n - - error',
+  'discard unix - - n - - discard',
+  'local unix - n n - - local',
+  'virtual unix - n n - - virtual',
+  'lmtp unix - - n - - lmtp',
+  'anvil unix - - n - 1 anvil',
+  'scache unix - - n - 1 scache',
+  'postlog unix-dgram n - n - 1 postlogd',
 ];
 
 function dovecotConf(o: MailOptions, passwd: string): string {
@@ -113,9 +130,17 @@ userdb {
 
 /** mailDriver returns the mail service driver (Postfix and Dovecot). */
 export function mailDriver(o: MailOptions): ServiceDriver {
-  const problems = [checkValue('absPath', 'mail.base', o.base), checkValue('listen', 'mail.smtp', o.smtp), checkValue('listen', 'mail.imap', o.imap), checkValue('absPath', 'mail.mailRoot', o.mailRoot), checkValue('domain', 'mail.hostname', o.hostname)].filter((p): p is FieldProblem => p !== null);
-  if (!Number.isInteger(o.vmailUid) || o.vmailUid < 100) problems.push({ field: 'mail.vmailUid', problem: 'must be a uid of at least 100' });
-  if (problems.length > 0) throw new Error(`invalid mail driver options: ${problems.map((p) => `${p.field} ${p.problem}`).join('; ')}`);
+  const problems = [
+    checkValue('absPath', 'mail.base', o.base),
+    checkValue('listen', 'mail.smtp', o.smtp),
+    checkValue('listen', 'mail.imap', o.imap),
+    checkValue('absPath', 'mail.mailRoot', o.mailRoot),
+    checkValue('domain', 'mail.hostname', o.hostname),
+  ].filter((p): p is FieldProblem => p !== null);
+  if (!Number.isInteger(o.vmailUid) || o.vmailUid < 100)
+    problems.push({ field: 'mail.vmailUid', problem: 'must be a uid of at least 100' });
+  if (problems.length > 0)
+    throw new Error(`invalid mail driver options: ${problems.map((p) => `${p.field} ${p.problem}`).join('; ')}`);
   const gens = new Generations(join(o.base, 'maps'));
   const pfConf = join(o.base, 'postfix', 'conf');
   const dvConf = join(o.base, 'dovecot', 'dovecot.conf');
@@ -123,21 +148,30 @@ export function mailDriver(o: MailOptions): ServiceDriver {
   let dovecot: Daemon | undefined;
   // The two maps are built (and so checked line by line) at once.
   const postmap = async (dir: string): Promise<string | null> => {
-    const out = await Promise.all(['vdomains', 'vmailbox'].map(async (f) => ({ f, r: await run('postmap', ['-c', pfConf, `hash:${join(dir, f)}`]) })));
+    const out = await Promise.all(
+      ['vdomains', 'vmailbox'].map(async (f) => ({
+        f,
+        r: await run('postmap', ['-c', pfConf, `hash:${join(dir, f)}`]),
+      })),
+    );
     const bad = out.find((x) => x.r.code !== 0);
     return bad ? `postmap ${bad.f}: ${bad.r.output}` : null;
   };
   return {
     service: 'mail',
     async start() {
-      for (const d of ['postfix/conf', 'postfix/queue', 'postfix/data', 'dovecot/run', 'dovecot/state']) await mkdir(join(o.base, d), { recursive: true });
+      for (const d of ['postfix/conf', 'postfix/queue', 'postfix/data', 'dovecot/run', 'dovecot/state'])
+        await mkdir(join(o.base, d), { recursive: true });
       await chown(join(o.base, 'postfix/data'), o.postfixUid, o.postfixGid);
       await mkdir(o.mailRoot, { recursive: true });
       await chown(o.mailRoot, o.vmailUid, o.vmailUid);
       await gens.init();
       await writeFile(join(pfConf, 'main.cf'), postfixMain(o, gens.live));
       const { host, port } = hostPort(o.smtp);
-      await writeFile(join(pfConf, 'master.cf'), [`${host}:${port} inet n - n - - smtpd`, ...MASTER_SERVICES].join('\n') + '\n');
+      await writeFile(
+        join(pfConf, 'master.cf'),
+        [`${host}:${port} inet n - n - - smtpd`, ...MASTER_SERVICES].join('\n') + '\n',
+      );
       for (const f of ['vdomains', 'vmailbox']) await writeFile(join(gens.live, f), '');
       const e = await postmap(gens.live);
       if (e) throw new Error(e);
@@ -168,11 +202,15 @@ export function mailDriver(o: MailOptions): ServiceDriver {
       // half a second); what a batch changes is the maps, which postmap parses line by line,
       // and the passwd-file, which doveconf checks in place. Both run at once.
       await writeFile(join(o.base, 'dovecot', 'check.conf'), dovecotConf(o, join(dir, 'passwd')));
-      const [e, d] = await Promise.all([postmap(dir), run('doveconf', ['-c', join(o.base, 'dovecot', 'check.conf'), '-n'])]);
+      const [e, d] = await Promise.all([
+        postmap(dir),
+        run('doveconf', ['-c', join(o.base, 'dovecot', 'check.conf'), '-n']),
+      ]);
       if (e) return fail(e);
       if (d.code !== 0) return fail(`doveconf: ${d.output}`);
       await gens.promote(dir);
-      if (!postfix || postfix.exited() || !dovecot || dovecot.exited()) return { ok: false, stage: 'reload', error: 'postfix or dovecot is not running' };
+      if (!postfix || postfix.exited() || !dovecot || dovecot.exited())
+        return { ok: false, stage: 'reload', error: 'postfix or dovecot is not running' };
       const r = await run('postfix', ['-c', pfConf, 'reload']);
       if (r.code !== 0) return { ok: false, stage: 'reload', error: `postfix reload: ${r.output}` };
       return { ok: true };

@@ -29,7 +29,11 @@ export interface NginxOptions {
 }
 
 function checkOptions(o: NginxOptions): FieldProblem[] {
-  return [checkValue('absPath', 'nginx.base', o.base), checkValue('listen', 'nginx.listen', o.listen), checkValue('absPath', 'nginx.volumesRoot', o.volumesRoot)].filter((p): p is FieldProblem => p !== null);
+  return [
+    checkValue('absPath', 'nginx.base', o.base),
+    checkValue('listen', 'nginx.listen', o.listen),
+    checkValue('absPath', 'nginx.volumesRoot', o.volumesRoot),
+  ].filter((p): p is FieldProblem => p !== null);
 }
 
 /** mainConfig is nginx.conf including the sites of one generation directory. */
@@ -62,7 +66,8 @@ http {
 /** nginxDriver returns the web service driver. */
 export function nginxDriver(o: NginxOptions): ServiceDriver {
   const problems = checkOptions(o);
-  if (problems.length > 0) throw new Error(`invalid nginx driver options: ${problems.map((p) => `${p.field} ${p.problem}`).join('; ')}`);
+  if (problems.length > 0)
+    throw new Error(`invalid nginx driver options: ${problems.map((p) => `${p.field} ${p.problem}`).join('; ')}`);
   const bin = o.bin ?? 'nginx';
   const gens = new Generations(join(o.base, 'sites'));
   const conf = join(o.base, 'nginx.conf');
@@ -87,8 +92,19 @@ export function nginxDriver(o: NginxOptions): ServiceDriver {
       // Each server block is a shared blob (written only when its text changed); the
       // generation holds sites.conf, which includes them in the rendered (sorted) order.
       const dir = await gens.write(new Map());
-      const blobs = await gens.share(dir, '.conf', new Map([...r.value].map(([name, text]) => [name.replace(/\.conf$/, ''), text])));
-      await writeFile(join(dir, 'sites.conf'), ['# written by hostfleet: the server blocks of this generation', ...[...blobs.values()].map((p) => `include ${p};`), ''].join('\n'));
+      const blobs = await gens.share(
+        dir,
+        '.conf',
+        new Map([...r.value].map(([name, text]) => [name.replace(/\.conf$/, ''), text])),
+      );
+      await writeFile(
+        join(dir, 'sites.conf'),
+        [
+          '# written by hostfleet: the server blocks of this generation',
+          ...[...blobs.values()].map((p) => `include ${p};`),
+          '',
+        ].join('\n'),
+      );
       const testConf = join(o.base, 'nginx.test.conf');
       await writeFile(testConf, mainConfig(o.base, dir, o.listen));
       const t = await run(bin, ['-t', '-q', '-c', testConf, '-p', `${o.base}/`]);
@@ -97,7 +113,8 @@ export function nginxDriver(o: NginxOptions): ServiceDriver {
         return { ok: false, stage: 'check', error: `nginx -t: ${t.output}` };
       }
       await gens.promote(dir);
-      if (!daemon || daemon.exited()) return { ok: false, stage: 'reload', error: `nginx is not running: ${daemon?.output() ?? 'not started'}` };
+      if (!daemon || daemon.exited())
+        return { ok: false, stage: 'reload', error: `nginx is not running: ${daemon?.output() ?? 'not started'}` };
       daemon.signal('SIGHUP');
       return { ok: true };
     },

@@ -15,7 +15,11 @@ export interface RunResult {
 }
 
 /** run executes cmd with args (no shell), feeding input, and resolves with its exit code and output; it never hangs beyond timeoutMs. */
-export function run(cmd: string, args: readonly string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
     let out = '';
@@ -52,14 +56,20 @@ export interface Daemon {
 }
 
 /** startDaemon spawns cmd in the foreground; it rejects if the daemon ends within settleMs. */
-export async function startDaemon(cmd: string, args: readonly string[], opts: { settleMs?: number } = {}): Promise<Daemon> {
+export async function startDaemon(
+  cmd: string,
+  args: readonly string[],
+  opts: { settleMs?: number } = {},
+): Promise<Daemon> {
   const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
   let out = '';
   let done = false;
-  const ended = new Promise<void>((r) => child.on('close', () => {
-    done = true;
-    r();
-  }));
+  const ended = new Promise<void>((r) =>
+    child.on('close', () => {
+      done = true;
+      r();
+    }),
+  );
   child.on('error', (e) => {
     out += e.message;
   });

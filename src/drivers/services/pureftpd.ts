@@ -25,9 +25,21 @@ export interface PureFtpdOptions {
 
 /** pureFtpdDriver returns the FTP service driver. */
 export function pureFtpdDriver(o: PureFtpdOptions): ServiceDriver {
-  const problems = [checkValue('absPath', 'ftp.base', o.base), checkValue('listen', 'ftp.listen', o.listen), checkValue('absPath', 'ftp.volumesRoot', o.volumesRoot)].filter((p): p is FieldProblem => p !== null);
-  if (!(Number.isInteger(o.passive[0]) && Number.isInteger(o.passive[1]) && o.passive[0] >= 1024 && o.passive[1] >= o.passive[0] && o.passive[1] < 65536)) problems.push({ field: 'ftp.passive', problem: 'must be a port range above 1023' });
-  if (problems.length > 0) throw new Error(`invalid pure-ftpd driver options: ${problems.map((p) => `${p.field} ${p.problem}`).join('; ')}`);
+  const problems = [
+    checkValue('absPath', 'ftp.base', o.base),
+    checkValue('listen', 'ftp.listen', o.listen),
+    checkValue('absPath', 'ftp.volumesRoot', o.volumesRoot),
+  ].filter((p): p is FieldProblem => p !== null);
+  if (!(
+    Number.isInteger(o.passive[0]) &&
+    Number.isInteger(o.passive[1]) &&
+    o.passive[0] >= 1024 &&
+    o.passive[1] >= o.passive[0] &&
+    o.passive[1] < 65536
+  ))
+    problems.push({ field: 'ftp.passive', problem: 'must be a port range above 1023' });
+  if (problems.length > 0)
+    throw new Error(`invalid pure-ftpd driver options: ${problems.map((p) => `${p.field} ${p.problem}`).join('; ')}`);
   const gens = new Generations(join(o.base, 'users'));
   let daemon: Daemon | undefined;
   // account → the uid and directories whose homes this run made (see apply).
@@ -37,11 +49,30 @@ export function pureFtpdDriver(o: PureFtpdOptions): ServiceDriver {
     async start() {
       await gens.init();
       await writeFile(join(gens.live, 'pureftpd.passwd'), '', { flag: 'a' });
-      const m = await run('pure-pw', ['mkdb', join(gens.live, 'pureftpd.pdb'), '-f', join(gens.live, 'pureftpd.passwd')]);
+      const m = await run('pure-pw', [
+        'mkdb',
+        join(gens.live, 'pureftpd.pdb'),
+        '-f',
+        join(gens.live, 'pureftpd.passwd'),
+      ]);
       if (m.code !== 0) throw new Error(`pure-pw mkdb: ${m.output}`);
       const { host, port } = hostPort(o.listen);
       // -E: no anonymous or system users; -A: everyone chrooted; -H: no DNS lookups.
-      daemon = await startDaemon('pure-ftpd', ['-S', `${host},${port}`, '-l', `puredb:${join(gens.live, 'pureftpd.pdb')}`, '-E', '-A', '-H', '-p', `${o.passive[0]}:${o.passive[1]}`, '-P', host, '-u', '1000']);
+      daemon = await startDaemon('pure-ftpd', [
+        '-S',
+        `${host},${port}`,
+        '-l',
+        `puredb:${join(gens.live, 'pureftpd.pdb')}`,
+        '-E',
+        '-A',
+        '-H',
+        '-p',
+        `${o.passive[0]}:${o.passive[1]}`,
+        '-P',
+        host,
+        '-u',
+        '1000',
+      ]);
       await waitForPort(host, port);
     },
     async apply(entries: ReadonlyMap<string, HeldEntry>): Promise<ApplyOutcome> {
@@ -73,7 +104,8 @@ export function pureFtpdDriver(o: PureFtpdOptions): ServiceDriver {
       }
       for (const account of prepared.keys()) if (!specs.has(account)) prepared.delete(account);
       await gens.promote(dir);
-      if (!daemon || daemon.exited()) return { ok: false, stage: 'reload', error: `pure-ftpd is not running: ${daemon?.output() ?? 'not started'}` };
+      if (!daemon || daemon.exited())
+        return { ok: false, stage: 'reload', error: `pure-ftpd is not running: ${daemon?.output() ?? 'not started'}` };
       return { ok: true };
     },
     async close() {

@@ -22,18 +22,31 @@ export interface StoredPlan {
 }
 
 /** insertPlan records a tick's plan. */
-export async function insertPlan(sql: Sql, p: { id: string; siteId: string; at: Date; leaderToken: number; moves: number; plan: unknown }): Promise<void> {
-  await sql.query('INSERT INTO decision_plans (id, site_id, at, leader_token, moves, plan) VALUES ($1, $2, $3, $4, $5, $6)', [
-    p.id, p.siteId, p.at.toISOString(), p.leaderToken, p.moves, JSON.stringify(p.plan),
-  ]);
+export async function insertPlan(
+  sql: Sql,
+  p: { id: string; siteId: string; at: Date; leaderToken: number; moves: number; plan: unknown },
+): Promise<void> {
+  await sql.query(
+    'INSERT INTO decision_plans (id, site_id, at, leader_token, moves, plan) VALUES ($1, $2, $3, $4, $5, $6)',
+    [p.id, p.siteId, p.at.toISOString(), p.leaderToken, p.moves, JSON.stringify(p.plan)],
+  );
 }
 
-const planOf = (x: Row): StoredPlan => ({ id: String(x.id), at: iso(x.at), leaderToken: Number(x.leader_token), moves: Number(x.moves), plan: x.plan as Record<string, unknown> });
+const planOf = (x: Row): StoredPlan => ({
+  id: String(x.id),
+  at: iso(x.at),
+  leaderToken: Number(x.leader_token),
+  moves: Number(x.moves),
+  plan: x.plan as Record<string, unknown>,
+});
 
 /** listPlans returns the most recent plans first; withMoves keeps only plans that moved something. */
 export async function listPlans(sql: Sql, opts: { limit?: number; withMoves?: boolean } = {}): Promise<StoredPlan[]> {
   const limit = Math.min(Math.max(opts.limit ?? 20, 1), 500);
-  const r = await sql.query<Row>(`SELECT * FROM decision_plans${opts.withMoves ? ' WHERE moves > 0' : ''} ORDER BY at DESC, id DESC LIMIT $1`, [limit]);
+  const r = await sql.query<Row>(
+    `SELECT * FROM decision_plans${opts.withMoves ? ' WHERE moves > 0' : ''} ORDER BY at DESC, id DESC LIMIT $1`,
+    [limit],
+  );
   return r.rows.map(planOf);
 }
 
@@ -46,42 +59,87 @@ export async function getPlan(sql: Sql, id: string): Promise<StoredPlan | null> 
 /** prunePlans keeps the newest `keep` plans that moved something and drops idle plans older than a minute. */
 export async function prunePlans(sql: Sql, keep: number): Promise<void> {
   await sql.query(`DELETE FROM decision_plans WHERE moves = 0 AND at < now() - interval '1 minute'`);
-  await sql.query('DELETE FROM decision_plans WHERE id IN (SELECT id FROM decision_plans ORDER BY at DESC, id DESC OFFSET $1)', [keep]);
+  await sql.query(
+    'DELETE FROM decision_plans WHERE id IN (SELECT id FROM decision_plans ORDER BY at DESC, id DESC OFFSET $1)',
+    [keep],
+  );
 }
 
 // ---- failures ------------------------------------------------------------------------------
 
 /** insertFailure records a server judged failed. */
-export async function insertFailure(sql: Sql, f: { serverId: string; groupId: string | null; causes: readonly string[]; action: string }): Promise<void> {
-  await sql.query('INSERT INTO server_failures (server_id, group_id, causes, action) VALUES ($1, $2, $3, $4)', [f.serverId, f.groupId, JSON.stringify(f.causes), f.action]);
+export async function insertFailure(
+  sql: Sql,
+  f: { serverId: string; groupId: string | null; causes: readonly string[]; action: string },
+): Promise<void> {
+  await sql.query('INSERT INTO server_failures (server_id, group_id, causes, action) VALUES ($1, $2, $3, $4)', [
+    f.serverId,
+    f.groupId,
+    JSON.stringify(f.causes),
+    f.action,
+  ]);
 }
 
 /** markRecovered records that a failed server was power-cycled back to the pool. */
 export async function markRecovered(sql: Sql, serverId: string): Promise<void> {
-  await sql.query('UPDATE server_failures SET recovered_at = now() WHERE server_id = $1 AND recovered_at IS NULL', [serverId]);
+  await sql.query('UPDATE server_failures SET recovered_at = now() WHERE server_id = $1 AND recovered_at IS NULL', [
+    serverId,
+  ]);
 }
 
 /** recentFailureCounts counts each server's failures within the last windowMs. */
 export async function recentFailureCounts(sql: Sql, windowMs: number): Promise<Map<string, number>> {
-  const r = await sql.query<Row>(`SELECT server_id, count(*)::int AS n FROM server_failures WHERE at > now() - ($1::double precision * interval '1 millisecond') GROUP BY server_id`, [windowMs]);
+  const r = await sql.query<Row>(
+    `SELECT server_id, count(*)::int AS n FROM server_failures WHERE at > now() - ($1::double precision * interval '1 millisecond') GROUP BY server_id`,
+    [windowMs],
+  );
   return new Map(r.rows.map((x) => [String(x.server_id), Number(x.n)]));
 }
 
 /** listFailures returns the most recent failures first. */
-export async function listFailures(sql: Sql, limit = 50): Promise<{ serverId: string; groupId: string | null; causes: string[]; action: string; at: string; recoveredAt: string | null }[]> {
-  const r = await sql.query<Row>('SELECT * FROM server_failures ORDER BY id DESC LIMIT $1', [Math.min(Math.max(limit, 1), 500)]);
-  return r.rows.map((x) => ({ serverId: String(x.server_id), groupId: x.group_id === null ? null : String(x.group_id), causes: x.causes as string[], action: String(x.action), at: iso(x.at), recoveredAt: x.recovered_at === null ? null : iso(x.recovered_at) }));
+export async function listFailures(
+  sql: Sql,
+  limit = 50,
+): Promise<
+  {
+    serverId: string;
+    groupId: string | null;
+    causes: string[];
+    action: string;
+    at: string;
+    recoveredAt: string | null;
+  }[]
+> {
+  const r = await sql.query<Row>('SELECT * FROM server_failures ORDER BY id DESC LIMIT $1', [
+    Math.min(Math.max(limit, 1), 500),
+  ]);
+  return r.rows.map((x) => ({
+    serverId: String(x.server_id),
+    groupId: x.group_id === null ? null : String(x.group_id),
+    causes: x.causes as string[],
+    action: String(x.action),
+    at: iso(x.at),
+    recoveredAt: x.recovered_at === null ? null : iso(x.recovered_at),
+  }));
 }
 
 // ---- history -------------------------------------------------------------------------------
 
 /** recentMoves returns moves finished within the last windowMs, for the cool-downs. */
-export async function recentMoves(sql: Sql, windowMs: number): Promise<{ serverId: string; fromGroup: string | null; toGroup: string | null; at: number }[]> {
+export async function recentMoves(
+  sql: Sql,
+  windowMs: number,
+): Promise<{ serverId: string; fromGroup: string | null; toGroup: string | null; at: number }[]> {
   const r = await sql.query<Row>(
     `SELECT server_id, from_group, to_group, finished_at FROM moves WHERE status = 'done' AND finished_at > now() - ($1::double precision * interval '1 millisecond') ORDER BY finished_at`,
     [windowMs],
   );
-  return r.rows.map((x) => ({ serverId: String(x.server_id), fromGroup: x.from_group === null ? null : String(x.from_group), toGroup: x.to_group === null ? null : String(x.to_group), at: new Date(iso(x.finished_at)).getTime() }));
+  return r.rows.map((x) => ({
+    serverId: String(x.server_id),
+    fromGroup: x.from_group === null ? null : String(x.from_group),
+    toGroup: x.to_group === null ? null : String(x.to_group),
+    at: new Date(iso(x.finished_at)).getTime(),
+  }));
 }
 
 // ---- lease ---------------------------------------------------------------------------------
@@ -112,7 +170,10 @@ export async function acquireLease(sql: Sql, siteId: string, holder: string, ttl
 
 /** releaseLease gives the lease up at once (a clean shutdown), so the standby need not wait it out. */
 export async function releaseLease(sql: Sql, siteId: string, holder: string): Promise<void> {
-  await sql.query(`UPDATE manager_lease SET expires_at = now() - interval '1 second' WHERE site_id = $1 AND holder = $2`, [siteId, holder]);
+  await sql.query(
+    `UPDATE manager_lease SET expires_at = now() - interval '1 second' WHERE site_id = $1 AND holder = $2`,
+    [siteId, holder],
+  );
 }
 
 /** getLease returns the site's lease, or null if nobody ever held it. */
@@ -128,8 +189,15 @@ export async function getLease(sql: Sql, siteId: string): Promise<Lease | null> 
  * updates the row) waits for this transaction, and every write after the takeover fails here.
  */
 export async function fence(sql: Sql, siteId: string, holder: string, token: number): Promise<void> {
-  const r = await sql.query<Row>('SELECT 1 FROM manager_lease WHERE site_id = $1 AND holder = $2 AND token = $3 AND expires_at > now() FOR SHARE', [siteId, holder, token]);
+  const r = await sql.query<Row>(
+    'SELECT 1 FROM manager_lease WHERE site_id = $1 AND holder = $2 AND token = $3 AND expires_at > now() FOR SHARE',
+    [siteId, holder, token],
+  );
   if (r.rows.length === 0) {
-    throw new HostfleetError('E_NOT_LEADER', `this manager (${holder}) no longer holds the lease of site ${siteId} (token ${token}); the active manager carries on`, { details: { site: siteId, token } });
+    throw new HostfleetError(
+      'E_NOT_LEADER',
+      `this manager (${holder}) no longer holds the lease of site ${siteId} (token ${token}); the active manager carries on`,
+      { details: { site: siteId, token } },
+    );
   }
 }

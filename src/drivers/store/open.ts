@@ -9,7 +9,11 @@ import type { Store } from './store.js';
  * openStore opens the configured store and brings its schema up to date: PostgreSQL when
  * databaseUrl is set, otherwise PGlite under dataDir/db.
  */
-export async function openStore(opts: { databaseUrl?: string | undefined; dataDir: string; schema?: string | undefined }): Promise<Store> {
+export async function openStore(opts: {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  schema?: string | undefined;
+}): Promise<Store> {
   let store: Store;
   if (opts.databaseUrl) {
     store = await openPostgres(opts.databaseUrl, opts.schema !== undefined ? { schema: opts.schema } : {});

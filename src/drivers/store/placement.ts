@@ -87,7 +87,13 @@ const componentOf = (r: Row): ComponentRecord => ({
   moves: Number(r.moves),
 });
 
-const configOf = (r: Row): ConfigRecord => ({ id: r.id as string, accountId: r.account_id as string, spec: obj(r.spec), edge: obj(r.edge), state: r.state as ConfigState });
+const configOf = (r: Row): ConfigRecord => ({
+  id: r.id as string,
+  accountId: r.account_id as string,
+  spec: obj(r.spec),
+  edge: obj(r.edge),
+  state: r.state as ConfigState,
+});
 
 /** upsertNode registers a node or updates its address, token, capacity and isolation (its state and components stay). */
 export async function upsertNode(sql: Sql, n: Omit<NodeRecord, 'state'>): Promise<NodeRecord> {
@@ -112,7 +118,10 @@ export async function lockNodes(sql: Sql): Promise<void> {
 
 /** setNodeState records a node's state; it returns false when the node was already in it. */
 export async function setNodeState(sql: Sql, id: string, state: NodeState): Promise<boolean> {
-  const r = await sql.query('UPDATE hw_nodes SET state = $2, updated_at = now() WHERE id = $1 AND state <> $2', [id, state]);
+  const r = await sql.query('UPDATE hw_nodes SET state = $2, updated_at = now() WHERE id = $1 AND state <> $2', [
+    id,
+    state,
+  ]);
   return r.rowCount > 0;
 }
 
@@ -126,17 +135,33 @@ export async function loadFleet(sql: Sql): Promise<HardwareNode[]> {
     l.push(c.hosted);
     by.set(c.nodeId, l);
   }
-  return nodes.map((n) => ({ id: n.id, capacity: n.capacity, reserved: n.reserved, isolated: n.isolated, state: n.state, hosted: by.get(n.id) ?? [] }));
+  return nodes.map((n) => ({
+    id: n.id,
+    capacity: n.capacity,
+    reserved: n.reserved,
+    isolated: n.isolated,
+    state: n.state,
+    hosted: by.get(n.id) ?? [],
+  }));
 }
 
 /** insertConfig stores a new configuration; a duplicate id fails with a unique violation. */
 export async function insertConfig(sql: Sql, c: ConfigRecord): Promise<void> {
-  await sql.query('INSERT INTO placement_configs (id, account_id, spec, edge, state) VALUES ($1, $2, $3, $4, $5)', [c.id, c.accountId, JSON.stringify(c.spec), JSON.stringify(c.edge), c.state]);
+  await sql.query('INSERT INTO placement_configs (id, account_id, spec, edge, state) VALUES ($1, $2, $3, $4, $5)', [
+    c.id,
+    c.accountId,
+    JSON.stringify(c.spec),
+    JSON.stringify(c.edge),
+    c.state,
+  ]);
 }
 
 /** updateConfig sets a configuration's spec and state. */
 export async function updateConfig(sql: Sql, id: string, u: { spec?: unknown; state?: ConfigState }): Promise<void> {
-  await sql.query('UPDATE placement_configs SET spec = COALESCE($2, spec), state = COALESCE($3, state), updated_at = now() WHERE id = $1', [id, u.spec === undefined ? null : JSON.stringify(u.spec), u.state ?? null]);
+  await sql.query(
+    'UPDATE placement_configs SET spec = COALESCE($2, spec), state = COALESCE($3, state), updated_at = now() WHERE id = $1',
+    [id, u.spec === undefined ? null : JSON.stringify(u.spec), u.state ?? null],
+  );
 }
 
 /** getConfig returns a configuration, or null. */
@@ -147,7 +172,10 @@ export async function getConfig(sql: Sql, id: string): Promise<ConfigRecord | nu
 
 /** listConfigs lists configurations by id, of one account or all. */
 export async function listConfigs(sql: Sql, accountId?: string): Promise<ConfigRecord[]> {
-  const r = accountId === undefined ? await sql.query('SELECT * FROM placement_configs ORDER BY id') : await sql.query('SELECT * FROM placement_configs WHERE account_id = $1 ORDER BY id', [accountId]);
+  const r =
+    accountId === undefined
+      ? await sql.query('SELECT * FROM placement_configs ORDER BY id')
+      : await sql.query('SELECT * FROM placement_configs WHERE account_id = $1 ORDER BY id', [accountId]);
   return r.rows.map(configOf);
 }
 
@@ -167,9 +195,18 @@ export async function putComponent(sql: Sql, c: Omit<ComponentRecord, 'moves'> &
 }
 
 /** setComponentRuntime records a component's address and state once its node answered. */
-export async function setComponentRuntime(sql: Sql, configId: string, component: string, nodeId: string, u: { address: string | null; state: ComponentState }): Promise<void> {
+export async function setComponentRuntime(
+  sql: Sql,
+  configId: string,
+  component: string,
+  nodeId: string,
+  u: { address: string | null; state: ComponentState },
+): Promise<void> {
   // Guarded by the node: a late answer from the node a component already left changes nothing.
-  await sql.query('UPDATE placement_components SET address = $4, state = $5, updated_at = now() WHERE config_id = $1 AND component = $2 AND node_id = $3', [configId, component, nodeId, u.address, u.state]);
+  await sql.query(
+    'UPDATE placement_components SET address = $4, state = $5, updated_at = now() WHERE config_id = $1 AND component = $2 AND node_id = $3',
+    [configId, component, nodeId, u.address, u.state],
+  );
 }
 
 /** deleteComponent removes a component's placement. */
@@ -179,34 +216,66 @@ export async function deleteComponent(sql: Sql, configId: string, component: str
 
 /** listComponents lists placed components, of one configuration or all, by configuration then component. */
 export async function listComponents(sql: Sql, configId?: string): Promise<ComponentRecord[]> {
-  const r = configId === undefined
-    ? await sql.query('SELECT * FROM placement_components ORDER BY config_id, component')
-    : await sql.query('SELECT * FROM placement_components WHERE config_id = $1 ORDER BY component', [configId]);
+  const r =
+    configId === undefined
+      ? await sql.query('SELECT * FROM placement_components ORDER BY config_id, component')
+      : await sql.query('SELECT * FROM placement_components WHERE config_id = $1 ORDER BY component', [configId]);
   return r.rows.map(componentOf);
 }
 
 /** insertDecision records a scheduler decision with its status and explanation lines. */
-export async function insertDecision(sql: Sql, d: { id: string; configId: string | null; kind: string; status: unknown; explain: readonly string[] }): Promise<void> {
-  await sql.query('INSERT INTO placement_decisions (id, config_id, kind, status, explain) VALUES ($1, $2, $3, $4, $5)', [d.id, d.configId, d.kind, JSON.stringify(d.status), JSON.stringify(d.explain)]);
+export async function insertDecision(
+  sql: Sql,
+  d: { id: string; configId: string | null; kind: string; status: unknown; explain: readonly string[] },
+): Promise<void> {
+  await sql.query(
+    'INSERT INTO placement_decisions (id, config_id, kind, status, explain) VALUES ($1, $2, $3, $4, $5)',
+    [d.id, d.configId, d.kind, JSON.stringify(d.status), JSON.stringify(d.explain)],
+  );
 }
 
 /** listDecisions returns a configuration's decisions, newest first. */
-export async function listDecisions(sql: Sql, configId: string, limit = 20): Promise<Array<{ id: string; kind: string; status: unknown; explain: string[]; at: Date }>> {
-  const r = await sql.query('SELECT * FROM placement_decisions WHERE config_id = $1 ORDER BY created_at DESC, id LIMIT $2', [configId, limit]);
-  return r.rows.map((x) => ({ id: x.id as string, kind: x.kind as string, status: obj(x.status), explain: obj<string[]>(x.explain), at: new Date(x.created_at as string) }));
+export async function listDecisions(
+  sql: Sql,
+  configId: string,
+  limit = 20,
+): Promise<Array<{ id: string; kind: string; status: unknown; explain: string[]; at: Date }>> {
+  const r = await sql.query(
+    'SELECT * FROM placement_decisions WHERE config_id = $1 ORDER BY created_at DESC, id LIMIT $2',
+    [configId, limit],
+  );
+  return r.rows.map((x) => ({
+    id: x.id as string,
+    kind: x.kind as string,
+    status: obj(x.status),
+    explain: obj<string[]>(x.explain),
+    at: new Date(x.created_at as string),
+  }));
 }
 
 /** insertSnapshot stores one collector sample. */
 export async function insertSnapshot(sql: Sql, s: SnapshotRecord): Promise<void> {
   await sql.query(
     'INSERT INTO placement_snapshots (config_id, component, node_id, at, cpu_seconds, rss_bytes, requests, errors) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-    [s.configId, s.component, s.nodeId, s.at, s.cpuSeconds, Math.round(s.rssBytes), Math.round(s.requests), Math.round(s.errors)],
+    [
+      s.configId,
+      s.component,
+      s.nodeId,
+      s.at,
+      s.cpuSeconds,
+      Math.round(s.rssBytes),
+      Math.round(s.requests),
+      Math.round(s.errors),
+    ],
   );
 }
 
 /** listSnapshots returns a configuration's latest samples, newest first. */
 export async function listSnapshots(sql: Sql, configId: string, limit = 100): Promise<SnapshotRecord[]> {
-  const r = await sql.query('SELECT * FROM placement_snapshots WHERE config_id = $1 ORDER BY id DESC LIMIT $2', [configId, limit]);
+  const r = await sql.query('SELECT * FROM placement_snapshots WHERE config_id = $1 ORDER BY id DESC LIMIT $2', [
+    configId,
+    limit,
+  ]);
   return r.rows.map((x) => ({
     configId: x.config_id as string,
     component: x.component as string,

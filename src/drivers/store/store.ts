@@ -3,7 +3,10 @@ export type StoreKind = 'pglite' | 'postgres';
 
 /** Sql runs one parameterised statement ($1, $2 …) and returns its rows. */
 export interface Sql {
-  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number }>;
+  query<R = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+  ): Promise<{ rows: R[]; rowCount: number }>;
 }
 
 /**

@@ -48,7 +48,10 @@ export function publicUser(u: StoredUser): UserRecord {
 }
 
 /** insertUser stores a new user; a taken name fails with a unique violation (isUniqueViolation). */
-export async function insertUser(sql: Sql, u: { id: string; name: string; passwordHash: string; role: ApiRole; accountId: string | null }): Promise<UserRecord> {
+export async function insertUser(
+  sql: Sql,
+  u: { id: string; name: string; passwordHash: string; role: ApiRole; accountId: string | null },
+): Promise<UserRecord> {
   const r = await sql.query<Row>(
     'INSERT INTO users (id, name, password_hash, role, account_id) VALUES ($1, $2, $3, $4, $5) RETURNING *',
     [u.id, u.name, u.passwordHash, u.role, u.accountId],
@@ -69,14 +72,29 @@ export async function listUsers(sql: Sql): Promise<UserRecord[]> {
 }
 
 /** setPassword replaces a user's password hash and ends every session of that user but keepTokenHash's (the one that changed it). */
-export async function setPassword(sql: Sql, userId: string, passwordHash: string, keepTokenHash: string | null = null): Promise<void> {
+export async function setPassword(
+  sql: Sql,
+  userId: string,
+  passwordHash: string,
+  keepTokenHash: string | null = null,
+): Promise<void> {
   await sql.query('UPDATE users SET password_hash = $2 WHERE id = $1', [userId, passwordHash]);
-  await sql.query('DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2', [userId, keepTokenHash]);
+  await sql.query('DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2', [
+    userId,
+    keepTokenHash,
+  ]);
 }
 
 /** insertSession records a session by the hash of its secret. */
-export async function insertSession(sql: Sql, s: { tokenHash: string; userId: string; expiresAt: Date }): Promise<void> {
-  await sql.query('INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)', [s.tokenHash, s.userId, s.expiresAt.toISOString()]);
+export async function insertSession(
+  sql: Sql,
+  s: { tokenHash: string; userId: string; expiresAt: Date },
+): Promise<void> {
+  await sql.query('INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)', [
+    s.tokenHash,
+    s.userId,
+    s.expiresAt.toISOString(),
+  ]);
 }
 
 /** findSession returns the user of a live session (not expired, user not disabled), or null. */

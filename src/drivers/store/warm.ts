@@ -27,7 +27,10 @@ export async function getMoveKind(sql: Sql, moveId: string): Promise<MoveKind> {
 
 /** runningKindOf returns the kind of the move in flight for a server, or null when it has none. */
 export async function runningKindOf(sql: Sql, serverId: string): Promise<MoveKind | null> {
-  const r = await sql.query<{ kind: string | null }>(`SELECT kind FROM moves WHERE server_id = $1 AND status = 'running'`, [serverId]);
+  const r = await sql.query<{ kind: string | null }>(
+    `SELECT kind FROM moves WHERE server_id = $1 AND status = 'running'`,
+    [serverId],
+  );
   const row = r.rows[0];
   if (row === undefined) return null;
   return row.kind !== null && (MOVE_KINDS as readonly string[]).includes(row.kind) ? (row.kind as MoveKind) : 'move';
@@ -35,8 +38,14 @@ export async function runningKindOf(sql: Sql, serverId: string): Promise<MoveKin
 
 /** runningKinds maps every server with a move in flight to that move's kind. */
 export async function runningKinds(sql: Sql): Promise<Map<string, MoveKind>> {
-  const r = await sql.query<{ server_id: string; kind: string | null }>(`SELECT server_id, kind FROM moves WHERE status = 'running'`);
+  const r = await sql.query<{ server_id: string; kind: string | null }>(
+    `SELECT server_id, kind FROM moves WHERE status = 'running'`,
+  );
   const out = new Map<string, MoveKind>();
-  for (const row of r.rows) out.set(String(row.server_id), row.kind !== null && (MOVE_KINDS as readonly string[]).includes(row.kind) ? (row.kind as MoveKind) : 'move');
+  for (const row of r.rows)
+    out.set(
+      String(row.server_id),
+      row.kind !== null && (MOVE_KINDS as readonly string[]).includes(row.kind) ? (row.kind as MoveKind) : 'move',
+    );
   return out;
 }

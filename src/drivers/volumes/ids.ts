@@ -13,7 +13,12 @@ export const VOLUME_ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** checkVolumeId throws E_VALIDATION when value is not a valid volume or machine id. */
 export function checkVolumeId(field: string, value: unknown): string {
   if (typeof value !== 'string' || !VOLUME_ID_RE.test(value)) {
-    throw invalid([{ field, problem: `must be 1–63 characters of lower-case letters, digits and hyphens, starting with a letter or digit (a slug or a UUID); got ${JSON.stringify(value)}` }]);
+    throw invalid([
+      {
+        field,
+        problem: `must be 1–63 characters of lower-case letters, digits and hyphens, starting with a letter or digit (a slug or a UUID); got ${JSON.stringify(value)}`,
+      },
+    ]);
   }
   return value;
 }

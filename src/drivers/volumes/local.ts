@@ -77,7 +77,10 @@ export function localVolumes(root: string): VolumeDriver {
     async ensure(volumeId, owner) {
       const path = volumePath(volumeId);
       if (!Number.isInteger(owner.uid) || !Number.isInteger(owner.gid) || owner.uid < 0 || owner.gid < 0) {
-        throw new HostfleetError('E_VALIDATION', `volume ${volumeId}: owner uid/gid must be non-negative integers, got ${owner.uid}/${owner.gid}`);
+        throw new HostfleetError(
+          'E_VALIDATION',
+          `volume ${volumeId}: owner uid/gid must be non-negative integers, got ${owner.uid}/${owner.gid}`,
+        );
       }
       await prepare();
       await mkdir(path, { mode: 0o700 }).catch((e: unknown) => {
@@ -93,7 +96,11 @@ export function localVolumes(root: string): VolumeDriver {
       const link = exportPath(machineId);
       await prepare();
       if (!(await exists(target))) {
-        throw new HostfleetError('E_NOT_FOUND', `volume ${volumeId} does not exist; ensure it before exporting it to machine ${machineId}`, { details: { volumeId, machineId } });
+        throw new HostfleetError(
+          'E_NOT_FOUND',
+          `volume ${volumeId} does not exist; ensure it before exporting it to machine ${machineId}`,
+          { details: { volumeId, machineId } },
+        );
       }
       if ((await readExport(link)) === volumeId) return;
       // A relative target keeps the root relocatable; rename over the old link is atomic.
@@ -136,7 +143,11 @@ export function localVolumes(root: string): VolumeDriver {
         if ((await readExport(join(exportsDir, name))) === volumeId) users.push(name);
       }
       if (users.length > 0) {
-        throw new HostfleetError('E_CONFLICT', `volume ${volumeId} is still exported to machine(s) ${users.join(', ')}; unexport it before removing it`, { details: { volumeId, machines: users } });
+        throw new HostfleetError(
+          'E_CONFLICT',
+          `volume ${volumeId} is still exported to machine(s) ${users.join(', ')}; unexport it before removing it`,
+          { details: { volumeId, machines: users } },
+        );
       }
       await rm(path, { recursive: true, force: true });
     },

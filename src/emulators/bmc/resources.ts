@@ -6,7 +6,13 @@
  */
 import { BOOT_OVERRIDE_MODES, RESET_TYPES, type ResetType } from '../../drivers/bmc/index.js';
 import { redfishMessage, type RedfishMessage } from '../../drivers/bmc/messages.js';
-import { BOOT_TARGETS, POWER_RESTORE_POLICIES, type BootSettings, type MachineView, type PowerRestorePolicy } from './machine.js';
+import {
+  BOOT_TARGETS,
+  POWER_RESTORE_POLICIES,
+  type BootSettings,
+  type MachineView,
+  type PowerRestorePolicy,
+} from './machine.js';
 import type { Session } from './sessions.js';
 
 /** REDFISH_VERSION is the protocol version the service root announces. */
@@ -103,7 +109,10 @@ export function computerSystem(v: MachineView): Record<string, unknown> {
         DataAddress: v.dataAddress,
         WorkloadPid: v.workloadPid,
         BootError: v.bootError,
-        Installed: p === null ? null : { Server: p.server, Account: p.account.id, Group: p.group.id, Role: p.group.role, Volume: p.volume.id },
+        Installed:
+          p === null
+            ? null
+            : { Server: p.server, Account: p.account.id, Group: p.group.id, Role: p.group.role, Volume: p.volume.id },
       },
     },
   };
@@ -153,7 +162,7 @@ function isObj(v: unknown): v is Record<string, unknown> {
 }
 
 function show(v: unknown): string {
-  return typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+  return typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
 }
 
 /** SystemPatch is a validated PATCH of a ComputerSystem. */
@@ -162,15 +171,33 @@ export interface SystemPatch {
   readonly powerRestorePolicy?: PowerRestorePolicy;
 }
 
-const READ_ONLY_SYSTEM = ['Id', 'Name', 'UUID', 'PowerState', 'Status', 'Actions', 'Oem', 'SystemType', 'Manufacturer', 'Model', 'PowerRestorePolicy@Redfish.AllowableValues'];
-const READ_ONLY_BOOT = ['BootSourceOverrideEnabled@Redfish.AllowableValues', 'BootSourceOverrideTarget@Redfish.AllowableValues', 'BootSourceOverrideMode@Redfish.AllowableValues'];
+const READ_ONLY_SYSTEM = [
+  'Id',
+  'Name',
+  'UUID',
+  'PowerState',
+  'Status',
+  'Actions',
+  'Oem',
+  'SystemType',
+  'Manufacturer',
+  'Model',
+  'PowerRestorePolicy@Redfish.AllowableValues',
+];
+const READ_ONLY_BOOT = [
+  'BootSourceOverrideEnabled@Redfish.AllowableValues',
+  'BootSourceOverrideTarget@Redfish.AllowableValues',
+  'BootSourceOverrideMode@Redfish.AllowableValues',
+];
 
 /**
  * checkSystemPatch validates a PATCH body of a ComputerSystem: every problem becomes one
  * ExtendedInfo message naming the property (RelatedProperties as JSON pointers), and nothing
  * is applied unless the whole body is valid.
  */
-export function checkSystemPatch(body: unknown): { ok: true; patch: SystemPatch } | { ok: false; messages: RedfishMessage[] } {
+export function checkSystemPatch(
+  body: unknown,
+): { ok: true; patch: SystemPatch } | { ok: false; messages: RedfishMessage[] } {
   const m: RedfishMessage[] = [];
   if (!isObj(body)) return { ok: false, messages: [redfishMessage('MalformedJSON')] };
   const boot: { -readonly [K in keyof BootSettings]?: BootSettings[K] } = {};
@@ -187,17 +214,20 @@ export function checkSystemPatch(body: unknown): { ok: true; patch: SystemPatch 
         switch (bk) {
           case 'BootSourceOverrideEnabled':
             if (typeof bv !== 'string') m.push(redfishMessage('PropertyValueTypeError', [show(bv), bk], [ptr]));
-            else if (!(BOOT_OVERRIDE_MODES as readonly string[]).includes(bv)) m.push(redfishMessage('PropertyValueNotInList', [bv, bk], [ptr]));
+            else if (!(BOOT_OVERRIDE_MODES as readonly string[]).includes(bv))
+              m.push(redfishMessage('PropertyValueNotInList', [bv, bk], [ptr]));
             else boot.enabled = bv as BootSettings['enabled'];
             break;
           case 'BootSourceOverrideTarget':
             if (typeof bv !== 'string') m.push(redfishMessage('PropertyValueTypeError', [show(bv), bk], [ptr]));
-            else if (!(BOOT_TARGETS as readonly string[]).includes(bv)) m.push(redfishMessage('PropertyValueNotInList', [bv, bk], [ptr]));
+            else if (!(BOOT_TARGETS as readonly string[]).includes(bv))
+              m.push(redfishMessage('PropertyValueNotInList', [bv, bk], [ptr]));
             else boot.target = bv as BootSettings['target'];
             break;
           case 'BootSourceOverrideMode':
             if (typeof bv !== 'string') m.push(redfishMessage('PropertyValueTypeError', [show(bv), bk], [ptr]));
-            else if (!(BOOT_MODES as readonly string[]).includes(bv)) m.push(redfishMessage('PropertyValueNotInList', [bv, bk], [ptr]));
+            else if (!(BOOT_MODES as readonly string[]).includes(bv))
+              m.push(redfishMessage('PropertyValueNotInList', [bv, bk], [ptr]));
             break;
           case 'HttpBootUri':
             if (bv === null || bv === '') boot.httpBootUri = null;
@@ -212,7 +242,8 @@ export function checkSystemPatch(body: unknown): { ok: true; patch: SystemPatch 
       }
     } else if (k === 'PowerRestorePolicy') {
       if (typeof v !== 'string') m.push(redfishMessage('PropertyValueTypeError', [show(v), k], [`#/${k}`]));
-      else if (!(POWER_RESTORE_POLICIES as readonly string[]).includes(v)) m.push(redfishMessage('PropertyValueNotInList', [v, k], [`#/${k}`]));
+      else if (!(POWER_RESTORE_POLICIES as readonly string[]).includes(v))
+        m.push(redfishMessage('PropertyValueNotInList', [v, k], [`#/${k}`]));
       else policy = v as PowerRestorePolicy;
     } else if (READ_ONLY_SYSTEM.includes(k)) {
       m.push(redfishMessage('PropertyNotWritable', [k], [`#/${k}`]));
@@ -258,10 +289,12 @@ export function checkReset(body: unknown): { ok: true; type: ResetType } | { ok:
   }
   if (!isObj(body)) return { ok: false, messages: [redfishMessage('MalformedJSON')] };
   const m: RedfishMessage[] = [];
-  for (const k of Object.keys(body)) if (k !== 'ResetType') m.push(redfishMessage('ActionParameterUnknown', [action, k], [`#/${k}`]));
+  for (const k of Object.keys(body))
+    if (k !== 'ResetType') m.push(redfishMessage('ActionParameterUnknown', [action, k], [`#/${k}`]));
   const t = body.ResetType;
   if (t === undefined) m.push(redfishMessage('ActionParameterMissing', [action, 'ResetType'], ['#/ResetType']));
-  else if (typeof t !== 'string' || !(RESET_TYPES as readonly string[]).includes(t)) m.push(redfishMessage('ActionParameterValueNotInList', [show(t), 'ResetType', action], ['#/ResetType']));
+  else if (typeof t !== 'string' || !(RESET_TYPES as readonly string[]).includes(t))
+    m.push(redfishMessage('ActionParameterValueNotInList', [show(t), 'ResetType', action], ['#/ResetType']));
   if (m.length > 0) return { ok: false, messages: m };
   return { ok: true, type: t as ResetType };
 }

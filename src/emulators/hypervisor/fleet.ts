@@ -34,11 +34,18 @@ export interface NodeFleet {
 }
 
 function exited(c: ChildProcess): Promise<void> {
-  return c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r()));
+  return c.exitCode !== null || c.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((r) => c.once('exit', () => r()));
 }
 
 /** startNodeProcesses starts one process per entry of `nodes` (ids and capacities) under dir. */
-export async function startNodeProcesses(opts: { nodes: ReadonlyArray<{ id: string; capacity: ResourceVector }>; dir: string; token: string; host?: string }): Promise<NodeFleet> {
+export async function startNodeProcesses(opts: {
+  nodes: ReadonlyArray<{ id: string; capacity: ResourceVector }>;
+  dir: string;
+  token: string;
+  host?: string;
+}): Promise<NodeFleet> {
   await mkdir(opts.dir, { recursive: true });
   const image = await buildRuntimeImage(join(opts.dir, 'image'));
   const started: NodeProcess[] = [];

@@ -26,7 +26,10 @@ function need(name: string): string {
 
 let capacity;
 try {
-  capacity = parseNode({ id: need('HOSTFLEET_NODE_ID'), capacity: JSON.parse(need('HOSTFLEET_NODE_CAPACITY')) }).capacity;
+  capacity = parseNode({
+    id: need('HOSTFLEET_NODE_ID'),
+    capacity: JSON.parse(need('HOSTFLEET_NODE_CAPACITY')),
+  }).capacity;
 } catch (e) {
   console.error(`hypervisor: HOSTFLEET_NODE_CAPACITY: ${(e as Error).message}`);
   process.exit(2);

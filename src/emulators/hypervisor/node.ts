@@ -132,7 +132,11 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
 
   const start = async (id: string, personality: unknown): Promise<Entry> => {
     const check = checkPersonality(personality);
-    if (!check.ok) throw Object.assign(new Error(`invalid personality: ${check.problems.map((p) => `${p.field}: ${p.problem}`).join('; ')}`), { status: 400 });
+    if (!check.ok)
+      throw Object.assign(
+        new Error(`invalid personality: ${check.problems.map((p) => `${p.field}: ${p.problem}`).join('; ')}`),
+        { status: 400 },
+      );
     const scratch = join(opts.dir, id);
     await rm(scratch, { recursive: true, force: true });
     await mkdir(scratch, { recursive: true, mode: 0o700 });
@@ -140,7 +144,13 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     const address = `${opts.host}:${port}`;
     const child = spawn(process.execPath, ['--enable-source-maps', opts.image], {
       cwd: scratch,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: scratch, HOSTFLEET_PERSONALITY: JSON.stringify(check.personality), HOSTFLEET_SCRATCH: scratch, HOSTFLEET_LISTEN: address },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: scratch,
+        HOSTFLEET_PERSONALITY: JSON.stringify(check.personality),
+        HOSTFLEET_SCRATCH: scratch,
+        HOSTFLEET_LISTEN: address,
+      },
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     });
     const entry: Entry = { id, address, child };
@@ -176,18 +186,29 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://node');
     if (url.pathname === '/healthz') return send(res, 200, { ok: true, id: opts.id });
-    if (!timingSafeEqual(digest(req.headers.authorization ?? ''), want)) return send(res, 401, { error: { code: 'E_UNAUTHENTICATED', message: 'send the node token as Authorization: Bearer <token>' } });
+    if (!timingSafeEqual(digest(req.headers.authorization ?? ''), want))
+      return send(res, 401, {
+        error: { code: 'E_UNAUTHENTICATED', message: 'send the node token as Authorization: Bearer <token>' },
+      });
     if (url.pathname === '/v1/node' && req.method === 'GET') {
       return send(res, 200, { id: opts.id, capacity: opts.capacity, components: [...running.values()].map(view) });
     }
     const m = /^\/v1\/components\/([^/]+)(\/usage)?$/.exec(url.pathname);
     const id = m ? decodeURIComponent(m[1]!) : '';
-    if (!m || !ID_RE.test(id)) return send(res, 404, { error: { code: 'E_NOT_FOUND', message: `no route ${req.method} ${url.pathname}` } });
+    if (!m || !ID_RE.test(id))
+      return send(res, 404, { error: { code: 'E_NOT_FOUND', message: `no route ${req.method} ${url.pathname}` } });
     if (m[2]) {
       const e = running.get(id);
-      if (!e || req.method !== 'GET') return send(res, 404, { error: { code: 'E_NOT_FOUND', message: `component ${id} is not running here` } });
+      if (!e || req.method !== 'GET')
+        return send(res, 404, { error: { code: 'E_NOT_FOUND', message: `component ${id} is not running here` } });
       const usage = await processUsage(e.child.pid ?? 0);
-      const stats = await request(`http://${e.address}/_runtime/stats`, { headersTimeout: 2000, bodyTimeout: 2000 }).then((r) => r.body.json(), () => null);
+      const stats = await request(`http://${e.address}/_runtime/stats`, {
+        headersTimeout: 2000,
+        bodyTimeout: 2000,
+      }).then(
+        (r) => r.body.json(),
+        () => null,
+      );
       return send(res, 200, { id, ...(usage ?? { cpuSeconds: 0, rssBytes: 0 }), stats });
     }
     if (req.method === 'PUT') {
@@ -203,7 +224,9 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
         return send(res, 201, view(await p));
       } catch (e) {
         const status = (e as { status?: number }).status ?? 500;
-        return send(res, status, { error: { code: status === 400 ? 'E_VALIDATION' : 'E_INTERNAL', message: (e as Error).message } });
+        return send(res, status, {
+          error: { code: status === 400 ? 'E_VALIDATION' : 'E_INTERNAL', message: (e as Error).message },
+        });
       }
     }
     if (req.method === 'DELETE') {

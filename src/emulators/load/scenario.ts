@@ -76,7 +76,14 @@ export function spikeRate(base: number, factor: number, durationMs: number): (t:
  * traceRate replays one day of a trace compressed into the duration, scaled so the day's peak is
  * base × factor, shifted by `shiftHours` (customers in other time zones peak at other times).
  */
-export function traceRate(values: Float64Array, stepSeconds: number, base: number, factor: number, durationMs: number, shiftHours: number): (t: number) => number {
+export function traceRate(
+  values: Float64Array,
+  stepSeconds: number,
+  base: number,
+  factor: number,
+  durationMs: number,
+  shiftHours: number,
+): (t: number) => number {
   const perDay = Math.max(1, Math.round(86_400 / stepSeconds));
   const day = Array.from(values.subarray(0, Math.min(values.length, perDay)), (v) => (Number.isFinite(v) ? v : 0));
   const peak = Math.max(...day, 1e-9);
@@ -100,30 +107,86 @@ export async function buildScenario(name: ScenarioName, o: ScenarioOptions, trac
   if (!first) throw new Error('a scenario needs at least one customer');
   switch (name) {
     case 'steady':
-      return { name, durationMs: o.durationMs, targets: o.customers.map(steady), injections: [], describe: `every customer at ${o.baseRps} requests/s` };
+      return {
+        name,
+        durationMs: o.durationMs,
+        targets: o.customers.map(steady),
+        injections: [],
+        describe: `every customer at ${o.baseRps} requests/s`,
+      };
     case 'ramp':
-      return { name, durationMs: o.durationMs, targets: [{ domain: first.domain, paths, rate: rampRate(o.baseRps, factor, o.durationMs) }, ...rest.map(steady)], injections: [], describe: `${first.domain} ramps from ${o.baseRps} to ${o.baseRps * factor} requests/s; the others steady` };
+      return {
+        name,
+        durationMs: o.durationMs,
+        targets: [
+          { domain: first.domain, paths, rate: rampRate(o.baseRps, factor, o.durationMs) },
+          ...rest.map(steady),
+        ],
+        injections: [],
+        describe: `${first.domain} ramps from ${o.baseRps} to ${o.baseRps * factor} requests/s; the others steady`,
+      };
     case 'spike':
-      return { name, durationMs: o.durationMs, targets: [{ domain: first.domain, paths, rate: spikeRate(o.baseRps, factor, o.durationMs) }, ...rest.map(steady)], injections: [], describe: `${first.domain} spikes to ${o.baseRps * factor} requests/s from 20 % to 70 % of the run; the others steady` };
+      return {
+        name,
+        durationMs: o.durationMs,
+        targets: [
+          { domain: first.domain, paths, rate: spikeRate(o.baseRps, factor, o.durationMs) },
+          ...rest.map(steady),
+        ],
+        injections: [],
+        describe: `${first.domain} spikes to ${o.baseRps * factor} requests/s from 20 % to 70 % of the run; the others steady`,
+      };
     case 'diurnal': {
-      const t = await loadTrace(`${tracesDir.replace(/\/+$/, '')}/${o.trace ?? DEFAULT_TRACE}`, { gapFill: 'linear', purpose: 'for the diurnal scenario; --trace names a file under data/traces, or under HOSTFLEET_TRACES_DIR when set' });
+      const t = await loadTrace(`${tracesDir.replace(/\/+$/, '')}/${o.trace ?? DEFAULT_TRACE}`, {
+        gapFill: 'linear',
+        purpose:
+          'for the diurnal scenario; --trace names a file under data/traces, or under HOSTFLEET_TRACES_DIR when set',
+      });
       const scaled = scaleToPeak(t, 1);
-      const targets = o.customers.map((c, i) => ({ domain: c.domain, paths, rate: traceRate(scaled.values, scaled.stepSeconds, o.baseRps, factor, o.durationMs, (i * 24) / o.customers.length) }));
-      return { name, durationMs: o.durationMs, targets, injections: [], describe: `one day of ${t.name} per run, peak ${o.baseRps * factor} requests/s, each customer in its own time zone` };
+      const targets = o.customers.map((c, i) => ({
+        domain: c.domain,
+        paths,
+        rate: traceRate(
+          scaled.values,
+          scaled.stepSeconds,
+          o.baseRps,
+          factor,
+          o.durationMs,
+          (i * 24) / o.customers.length,
+        ),
+      }));
+      return {
+        name,
+        durationMs: o.durationMs,
+        targets,
+        injections: [],
+        describe: `one day of ${t.name} per run, peak ${o.baseRps * factor} requests/s, each customer in its own time zone`,
+      };
     }
     case 'failure':
       return {
         name,
         durationMs: o.durationMs,
         targets: o.customers.map(steady),
-        injections: [{ atMs: 0.3 * o.durationMs, kind: 'power-off', group: first.group }, { atMs: 0.6 * o.durationMs, kind: 'power-off', group: (rest[0] ?? first).group }],
+        injections: [
+          { atMs: 0.3 * o.durationMs, kind: 'power-off', group: first.group },
+          { atMs: 0.6 * o.durationMs, kind: 'power-off', group: (rest[0] ?? first).group },
+        ],
         describe: `steady load; a serving server of ${first.group} is powered off at 30 % and one of ${(rest[0] ?? first).group} at 60 %`,
       };
   }
 }
 
 /** runShapedLoad sends open-loop load following each target's rate until the duration ends or signal aborts. */
-export async function runShapedLoad(opts: { edgeUrl: string; targets: readonly ShapedTarget[]; durationMs: number; signal: AbortSignal; stats?: LoadStats; maxInFlight?: number; onTick?: (tMs: number) => void }): Promise<LoadStats> {
+export async function runShapedLoad(opts: {
+  edgeUrl: string;
+  targets: readonly ShapedTarget[];
+  durationMs: number;
+  signal: AbortSignal;
+  stats?: LoadStats;
+  maxInFlight?: number;
+  onTick?: (tMs: number) => void;
+}): Promise<LoadStats> {
   const stats: LoadStats = opts.stats ?? emptyStats();
   const client = createLoadClient(opts.edgeUrl, stats);
   const t0 = performance.now();
@@ -170,25 +233,55 @@ export type InjectFn = (inj: Injection) => Promise<string>;
  * runScenario runs a scenario once: the shaped load, and each injection at its time. It
  * resolves with the load's stats once the duration is over (or signal aborted).
  */
-export async function runScenario(opts: { edgeUrl: string; scenario: Scenario; signal: AbortSignal; stats?: LoadStats; inject?: InjectFn; log?: (line: string) => void }): Promise<LoadStats> {
+export async function runScenario(opts: {
+  edgeUrl: string;
+  scenario: Scenario;
+  signal: AbortSignal;
+  stats?: LoadStats;
+  inject?: InjectFn;
+  log?: (line: string) => void;
+}): Promise<LoadStats> {
   const timers = opts.scenario.injections.map((inj) =>
     setTimeout(() => {
       if (opts.signal.aborted || !opts.inject) return;
-      opts.inject(inj).then((what) => opts.log?.(`injected: ${what}`), (e: unknown) => opts.log?.(`injection failed: ${(e as Error).message}`));
+      opts.inject(inj).then(
+        (what) => opts.log?.(`injected: ${what}`),
+        (e: unknown) => opts.log?.(`injection failed: ${(e as Error).message}`),
+      );
     }, inj.atMs),
   );
   try {
-    return await runShapedLoad({ edgeUrl: opts.edgeUrl, targets: opts.scenario.targets, durationMs: opts.scenario.durationMs, signal: opts.signal, ...(opts.stats ? { stats: opts.stats } : {}) });
+    return await runShapedLoad({
+      edgeUrl: opts.edgeUrl,
+      targets: opts.scenario.targets,
+      durationMs: opts.scenario.durationMs,
+      signal: opts.signal,
+      ...(opts.stats ? { stats: opts.stats } : {}),
+    });
   } finally {
     for (const t of timers) clearTimeout(t);
   }
 }
 
 /** runScenarioForever repeats a scenario until signal aborts (hostfleet up's demo load). */
-export async function runScenarioForever(opts: { edgeUrl: string; build: () => Promise<Scenario>; signal: AbortSignal; stats: LoadStats; inject?: InjectFn; log?: (line: string) => void }): Promise<LoadStats> {
+export async function runScenarioForever(opts: {
+  edgeUrl: string;
+  build: () => Promise<Scenario>;
+  signal: AbortSignal;
+  stats: LoadStats;
+  inject?: InjectFn;
+  log?: (line: string) => void;
+}): Promise<LoadStats> {
   for (let round = 0; round < 1_000_000 && !opts.signal.aborted; round++) {
     const scenario = await opts.build();
-    await runScenario({ edgeUrl: opts.edgeUrl, scenario, signal: opts.signal, stats: opts.stats, ...(opts.inject ? { inject: opts.inject } : {}), ...(opts.log ? { log: opts.log } : {}) });
+    await runScenario({
+      edgeUrl: opts.edgeUrl,
+      scenario,
+      signal: opts.signal,
+      stats: opts.stats,
+      ...(opts.inject ? { inject: opts.inject } : {}),
+      ...(opts.log ? { log: opts.log } : {}),
+    });
   }
   return opts.stats;
 }

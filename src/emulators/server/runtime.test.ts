@@ -14,7 +14,9 @@ import { Slots } from './slots.js';
 import { percentiles } from './stats.js';
 import { resolveStatic } from './static.js';
 
-async function fixture(runtime = { serviceTimeMs: 40, concurrency: 2, maxQueue: 3 }): Promise<{ rt: Runtime; dir: string; cleanup(): Promise<void> }> {
+async function fixture(
+  runtime = { serviceTimeMs: 40, concurrency: 2, maxQueue: 3 },
+): Promise<{ rt: Runtime; dir: string; cleanup(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'hf-runtime-'));
   const volume = join(dir, 'volume');
   await mkdir(join(volume, 'site', 'docs'), { recursive: true });
@@ -24,15 +26,29 @@ async function fixture(runtime = { serviceTimeMs: 40, concurrency: 2, maxQueue: 
   await writeFile(join(volume, 'secret.txt'), 'private data outside the site');
   await symlink(join(volume, 'secret.txt'), join(volume, 'site', 'leak.txt'));
   await symlink('/etc', join(volume, 'site', 'etc'));
-  const rt = await startRuntime({ personality: demoPersonality('uuid-1', { runtime }), listen: '127.0.0.1:0', volume, scratch: join(dir, 'scratch'), drainTimeoutMs: 2000 });
-  return { rt, dir, cleanup: async () => {
-    await rt.close();
-    await rm(dir, { recursive: true, force: true });
-  } };
+  const rt = await startRuntime({
+    personality: demoPersonality('uuid-1', { runtime }),
+    listen: '127.0.0.1:0',
+    volume,
+    scratch: join(dir, 'scratch'),
+    drainTimeoutMs: 2000,
+  });
+  return {
+    rt,
+    dir,
+    cleanup: async () => {
+      await rt.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** get sends one raw request (no client-side path normalisation, unlike fetch). */
-function get(base: string, path: string, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function get(
+  base: string,
+  path: string,
+  method = 'GET',
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   const u = new URL(base);
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: u.hostname, port: u.port, path, method, agent: false }, (res) => {
@@ -51,7 +67,14 @@ test('healthz names the server, account, group and role; scratch holds the sessi
   try {
     const r = await get(rt.url, '/healthz');
     assert.equal(r.status, 200);
-    assert.deepEqual(JSON.parse(r.body), { status: 'ok', server: 'srv-1', account: 'acme', group: 'acme-web', role: 'web', machine: 'uuid-1' });
+    assert.deepEqual(JSON.parse(r.body), {
+      status: 'ok',
+      server: 'srv-1',
+      account: 'acme',
+      group: 'acme-web',
+      role: 'web',
+      machine: 'uuid-1',
+    });
     const cache = JSON.parse(await readFile(join(dir, 'scratch', SCRATCH_FILE), 'utf8')) as Record<string, unknown>;
     assert.equal(cache.server, 'srv-1');
   } finally {
@@ -102,7 +125,9 @@ test('the dynamic endpoint serves `concurrency` at a time, queues FIFO, and refu
     const started = performance.now();
     const sent = Array.from({ length: 7 }, (_, i) => get(rt.url, `/app/req-${i}`));
     const results = await Promise.all(sent);
-    const ok = results.filter((r) => r.status === 200).map((r) => JSON.parse(r.body) as { path: string; queueWaitMs: number; serviceTimeMs: number; server: string });
+    const ok = results
+      .filter((r) => r.status === 200)
+      .map((r) => JSON.parse(r.body) as { path: string; queueWaitMs: number; serviceTimeMs: number; server: string });
     const refused = results.filter((r) => r.status === 503);
     assert.equal(ok.length, 5, '2 served at once + 3 queued');
     assert.equal(refused.length, 2);
@@ -148,34 +173,39 @@ test('close lets in-flight requests finish, then health is gone', async () => {
 
 test('Slots grants in FIFO order and never exceeds its concurrency or queue bound', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 5 }), fc.array(fc.boolean(), { maxLength: 30 }), async (concurrency, maxQueue, steps) => {
-      const s = new Slots(concurrency, maxQueue);
-      const held: (() => void)[] = [];
-      const order: number[] = [];
-      const granted: number[] = [];
-      let n = 0;
-      for (const acquire of steps) {
-        if (acquire) {
-          const id = n++;
-          const t = s.acquire();
-          if (t === null) {
-            assert.equal(s.queued, maxQueue, 'refused only when the queue is full');
-            continue;
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 0, max: 5 }),
+      fc.array(fc.boolean(), { maxLength: 30 }),
+      async (concurrency, maxQueue, steps) => {
+        const s = new Slots(concurrency, maxQueue);
+        const held: (() => void)[] = [];
+        const order: number[] = [];
+        const granted: number[] = [];
+        let n = 0;
+        for (const acquire of steps) {
+          if (acquire) {
+            const id = n++;
+            const t = s.acquire();
+            if (t === null) {
+              assert.equal(s.queued, maxQueue, 'refused only when the queue is full');
+              continue;
+            }
+            order.push(id);
+            void t.wait.then((release) => {
+              granted.push(id);
+              held.push(release);
+            });
+          } else {
+            held.shift()?.();
           }
-          order.push(id);
-          void t.wait.then((release) => {
-            granted.push(id);
-            held.push(release);
-          });
-        } else {
-          held.shift()?.();
+          await new Promise((r) => setImmediate(r));
+          assert.ok(s.inUse <= concurrency);
+          assert.ok(s.queued <= maxQueue);
         }
-        await new Promise((r) => setImmediate(r));
-        assert.ok(s.inUse <= concurrency);
-        assert.ok(s.queued <= maxQueue);
-      }
-      assert.deepEqual(granted, order.slice(0, granted.length), 'grants follow arrival order');
-    }),
+        assert.deepEqual(granted, order.slice(0, granted.length), 'grants follow arrival order');
+      },
+    ),
     { numRuns: 100 },
   );
 });
@@ -184,7 +214,11 @@ test('percentiles are nearest-rank', () => {
   const cases = [
     { name: 'empty', input: [], want: { count: 0, p50: 0, p99: 0, max: 0 } },
     { name: 'one', input: [7], want: { count: 1, p50: 7, p99: 7, max: 7 } },
-    { name: '1..100', input: Array.from({ length: 100 }, (_, i) => i + 1), want: { count: 100, p50: 50, p99: 99, max: 100 } },
+    {
+      name: '1..100',
+      input: Array.from({ length: 100 }, (_, i) => i + 1),
+      want: { count: 100, p50: 50, p99: 99, max: 100 },
+    },
   ];
   for (const c of cases) {
     const p = percentiles([...c.input]);
@@ -200,10 +234,15 @@ test('resolveStatic never resolves outside the site, whatever the path', async (
     await writeFile(join(site, 'a.txt'), 'a');
     await writeFile(join(dir, 'outside.txt'), 'no');
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.constantFrom('..', '.', 'a.txt', '%2e%2e', '%2f', 'outside.txt', '', '%00', 'site', '%5c'), { maxLength: 6 }), async (parts) => {
-        const r = await resolveStatic(site, '/' + parts.join('/'));
-        if (r.kind === 'file') assert.ok(r.path.startsWith(site + '/'), r.path);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.constantFrom('..', '.', 'a.txt', '%2e%2e', '%2f', 'outside.txt', '', '%00', 'site', '%5c'), {
+          maxLength: 6,
+        }),
+        async (parts) => {
+          const r = await resolveStatic(site, '/' + parts.join('/'));
+          if (r.kind === 'file') assert.ok(r.path.startsWith(site + '/'), r.path);
+        },
+      ),
       { numRuns: 300 },
     );
   } finally {
@@ -218,7 +257,11 @@ test('checkPersonality accepts the demo personality and names every bad field', 
     { name: 'other machine', over: {}, uuid: 'm-2', field: 'machine' },
     { name: 'role', over: { group: { id: 'g', name: 'g', role: 'cache' } }, field: 'group.role' },
     { name: 'image', over: { image: 'evil/image' }, field: 'image' },
-    { name: 'concurrency 0', over: { runtime: { serviceTimeMs: 1, concurrency: 0, maxQueue: 1 } }, field: 'runtime.concurrency' },
+    {
+      name: 'concurrency 0',
+      over: { runtime: { serviceTimeMs: 1, concurrency: 0, maxQueue: 1 } },
+      field: 'runtime.concurrency',
+    },
     { name: 'volume path', over: { volume: { id: '../x' } }, field: 'volume.id' },
     { name: 'uid', over: { uid: -1 }, field: 'uid' },
     { name: 'config value', over: { config: { a: 1 } }, field: 'config' },
@@ -226,7 +269,11 @@ test('checkPersonality accepts the demo personality and names every bad field', 
   for (const c of cases) {
     const r = checkPersonality({ ...demoPersonality('m-1'), ...c.over }, c.uuid ?? 'm-1');
     assert.equal(r.ok, false, c.name);
-    if (!r.ok) assert.ok(r.problems.some((p) => p.field === c.field), `${c.name}: ${JSON.stringify(r.problems)}`);
+    if (!r.ok)
+      assert.ok(
+        r.problems.some((p) => p.field === c.field),
+        `${c.name}: ${JSON.stringify(r.problems)}`,
+      );
   }
   assert.deepEqual(parseListen('[::1]:8080'), { host: '::1', port: 8080 });
   assert.throws(() => parseListen('nope'));

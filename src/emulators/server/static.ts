@@ -88,7 +88,8 @@ export async function resolveStatic(siteRoot: string, urlPath: string): Promise<
     return { kind: 'file', path: real, size: s.size, mtime: s.mtime };
   } catch (e) {
     const code = errno(e);
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'ELOOP' || code === 'ENAMETOOLONG') return { kind: 'not-found' };
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'ELOOP' || code === 'ENAMETOOLONG')
+      return { kind: 'not-found' };
     throw e;
   }
 }

@@ -28,7 +28,15 @@ export function percentiles(values: number[]): Percentiles {
   let sum = 0;
   for (const v of values) sum += v;
   const r = (x: number): number => Math.round(x * 100) / 100;
-  return { count: n, mean: r(sum / n), p50: r(at(0.5)), p90: r(at(0.9)), p95: r(at(0.95)), p99: r(at(0.99)), max: r(values[n - 1] ?? 0) };
+  return {
+    count: n,
+    mean: r(sum / n),
+    p50: r(at(0.5)),
+    p90: r(at(0.9)),
+    p95: r(at(0.95)),
+    p99: r(at(0.99)),
+    max: r(values[n - 1] ?? 0),
+  };
 }
 
 /** LatencyWindow keeps the last `capacity` samples with their times, to report recent percentiles. */

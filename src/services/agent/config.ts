@@ -7,7 +7,13 @@
  */
 import { HostfleetError } from '../../core/errors.js';
 import type { FieldProblem } from '../../core/errors.js';
-import { compileFis, DEFAULT_FIS, DEFAULT_PREDICTOR_CONFIG, DEFAULT_PROBE_SPECS, resolveProbeSpecs } from '../../core/agent/index.js';
+import {
+  compileFis,
+  DEFAULT_FIS,
+  DEFAULT_PREDICTOR_CONFIG,
+  DEFAULT_PROBE_SPECS,
+  resolveProbeSpecs,
+} from '../../core/agent/index.js';
 import type { CompiledFis, FisSpec, PredictorConfig, ProbeSpecs, RequestTypeSpec } from '../../core/agent/index.js';
 import type { Personality, PersonalityAgent, RuntimeConfig } from '../../core/model/personality.js';
 import { TOKEN_RE } from '../../drivers/bus/index.js';
@@ -65,7 +71,8 @@ export interface AgentSettings {
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-const num = (x: unknown, lo: number, hi: number): boolean => typeof x === 'number' && Number.isFinite(x) && x >= lo && x <= hi;
+const num = (x: unknown, lo: number, hi: number): boolean =>
+  typeof x === 'number' && Number.isFinite(x) && x >= lo && x <= hi;
 
 /**
  * baseProbeSpecs are the probes' bounds for a runtime and an SLA target before the personality's
@@ -100,13 +107,27 @@ export function requestTypesFor(runtime: RuntimeConfig, targetMs: number): Reque
 }
 
 /** predictorConfigFor builds the predictor's configuration for a step, a horizon and request types. */
-export function predictorConfigFor(stepSeconds: number, horizonSeconds: number, types: readonly RequestTypeSpec[]): PredictorConfig {
+export function predictorConfigFor(
+  stepSeconds: number,
+  horizonSeconds: number,
+  types: readonly RequestTypeSpec[],
+): PredictorConfig {
   const season = DEFAULT_PREDICTOR_CONFIG.seasonSeconds;
   const period = Math.round(season / stepSeconds);
   // smooth ≈ 40 minutes of steps, bounded so 2 × smooth + 1 fits the season.
   const smooth = Math.max(0, Math.min(Math.floor((period - 1) / 2), Math.round(2400 / stepSeconds)));
-  const hw = stepSeconds < 60 ? { ...DEFAULT_PREDICTOR_CONFIG.hw, ...LIVE_HW_TREND, smooth } : { ...DEFAULT_PREDICTOR_CONFIG.hw, smooth };
-  return { ...DEFAULT_PREDICTOR_CONFIG, stepSeconds, seasonSeconds: period * stepSeconds, horizonSeconds, hw, requestTypes: types };
+  const hw =
+    stepSeconds < 60
+      ? { ...DEFAULT_PREDICTOR_CONFIG.hw, ...LIVE_HW_TREND, smooth }
+      : { ...DEFAULT_PREDICTOR_CONFIG.hw, smooth };
+  return {
+    ...DEFAULT_PREDICTOR_CONFIG,
+    stepSeconds,
+    seasonSeconds: period * stepSeconds,
+    horizonSeconds,
+    hw,
+    requestTypes: types,
+  };
 }
 
 /**
@@ -116,23 +137,43 @@ export function predictorConfigFor(stepSeconds: number, horizonSeconds: number, 
 export function checkAgentSection(p: Personality): AgentSettings {
   const a = p.agent as unknown;
   const problems: FieldProblem[] = [];
-  if (!isObj(a)) throw new HostfleetError('E_VALIDATION', 'the personality has no agent section', { fields: [{ field: 'agent', problem: 'must be an object' }] });
-  if (typeof a.busUrl !== 'string' || !/^(hfbus|nats|tls):\/\/\S+$/.test(a.busUrl)) problems.push({ field: 'agent.busUrl', problem: 'must be an hfbus://, nats:// or tls:// URL' });
-  if (!(a.busToken === null || (typeof a.busToken === 'string' && a.busToken.length > 0 && a.busToken.length <= 1024))) problems.push({ field: 'agent.busToken', problem: 'must be a non-empty string or null' });
+  if (!isObj(a))
+    throw new HostfleetError('E_VALIDATION', 'the personality has no agent section', {
+      fields: [{ field: 'agent', problem: 'must be an object' }],
+    });
+  if (typeof a.busUrl !== 'string' || !/^(hfbus|nats|tls):\/\/\S+$/.test(a.busUrl))
+    problems.push({ field: 'agent.busUrl', problem: 'must be an hfbus://, nats:// or tls:// URL' });
+  if (!(a.busToken === null || (typeof a.busToken === 'string' && a.busToken.length > 0 && a.busToken.length <= 1024)))
+    problems.push({ field: 'agent.busToken', problem: 'must be a non-empty string or null' });
   for (const k of ['site', 'group', 'server'] as const) {
-    if (typeof a[k] !== 'string' || !TOKEN_RE.test(a[k])) problems.push({ field: `agent.${k}`, problem: 'must be a bus token (letters, digits, _ and -; at most 64)' });
+    if (typeof a[k] !== 'string' || !TOKEN_RE.test(a[k]))
+      problems.push({ field: `agent.${k}`, problem: 'must be a bus token (letters, digits, _ and -; at most 64)' });
   }
-  if (a.group !== p.group.id) problems.push({ field: 'agent.group', problem: `must be the personality's group (${p.group.id})` });
-  if (a.server !== p.server) problems.push({ field: 'agent.server', problem: `must be the personality's server (${p.server})` });
-  if (a.tickMs !== undefined && !(num(a.tickMs, 100, 60_000) && Number.isInteger(a.tickMs))) problems.push({ field: 'agent.tickMs', problem: 'must be a whole number of milliseconds from 100 to 60000' });
+  if (a.group !== p.group.id)
+    problems.push({ field: 'agent.group', problem: `must be the personality's group (${p.group.id})` });
+  if (a.server !== p.server)
+    problems.push({ field: 'agent.server', problem: `must be the personality's server (${p.server})` });
+  if (a.tickMs !== undefined && !(num(a.tickMs, 100, 60_000) && Number.isInteger(a.tickMs)))
+    problems.push({ field: 'agent.tickMs', problem: 'must be a whole number of milliseconds from 100 to 60000' });
   if (!num(a.priority, 0, 1)) problems.push({ field: 'agent.priority', problem: 'must be a number from 0 to 1' });
-  if (!num(a.responseTargetMs, 1, 600_000)) problems.push({ field: 'agent.responseTargetMs', problem: 'must be milliseconds from 1 to 600000' });
-  if (!(RULE_BASES as readonly unknown[]).includes(a.rules)) problems.push({ field: 'agent.rules', problem: `must be one of ${RULE_BASES.join(', ')}` });
-  if (a.stepSeconds !== undefined && !num(a.stepSeconds, 1, 3600)) problems.push({ field: 'agent.stepSeconds', problem: 'must be seconds from 1 to 3600' });
-  if (a.horizonSeconds !== undefined && !num(a.horizonSeconds, 0, 86_400)) problems.push({ field: 'agent.horizonSeconds', problem: 'must be seconds from 0 to 86400' });
-  if (a.warm !== undefined && typeof a.warm !== 'boolean') problems.push({ field: 'agent.warm', problem: 'must be true or false' });
-  if (a.probes !== undefined && !isObj(a.probes)) problems.push({ field: 'agent.probes', problem: 'must be an object of per-type overrides' });
-  if (problems.length > 0) throw new HostfleetError('E_VALIDATION', `invalid agent section: ${problems.map((x) => `${x.field} ${x.problem}`).join('; ')}`, { fields: problems });
+  if (!num(a.responseTargetMs, 1, 600_000))
+    problems.push({ field: 'agent.responseTargetMs', problem: 'must be milliseconds from 1 to 600000' });
+  if (!(RULE_BASES as readonly unknown[]).includes(a.rules))
+    problems.push({ field: 'agent.rules', problem: `must be one of ${RULE_BASES.join(', ')}` });
+  if (a.stepSeconds !== undefined && !num(a.stepSeconds, 1, 3600))
+    problems.push({ field: 'agent.stepSeconds', problem: 'must be seconds from 1 to 3600' });
+  if (a.horizonSeconds !== undefined && !num(a.horizonSeconds, 0, 86_400))
+    problems.push({ field: 'agent.horizonSeconds', problem: 'must be seconds from 0 to 86400' });
+  if (a.warm !== undefined && typeof a.warm !== 'boolean')
+    problems.push({ field: 'agent.warm', problem: 'must be true or false' });
+  if (a.probes !== undefined && !isObj(a.probes))
+    problems.push({ field: 'agent.probes', problem: 'must be an object of per-type overrides' });
+  if (problems.length > 0)
+    throw new HostfleetError(
+      'E_VALIDATION',
+      `invalid agent section: ${problems.map((x) => `${x.field} ${x.problem}`).join('; ')}`,
+      { fields: problems },
+    );
   const section = a as unknown as PersonalityAgent;
   const specs = resolveProbeSpecs(section.probes, 'agent.probes', baseProbeSpecs(p.runtime, section.responseTargetMs));
   const rules = section.rules as RuleBase;
@@ -144,7 +185,11 @@ export function checkAgentSection(p: Personality): AgentSettings {
     specs,
     fis: compileFis(SPECS[rules]),
     rules,
-    predictor: predictorConfigFor(step, section.horizonSeconds ?? DEFAULT_HORIZON_SECONDS, requestTypesFor(p.runtime, section.responseTargetMs)),
+    predictor: predictorConfigFor(
+      step,
+      section.horizonSeconds ?? DEFAULT_HORIZON_SECONDS,
+      requestTypesFor(p.runtime, section.responseTargetMs),
+    ),
     runtime: p.runtime,
   };
 }

@@ -24,7 +24,8 @@ function fail(msg: string): never {
 
 const raw = process.env.HOSTFLEET_PERSONALITY;
 const workloadUrl = process.env.HOSTFLEET_WORKLOAD_URL;
-if (!raw || !workloadUrl) fail('HOSTFLEET_PERSONALITY and HOSTFLEET_WORKLOAD_URL must be set; the BMC sets them when it boots a personality');
+if (!raw || !workloadUrl)
+  fail('HOSTFLEET_PERSONALITY and HOSTFLEET_WORKLOAD_URL must be set; the BMC sets them when it boots a personality');
 let parsed: unknown;
 try {
   parsed = JSON.parse(raw);
@@ -67,7 +68,12 @@ const sec = settings.section;
 let delay = 100;
 while (!stopping && bus === null) {
   try {
-    bus = await openBus({ url: sec.busUrl, token: sec.busToken ?? undefined, name: `agent-${sec.server}`, onError: (e) => console.error(`agent: bus: ${(e as Error).message}`) });
+    bus = await openBus({
+      url: sec.busUrl,
+      token: sec.busToken ?? undefined,
+      name: `agent-${sec.server}`,
+      onError: (e) => console.error(`agent: bus: ${(e as Error).message}`),
+    });
   } catch (e) {
     console.error(`agent: cannot join the bus at ${sec.busUrl} yet (${(e as Error).message}); retrying in ${delay} ms`);
     await new Promise((r) => setTimeout(r, delay));
@@ -76,6 +82,8 @@ while (!stopping && bus === null) {
 }
 if (bus !== null && !stopping) {
   agent = await startAgent({ bus, settings, statsUrl: workloadUrl, workloadPid, log: (l) => console.log(l) });
-  console.log(`agent: ${sec.server} of ${sec.site}/${sec.group} ticking every ${settings.tickMs} ms on ${bus.kind} bus (rules ${settings.rules})`);
+  console.log(
+    `agent: ${sec.server} of ${sec.site}/${sec.group} ticking every ${settings.tickMs} ms on ${bus.kind} bus (rules ${settings.rules})`,
+  );
   process.send?.({ kind: 'agent-ready', pid: process.pid });
 }

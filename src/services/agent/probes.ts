@@ -29,7 +29,10 @@ export function parseProcStat(text: string, pageSize = 4096): ProcSample | null 
   const close = text.lastIndexOf(')');
   if (close < 0) return null;
   // After ')' come field 3 (state) onwards; utime is field 14, stime 15, rss 24.
-  const f = text.slice(close + 2).trim().split(/\s+/);
+  const f = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   const utime = Number(f[14 - 3]);
   const stime = Number(f[15 - 3]);
   const rss = Number(f[24 - 3]);
@@ -62,7 +65,12 @@ export async function readMemTotal(procRoot = '/proc'): Promise<number | null> {
 }
 
 /** cpuPercent is the CPU use between two samples taken dtMs apart (100 = one core busy). */
-export function cpuPercent(prev: ProcSample, cur: ProcSample, dtMs: number, hz = CLOCK_TICKS_PER_SECOND): number | null {
+export function cpuPercent(
+  prev: ProcSample,
+  cur: ProcSample,
+  dtMs: number,
+  hz = CLOCK_TICKS_PER_SECOND,
+): number | null {
   if (!(dtMs > 0) || cur.cpuTicks < prev.cpuTicks) return null;
   return ((cur.cpuTicks - prev.cpuTicks) / hz / (dtMs / 1000)) * 100;
 }
@@ -88,7 +96,13 @@ export interface WorkloadStats {
 
 function isPct(x: unknown): x is StatsPercentiles {
   const o = x as Record<string, unknown> | null;
-  return typeof o === 'object' && o !== null && typeof o.count === 'number' && typeof o.mean === 'number' && typeof o.p95 === 'number';
+  return (
+    typeof o === 'object' &&
+    o !== null &&
+    typeof o.count === 'number' &&
+    typeof o.mean === 'number' &&
+    typeof o.p95 === 'number'
+  );
 }
 
 /** parseWorkloadStats checks a /_runtime/stats body; null when it is not one. */
@@ -100,14 +114,19 @@ export function parseWorkloadStats(x: unknown): WorkloadStats | null {
   const n = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
   if (typeof req !== 'object' || req === null || !n(req.app) || !n(req.static)) return null;
   if (typeof rt !== 'object' || rt === null || !isPct(rt.app) || !isPct(rt.static)) return null;
-  if (!n(o.pid) || !n(o.errors) || !n(o.inFlight) || !n(o.queued) || !n(o.concurrency) || !n(o.serviceTimeMs)) return null;
+  if (!n(o.pid) || !n(o.errors) || !n(o.inFlight) || !n(o.queued) || !n(o.concurrency) || !n(o.serviceTimeMs))
+    return null;
   return o as unknown as WorkloadStats;
 }
 
 /** fetchWorkloadStats reads the workload's /_runtime/stats; null when it does not answer in time or answers nonsense. */
 export async function fetchWorkloadStats(baseUrl: string, timeoutMs: number): Promise<WorkloadStats | null> {
   try {
-    const res = await request(`${baseUrl}/_runtime/stats`, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await request(`${baseUrl}/_runtime/stats`, {
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     if (res.statusCode !== 200) {
       await res.body.dump();
       return null;
@@ -166,7 +185,13 @@ export function measure(prev: Observation | null, cur: Observation): Measured {
   const rss = cur.proc?.rssBytes ?? null;
   const memPct = rss !== null && cur.memTotalBytes ? (rss / cur.memTotalBytes) * 100 : null;
   const queueWait = s ? (s.queued * s.serviceTimeMs) / Math.max(1, s.concurrency) : Number.NaN;
-  const p95 = s ? (s.responseTimeMs.app.count > 0 ? s.responseTimeMs.app.p95 : s.responseTimeMs.static.count > 0 ? s.responseTimeMs.static.p95 : null) : null;
+  const p95 = s
+    ? s.responseTimeMs.app.count > 0
+      ? s.responseTimeMs.app.p95
+      : s.responseTimeMs.static.count > 0
+        ? s.responseTimeMs.static.p95
+        : null
+    : null;
   const samples: Record<MeasurementType, number> = {
     static_rt_ms: s && s.responseTimeMs.static.count > 0 ? s.responseTimeMs.static.p95 : Number.NaN,
     dynamic_rt_ms: s && s.responseTimeMs.app.count > 0 ? s.responseTimeMs.app.p95 : Number.NaN,

@@ -18,7 +18,13 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { HostfleetError, isHostfleetError } from '../../core/errors.js';
-import { assertPool, assertPoolId, assertServer, assertServerId, assertTimeoutMs } from '../../drivers/edge/validate.js';
+import {
+  assertPool,
+  assertPoolId,
+  assertServer,
+  assertServerId,
+  assertTimeoutMs,
+} from '../../drivers/edge/validate.js';
 import type { RoutingTable } from './table.js';
 import type { EdgeMetrics } from './metrics.js';
 
@@ -46,7 +52,10 @@ export function buildAdmin(deps: AdminDeps): FastifyInstance {
     // Compare digests so the comparison takes the same time whatever the length of the guess.
     const got = digest(req.headers.authorization ?? '');
     if (!timingSafeEqual(got, want)) {
-      throw new HostfleetError('E_UNAUTHENTICATED', 'the edge admin API needs the header "Authorization: Bearer <token>" with the edge\'s admin token (HOSTFLEET_EDGE_TOKEN)');
+      throw new HostfleetError(
+        'E_UNAUTHENTICATED',
+        'the edge admin API needs the header "Authorization: Bearer <token>" with the edge\'s admin token (HOSTFLEET_EDGE_TOKEN)',
+      );
     }
   });
 
@@ -65,8 +74,17 @@ export function buildAdmin(deps: AdminDeps): FastifyInstance {
   app.get('/v1/pools', async () => table.status());
   app.get('/v1/status', async () => table.status());
 
-  app.put<{ Params: { poolId: string }; Body: { domains?: unknown; balance?: unknown; sticky?: unknown; rateLimit?: unknown } | null }>('/v1/pools/:poolId', async (req, reply) => {
-    const pool = assertPool({ id: req.params.poolId, domains: req.body?.domains, balance: req.body?.balance, sticky: req.body?.sticky, rateLimit: req.body?.rateLimit });
+  app.put<{
+    Params: { poolId: string };
+    Body: { domains?: unknown; balance?: unknown; sticky?: unknown; rateLimit?: unknown } | null;
+  }>('/v1/pools/:poolId', async (req, reply) => {
+    const pool = assertPool({
+      id: req.params.poolId,
+      domains: req.body?.domains,
+      balance: req.body?.balance,
+      sticky: req.body?.sticky,
+      rateLimit: req.body?.rateLimit,
+    });
     table.upsertPool(pool.id, pool.domains, { balance: pool.balance, sticky: pool.sticky, rateLimit: pool.rateLimit });
     await persisted();
     return reply.status(204).send();
@@ -78,38 +96,53 @@ export function buildAdmin(deps: AdminDeps): FastifyInstance {
     return reply.status(204).send();
   });
 
-  app.put<{ Params: { poolId: string; serverId: string }; Body: { address?: unknown } | null }>('/v1/pools/:poolId/servers/:serverId', async (req, reply) => {
-    const poolId = assertPoolId(req.params.poolId);
-    const server = assertServer({ id: req.params.serverId, address: req.body?.address });
-    table.attach(poolId, server);
-    await persisted();
-    return reply.status(204).send();
-  });
-
-  app.post<{ Params: { poolId: string; serverId: string }; Body: { timeoutMs?: unknown } | null }>('/v1/pools/:poolId/servers/:serverId/drain', async (req) => {
-    const poolId = assertPoolId(req.params.poolId);
-    const serverId = assertServerId(req.params.serverId);
-    const timeoutMs = assertTimeoutMs(req.body?.timeoutMs);
-    const entry = table.startDrain(poolId, serverId);
-    if (!entry) return { drained: true, inflight: 0 };
-    await persisted();
-    const drained = await table.waitIdle(entry, timeoutMs);
-    return { drained, inflight: entry.outstanding };
-  });
-
-  for (const [action, paused] of [['pause', true], ['play', false]] as const) {
-    app.post<{ Params: { poolId: string; serverId: string } }>(`/v1/pools/:poolId/servers/:serverId/${action}`, async (req, reply) => {
-      table.setPaused(assertPoolId(req.params.poolId), assertServerId(req.params.serverId), paused);
+  app.put<{ Params: { poolId: string; serverId: string }; Body: { address?: unknown } | null }>(
+    '/v1/pools/:poolId/servers/:serverId',
+    async (req, reply) => {
+      const poolId = assertPoolId(req.params.poolId);
+      const server = assertServer({ id: req.params.serverId, address: req.body?.address });
+      table.attach(poolId, server);
       await persisted();
       return reply.status(204).send();
-    });
+    },
+  );
+
+  app.post<{ Params: { poolId: string; serverId: string }; Body: { timeoutMs?: unknown } | null }>(
+    '/v1/pools/:poolId/servers/:serverId/drain',
+    async (req) => {
+      const poolId = assertPoolId(req.params.poolId);
+      const serverId = assertServerId(req.params.serverId);
+      const timeoutMs = assertTimeoutMs(req.body?.timeoutMs);
+      const entry = table.startDrain(poolId, serverId);
+      if (!entry) return { drained: true, inflight: 0 };
+      await persisted();
+      const drained = await table.waitIdle(entry, timeoutMs);
+      return { drained, inflight: entry.outstanding };
+    },
+  );
+
+  for (const [action, paused] of [
+    ['pause', true],
+    ['play', false],
+  ] as const) {
+    app.post<{ Params: { poolId: string; serverId: string } }>(
+      `/v1/pools/:poolId/servers/:serverId/${action}`,
+      async (req, reply) => {
+        table.setPaused(assertPoolId(req.params.poolId), assertServerId(req.params.serverId), paused);
+        await persisted();
+        return reply.status(204).send();
+      },
+    );
   }
 
-  app.delete<{ Params: { poolId: string; serverId: string } }>('/v1/pools/:poolId/servers/:serverId', async (req, reply) => {
-    table.detach(assertPoolId(req.params.poolId), assertServerId(req.params.serverId));
-    await persisted();
-    return reply.status(204).send();
-  });
+  app.delete<{ Params: { poolId: string; serverId: string } }>(
+    '/v1/pools/:poolId/servers/:serverId',
+    async (req, reply) => {
+      table.detach(assertPoolId(req.params.poolId), assertServerId(req.params.serverId));
+      await persisted();
+      return reply.status(204).send();
+    },
+  );
 
   app.get('/metrics', async (_req, reply) => {
     const text = await metrics.registry.metrics();

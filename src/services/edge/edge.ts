@@ -58,22 +58,34 @@ export interface RunningEdge {
 export function checkEdgeOptions(o: EdgeOptions): FieldProblem[] {
   const problems: FieldProblem[] = [];
   const port = (field: string, v: unknown): void => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535) problems.push({ field, problem: 'must be a port number from 0 to 65535 (0 picks a free port)' });
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535)
+      problems.push({ field, problem: 'must be a port number from 0 to 65535 (0 picks a free port)' });
   };
   const host = (field: string, v: unknown): void => {
-    if (typeof v !== 'string' || v.length === 0 || v.length > 253) problems.push({ field, problem: 'must be an address to listen on, such as 127.0.0.1 or 0.0.0.0' });
+    if (typeof v !== 'string' || v.length === 0 || v.length > 253)
+      problems.push({ field, problem: 'must be an address to listen on, such as 127.0.0.1 or 0.0.0.0' });
   };
   host('host', o.host);
   port('port', o.port);
   host('adminHost', o.adminHost);
   port('adminPort', o.adminPort);
-  if (typeof o.token !== 'string' || o.token.length < 16) problems.push({ field: 'token', problem: 'must be at least 16 characters; generate one with `openssl rand -hex 24`' });
+  if (typeof o.token !== 'string' || o.token.length < 16)
+    problems.push({
+      field: 'token',
+      problem: 'must be at least 16 characters; generate one with `openssl rand -hex 24`',
+    });
   const interval = o.healthIntervalMs ?? 1000;
-  if (!Number.isInteger(interval) || interval < 50 || interval > 600_000) problems.push({ field: 'healthIntervalMs', problem: 'must be a whole number of milliseconds from 50 to 600000' });
+  if (!Number.isInteger(interval) || interval < 50 || interval > 600_000)
+    problems.push({ field: 'healthIntervalMs', problem: 'must be a whole number of milliseconds from 50 to 600000' });
   const path = o.healthPath ?? '/healthz';
-  if (typeof path !== 'string' || !/^\/[A-Za-z0-9._~/-]{0,200}$/.test(path)) problems.push({ field: 'healthPath', problem: 'must be a path starting with / made of letters, digits and . _ ~ / -' });
+  if (typeof path !== 'string' || !/^\/[A-Za-z0-9._~/-]{0,200}$/.test(path))
+    problems.push({
+      field: 'healthPath',
+      problem: 'must be a path starting with / made of letters, digits and . _ ~ / -',
+    });
   const conns = o.upstreamConnections ?? 128;
-  if (!Number.isInteger(conns) || conns < 1 || conns > 10_000) problems.push({ field: 'upstreamConnections', problem: 'must be a whole number from 1 to 10000' });
+  if (!Number.isInteger(conns) || conns < 1 || conns > 10_000)
+    problems.push({ field: 'upstreamConnections', problem: 'must be a whole number from 1 to 10000' });
   return problems;
 }
 
@@ -97,7 +109,9 @@ export async function startEdge(opts: EdgeOptions): Promise<RunningEdge> {
   const problems = checkEdgeOptions(opts);
   if (problems.length > 0) {
     const e = invalid(problems);
-    throw new HostfleetError('E_CONFIG', `edge configuration: ${e.message.replace(/^invalid input: /, '')}`, { fields: problems });
+    throw new HostfleetError('E_CONFIG', `edge configuration: ${e.message.replace(/^invalid input: /, '')}`, {
+      fields: problems,
+    });
   }
   const logger = opts.logger ?? pino({ level: 'silent' });
   const healthIntervalMs = opts.healthIntervalMs ?? 1000;
@@ -105,7 +119,12 @@ export async function startEdge(opts: EdgeOptions): Promise<RunningEdge> {
   const graceMs = opts.shutdownGraceMs ?? 10_000;
 
   const makeUpstream = (address: string): Upstream<Dispatcher> => {
-    const pool = new Pool(`http://${address}`, { connections, keepAliveTimeout: 4_000, keepAliveMaxTimeout: 30_000, connect: { timeout: 5_000 } });
+    const pool = new Pool(`http://${address}`, {
+      connections,
+      keepAliveTimeout: 4_000,
+      keepAliveMaxTimeout: 30_000,
+      connect: { timeout: 5_000 },
+    });
     return { dispatcher: pool, close: () => pool.close() };
   };
   let writer: ReturnType<typeof stateWriter> | undefined;
@@ -116,12 +135,24 @@ export async function startEdge(opts: EdgeOptions): Promise<RunningEdge> {
       table.upsertPool(p.id, p.domains, { balance: p.balance, sticky: p.sticky, rateLimit: p.rateLimit });
       for (const s of p.servers) table.attach(p.id, { id: s.id, address: s.address }, { draining: s.draining });
     }
-    writer = stateWriter(opts.stateFile, () => table.snapshot(), (err) => logger.error({ err }, 'edge: cannot write the state file'));
+    writer = stateWriter(
+      opts.stateFile,
+      () => table.snapshot(),
+      (err) => logger.error({ err }, 'edge: cannot write the state file'),
+    );
   }
   const metrics = createMetrics(table);
-  const health = startHealthChecks({ table, intervalMs: healthIntervalMs, path: opts.healthPath ?? '/healthz', logger });
+  const health = startHealthChecks({
+    table,
+    intervalMs: healthIntervalMs,
+    path: opts.healthPath ?? '/healthz',
+    logger,
+  });
 
-  const data = createServer({ keepAliveTimeout: 5_000 }, createDataPlane({ table, metrics, logger, retryAfterS: Math.max(1, Math.ceil((2 * healthIntervalMs) / 1000)) }));
+  const data = createServer(
+    { keepAliveTimeout: 5_000 },
+    createDataPlane({ table, metrics, logger, retryAfterS: Math.max(1, Math.ceil((2 * healthIntervalMs) / 1000)) }),
+  );
   const admin = buildAdmin({ table, metrics, token: opts.token, persisted: async () => writer?.flush() });
   let dataAddr: AddressInfo;
   try {
@@ -132,7 +163,11 @@ export async function startEdge(opts: EdgeOptions): Promise<RunningEdge> {
     data.close();
     await admin.close().catch(() => {});
     await table.closeAll();
-    throw new HostfleetError('E_CONFIG', `the edge cannot listen: ${(err as Error).message}; choose another host or port`, { cause: err });
+    throw new HostfleetError(
+      'E_CONFIG',
+      `the edge cannot listen: ${(err as Error).message}; choose another host or port`,
+      { cause: err },
+    );
   }
   const adminAddr = admin.server.address() as AddressInfo;
   const url = urlOf(dataAddr);

@@ -16,11 +16,22 @@ export interface HealthChecker {
 }
 
 /** startHealthChecks starts checking every intervalMs; each check times out after min(intervalMs, 2 s). */
-export function startHealthChecks<D>(opts: { table: RoutingTable<D>; intervalMs: number; path: string; logger: Logger }): HealthChecker {
+export function startHealthChecks<D>(opts: {
+  table: RoutingTable<D>;
+  intervalMs: number;
+  path: string;
+  logger: Logger;
+}): HealthChecker {
   const { table, intervalMs, path, logger } = opts;
   const timeoutMs = Math.max(50, Math.min(intervalMs, 2000));
   // A dispatcher of its own: health checks must not queue behind busy data-plane connections.
-  const agent = new Agent({ keepAliveTimeout: Math.max(intervalMs * 2, 1000), connections: 4, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { timeout: timeoutMs } });
+  const agent = new Agent({
+    keepAliveTimeout: Math.max(intervalMs * 2, 1000),
+    connections: 4,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    connect: { timeout: timeoutMs },
+  });
   const running = new Set<ServerEntry<D>>();
   let stopped = false;
 
@@ -30,7 +41,11 @@ export function startHealthChecks<D>(opts: { table: RoutingTable<D>; intervalMs:
     const address = s.address;
     let ok: boolean;
     try {
-      const r = await request(`http://${address}${path}`, { dispatcher: agent, method: 'GET', signal: AbortSignal.timeout(timeoutMs) });
+      const r = await request(`http://${address}${path}`, {
+        dispatcher: agent,
+        method: 'GET',
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       await r.body.dump();
       ok = r.statusCode >= 200 && r.statusCode < 400;
     } catch {
@@ -42,7 +57,8 @@ export function startHealthChecks<D>(opts: { table: RoutingTable<D>; intervalMs:
     if (stopped || table.server(s.poolId, s.id) !== s || s.address !== address) return;
     const before = s.health;
     table.recordHealth(s, ok);
-    if (before !== s.health) logger.info({ pool: s.poolId, server: s.id, address, health: s.health }, 'edge: server health changed');
+    if (before !== s.health)
+      logger.info({ pool: s.poolId, server: s.id, address, health: s.health }, 'edge: server health changed');
   };
 
   const checkNow = async (): Promise<void> => {

@@ -49,7 +49,7 @@ export function createMetrics<D>(table: RoutingTable<D>): EdgeMetrics {
   });
   new Gauge({
     name: 'hostfleet_edge_server_state',
-    help: 'Each server\'s state at the edge: 1 for its current state, 0 for the others.',
+    help: "Each server's state at the edge: 1 for its current state, 0 for the others.",
     labelNames: ['pool', 'server', 'state'] as const,
     registers: [registry],
     collect() {

@@ -10,10 +10,26 @@ export const PAGE_KINDS = ['unknown-host', 'no-server', 'bad-gateway', 'rate-lim
 export type PageKind = (typeof PAGE_KINDS)[number];
 
 const PAGES: Record<PageKind, { status: number; title: string; text: string }> = {
-  'unknown-host': { status: 404, title: 'Site not found', text: 'No site is configured for this host name at this address. Check the address you typed.' },
-  'no-server': { status: 503, title: 'Service temporarily unavailable', text: 'No server of this site can take the request right now. Please try again in a moment.' },
-  'rate-limited': { status: 429, title: 'Too many requests', text: 'This site receives more requests than its plan allows right now. Please try again in a moment.' },
-  'bad-gateway': { status: 502, title: 'Bad gateway', text: 'The server handling this request failed before it answered. The request was not retried because it may have had an effect.' },
+  'unknown-host': {
+    status: 404,
+    title: 'Site not found',
+    text: 'No site is configured for this host name at this address. Check the address you typed.',
+  },
+  'no-server': {
+    status: 503,
+    title: 'Service temporarily unavailable',
+    text: 'No server of this site can take the request right now. Please try again in a moment.',
+  },
+  'rate-limited': {
+    status: 429,
+    title: 'Too many requests',
+    text: 'This site receives more requests than its plan allows right now. Please try again in a moment.',
+  },
+  'bad-gateway': {
+    status: 502,
+    title: 'Bad gateway',
+    text: 'The server handling this request failed before it answered. The request was not retried because it may have had an effect.',
+  },
 };
 
 /** pageStatus is the HTTP status of a page kind. */

@@ -18,10 +18,27 @@ import { pageStatus, sendPage } from './pages.js';
 export const IDEMPOTENT_METHODS = ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'] as const;
 
 /** CONNECT_ERROR_CODES are failures that happen before the upstream could see the request. */
-export const CONNECT_ERROR_CODES = ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'] as const;
+export const CONNECT_ERROR_CODES = [
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+] as const;
 
 /** HOP_BY_HOP are the headers that describe one connection and never cross a proxy (RFC 9110 §7.6.1). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 /** hostOf extracts the routing key from a Host header: lower-cased, port stripped; '' when absent. */
 export function hostOf(header: string | undefined): string {
@@ -53,11 +70,18 @@ export function stickyServerOf(cookie: string | string[] | undefined): string | 
 /** connectionTokens lists the header names a Connection header marks as hop-by-hop. */
 function connectionTokens(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
-  return (Array.isArray(value) ? value.join(',') : value).split(',').map((t) => t.trim().toLowerCase()).filter((t) => t.length > 0);
+  return (Array.isArray(value) ? value.join(',') : value)
+    .split(',')
+    .map((t) => t.trim().toLowerCase())
+    .filter((t) => t.length > 0);
 }
 
 /** upstreamHeaders copies the client's headers for the upstream: hop-by-hop removed, X-Forwarded-* added. */
-export function upstreamHeaders(headers: IncomingHttpHeaders, clientIp: string, host: string): Record<string, string | string[]> {
+export function upstreamHeaders(
+  headers: IncomingHttpHeaders,
+  clientIp: string,
+  host: string,
+): Record<string, string | string[]> {
   const drop = new Set([...HOP_BY_HOP, ...connectionTokens(headers.connection), 'expect']);
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(headers)) {
@@ -73,7 +97,9 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, clientIp: string, 
 }
 
 /** downstreamHeaders copies the upstream's response headers for the client, hop-by-hop removed. */
-export function downstreamHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+export function downstreamHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string | string[]> {
   const drop = new Set([...HOP_BY_HOP, ...connectionTokens(headers.connection)]);
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(headers)) {
@@ -230,7 +256,10 @@ async function handle(deps: DataPlaneDeps, req: IncomingMessage, res: ServerResp
       if (abort.signal.aborted) return; // the client went away; nothing to answer
       const code = (err as { code?: string }).code;
       table.markFailed(server);
-      logger.warn({ pool: pool.id, server: server.id, address: server.address, code, err: (err as Error).message }, 'edge: upstream failed before answering; marked down');
+      logger.warn(
+        { pool: pool.id, server: server.id, address: server.address, code, err: (err as Error).message },
+        'edge: upstream failed before answering; marked down',
+      );
       if (!canRetry(method, code, hasBody, body?.started ?? false)) {
         metrics.requests.inc({ pool: pool.id, code: String(pageStatus('bad-gateway')) });
         sendPage(res, 'bad-gateway');
@@ -249,7 +278,8 @@ async function handle(deps: DataPlaneDeps, req: IncomingMessage, res: ServerResp
     res.writeHead(upstream.statusCode, out);
     pipeline(upstream.body, res, (err) => {
       table.end(server, !err);
-      if (err && !abort.signal.aborted) logger.warn({ pool: pool.id, server: server.id, err: err.message }, 'edge: response body interrupted');
+      if (err && !abort.signal.aborted)
+        logger.warn({ pool: pool.id, server: server.id, err: err.message }, 'edge: response body interrupted');
     });
     return;
   }

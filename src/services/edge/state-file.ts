@@ -16,20 +16,44 @@ export async function loadState(file: string): Promise<PersistedState> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as { code?: string }).code === 'ENOENT') return { version: 1, pools: [] };
-    throw new HostfleetError('E_CONFIG', `cannot read the edge state file ${file}: ${(err as Error).message}`, { cause: err });
+    throw new HostfleetError('E_CONFIG', `cannot read the edge state file ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   try {
     const raw = JSON.parse(text) as { version?: unknown; pools?: unknown };
     if (raw.version !== 1 || !Array.isArray(raw.pools)) throw new Error('expected {"version":1,"pools":[...]}');
-    const pools = raw.pools.map((p: { id?: unknown; domains?: unknown; balance?: unknown; sticky?: unknown; rateLimit?: unknown; servers?: unknown }) => {
-      const pool = assertPool({ id: p.id, domains: p.domains, balance: p.balance, sticky: p.sticky, rateLimit: p.rateLimit });
-      if (!Array.isArray(p.servers)) throw new Error(`pool ${pool.id}: servers must be a list`);
-      const servers = p.servers.map((s: { id?: unknown; address?: unknown; draining?: unknown }) => ({ ...assertServer({ id: s.id, address: s.address }), draining: s.draining === true }));
-      return { ...pool, servers };
-    });
+    const pools = raw.pools.map(
+      (p: {
+        id?: unknown;
+        domains?: unknown;
+        balance?: unknown;
+        sticky?: unknown;
+        rateLimit?: unknown;
+        servers?: unknown;
+      }) => {
+        const pool = assertPool({
+          id: p.id,
+          domains: p.domains,
+          balance: p.balance,
+          sticky: p.sticky,
+          rateLimit: p.rateLimit,
+        });
+        if (!Array.isArray(p.servers)) throw new Error(`pool ${pool.id}: servers must be a list`);
+        const servers = p.servers.map((s: { id?: unknown; address?: unknown; draining?: unknown }) => ({
+          ...assertServer({ id: s.id, address: s.address }),
+          draining: s.draining === true,
+        }));
+        return { ...pool, servers };
+      },
+    );
     return { version: 1, pools };
   } catch (err) {
-    throw new HostfleetError('E_CONFIG', `the edge state file ${file} is not valid (${(err as Error).message}); fix it or move it away to start with an empty table`, { cause: err });
+    throw new HostfleetError(
+      'E_CONFIG',
+      `the edge state file ${file} is not valid (${(err as Error).message}); fix it or move it away to start with an empty table`,
+      { cause: err },
+    );
   }
 }
 
@@ -42,7 +66,11 @@ export interface StateWriter {
 }
 
 /** stateWriter writes `snapshot()` to file whenever scheduled, one write at a time. */
-export function stateWriter(file: string, snapshot: () => PersistedState, onError: (err: unknown) => void): StateWriter {
+export function stateWriter(
+  file: string,
+  snapshot: () => PersistedState,
+  onError: (err: unknown) => void,
+): StateWriter {
   let dirty = false;
   let writing: Promise<void> | undefined;
   const tmp = `${file}.tmp`;

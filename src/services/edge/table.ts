@@ -94,16 +94,37 @@ export class RoutingTable<D> {
   }
 
   /** upsertPool creates the pool or sets its domains (and balance and stickiness when given); a domain of another pool is E_CONFLICT and changes nothing. */
-  upsertPool(id: string, domains: readonly string[], opts: { balance?: BalancePolicy | undefined; sticky?: boolean | undefined; rateLimit?: number | null | undefined } = {}): void {
+  upsertPool(
+    id: string,
+    domains: readonly string[],
+    opts: {
+      balance?: BalancePolicy | undefined;
+      sticky?: boolean | undefined;
+      rateLimit?: number | null | undefined;
+    } = {},
+  ): void {
     for (const d of domains) {
       const owner = this.byDomain.get(d);
       if (owner && owner.id !== id) {
-        throw new HostfleetError('E_CONFLICT', `domain ${d} already routes to pool ${owner.id}; remove it there first`, { details: { domain: d, pool: owner.id } });
+        throw new HostfleetError(
+          'E_CONFLICT',
+          `domain ${d} already routes to pool ${owner.id}; remove it there first`,
+          { details: { domain: d, pool: owner.id } },
+        );
       }
     }
     let pool = this.pools.get(id);
     if (!pool) {
-      pool = { id, domains: [], balance: 'least-connections', sticky: false, rateLimit: null, bucket: { tokens: 0, at: 0 }, servers: new Map(), cursor: 0 };
+      pool = {
+        id,
+        domains: [],
+        balance: 'least-connections',
+        sticky: false,
+        rateLimit: null,
+        bucket: { tokens: 0, at: 0 },
+        servers: new Map(),
+        cursor: 0,
+      };
       this.pools.set(id, pool);
     }
     if (opts.balance !== undefined) pool.balance = opts.balance;
@@ -146,7 +167,12 @@ export class RoutingTable<D> {
   /** attach adds the server or updates its address, and puts it in service at once (up, not draining). */
   attach(poolId: string, server: { id: string; address: string }, opts: { draining?: boolean } = {}): ServerEntry<D> {
     const pool = this.pools.get(poolId);
-    if (!pool) throw new HostfleetError('E_NOT_FOUND', `pool ${poolId} does not exist; upsert the pool before attaching servers`, { details: { pool: poolId } });
+    if (!pool)
+      throw new HostfleetError(
+        'E_NOT_FOUND',
+        `pool ${poolId} does not exist; upsert the pool before attaching servers`,
+        { details: { pool: poolId } },
+      );
     let entry = pool.servers.get(server.id);
     if (entry && entry.address !== server.address) {
       const old = entry.upstream;
@@ -156,8 +182,17 @@ export class RoutingTable<D> {
     }
     if (!entry) {
       entry = {
-        id: server.id, poolId, address: server.address, upstream: this.makeUpstream(server.address),
-        health: 'up', draining: false, outstanding: 0, served: 0, failures: 0, consecutiveHealthFailures: 0, idleWaiters: [],
+        id: server.id,
+        poolId,
+        address: server.address,
+        upstream: this.makeUpstream(server.address),
+        health: 'up',
+        draining: false,
+        outstanding: 0,
+        served: 0,
+        failures: 0,
+        consecutiveHealthFailures: 0,
+        idleWaiters: [],
       };
       pool.servers.set(server.id, entry);
     }
@@ -182,7 +217,10 @@ export class RoutingTable<D> {
   /** setPaused pauses (no new request, stays attached) or plays (back in service) a server; absent is E_NOT_FOUND. */
   setPaused(poolId: string, serverId: string, paused: boolean): ServerEntry<D> {
     const entry = this.server(poolId, serverId);
-    if (!entry) throw new HostfleetError('E_NOT_FOUND', `server ${serverId} is not attached to pool ${poolId}; attach it first`, { details: { pool: poolId, server: serverId } });
+    if (!entry)
+      throw new HostfleetError('E_NOT_FOUND', `server ${serverId} is not attached to pool ${poolId}; attach it first`, {
+        details: { pool: poolId, server: serverId },
+      });
     if (entry.draining !== paused) {
       entry.draining = paused;
       this.onChange();
@@ -325,7 +363,14 @@ export class RoutingTable<D> {
 
 /** serverStatus is one server's status in the driver's shape. */
 export function serverStatus<D>(s: ServerEntry<D>): EdgeServerStatus {
-  return { id: s.id, address: s.address, state: s.draining ? 'draining' : s.health, outstanding: s.outstanding, served: s.served, failures: s.failures };
+  return {
+    id: s.id,
+    address: s.address,
+    state: s.draining ? 'draining' : s.health,
+    outstanding: s.outstanding,
+    served: s.served,
+    failures: s.failures,
+  };
 }
 
 function cmp(a: string, b: string): number {

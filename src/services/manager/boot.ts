@@ -28,7 +28,12 @@ export interface AgentBus {
 }
 
 /** agentSectionFor is the personality's agent section for a server of a group, or undefined when agents cannot reach the bus. */
-export function agentSectionFor(bus: AgentBus, server: string, group: string, sla: Pick<Sla, 'priority' | 'responseTargetMs'>): PersonalityAgent | undefined {
+export function agentSectionFor(
+  bus: AgentBus,
+  server: string,
+  group: string,
+  sla: Pick<Sla, 'priority' | 'responseTargetMs'>,
+): PersonalityAgent | undefined {
   if (!/^(hfbus|nats|tls):\/\//.test(bus.busUrl)) return undefined;
   return {
     busUrl: bus.busUrl,
@@ -44,7 +49,12 @@ export function agentSectionFor(bus: AgentBus, server: string, group: string, sl
 }
 
 /** personalityFor builds the personality a server receives to serve a group; agent is its agent section, when the site runs agents. */
-export function personalityFor(server: StoredServer, group: GroupRecord, account: AccountRecord, agent?: PersonalityAgent): Personality {
+export function personalityFor(
+  server: StoredServer,
+  group: GroupRecord,
+  account: AccountRecord,
+  agent?: PersonalityAgent,
+): Personality {
   return buildPersonality({
     machine: server.uuid,
     server: server.id,
@@ -67,7 +77,11 @@ export type AgentSectionSource = (p: Personality) => Promise<PersonalityAgent | 
 export class BootService {
   private agentSource: AgentSectionSource | null = null;
 
-  constructor(private baseUrl: string, private readonly ttlMs: number, private readonly clock: Clock) {}
+  constructor(
+    private baseUrl: string,
+    private readonly ttlMs: number,
+    private readonly clock: Clock,
+  ) {}
 
   /** setBaseUrl sets the URL machines reach the boot service at (once the port is known). */
   setBaseUrl(url: string): void {
@@ -83,7 +97,13 @@ export class BootService {
   async issue(sql: Sql, server: StoredServer, personality: Personality): Promise<{ uri: string; tokenHash: string }> {
     const token = newSecret(32);
     const tokenHash = hashToken(token);
-    await insertBootPointer(sql, { tokenHash, machineUuid: server.uuid, serverId: server.id, personality, expiresAt: new Date(this.clock.now().getTime() + this.ttlMs) });
+    await insertBootPointer(sql, {
+      tokenHash,
+      machineUuid: server.uuid,
+      serverId: server.id,
+      personality,
+      expiresAt: new Date(this.clock.now().getTime() + this.ttlMs),
+    });
     return { uri: `${this.baseUrl}/boot/${token}`, tokenHash };
   }
 
@@ -93,16 +113,24 @@ export class BootService {
    */
   async redeem(sql: Sql, token: string, machineUuid: string | undefined): Promise<Personality> {
     if (!machineUuid || !/^[A-Za-z0-9-]{1,64}$/.test(machineUuid) || !/^[A-Za-z0-9_-]{20,100}$/.test(token)) {
-      throw new HostfleetError('E_BOOT_POINTER_INVALID', `boot pointers are redeemed by their machine, which sends its system UUID in the ${MACHINE_HEADER} header`);
+      throw new HostfleetError(
+        'E_BOOT_POINTER_INVALID',
+        `boot pointers are redeemed by their machine, which sends its system UUID in the ${MACHINE_HEADER} header`,
+      );
     }
     const p = await consumeBootPointer(sql, hashToken(token), machineUuid, this.clock.now());
-    if (!p) throw new HostfleetError('E_BOOT_POINTER_INVALID', 'this boot pointer is unknown, expired, already used, or was issued for another machine');
+    if (!p)
+      throw new HostfleetError(
+        'E_BOOT_POINTER_INVALID',
+        'this boot pointer is unknown, expired, already used, or was issued for another machine',
+      );
     if (this.agentSource === null) return p;
     const section = await this.agentSource(p);
     if (section === undefined) return p;
     // A machine booted into the warm pool serves nobody yet: its agent runs warm (see
     // WarmAgentSection in src/services/agent/config.ts) until the manager says it serves.
-    const agent: PersonalityAgent & { readonly warm?: boolean } = (await runningKindOf(sql, p.server)) === 'warm-up' ? { ...section, warm: true } : section;
+    const agent: PersonalityAgent & { readonly warm?: boolean } =
+      (await runningKindOf(sql, p.server)) === 'warm-up' ? { ...section, warm: true } : section;
     return { ...p, agent };
   }
 }

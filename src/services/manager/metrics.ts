@@ -17,10 +17,32 @@ export class ManagerMetrics {
 
   constructor(sql: Sql) {
     collectDefaultMetrics({ register: this.registry, prefix: 'hostfleet_manager_' });
-    this.moves = new Counter({ name: 'hostfleet_moves_total', help: 'Moves finished, by outcome', labelNames: ['outcome'], registers: [this.registry] });
-    this.moveSeconds = new Histogram({ name: 'hostfleet_move_duration_seconds', help: 'Time from a move request to its end', labelNames: ['outcome'], buckets: [0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60], registers: [this.registry] });
-    this.stepSeconds = new Histogram({ name: 'hostfleet_move_step_duration_seconds', help: 'Time a move step took', labelNames: ['step'], buckets: [0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10], registers: [this.registry] });
-    this.http = new Counter({ name: 'hostfleet_api_requests_total', help: 'API requests', labelNames: ['route', 'method', 'status'], registers: [this.registry] });
+    this.moves = new Counter({
+      name: 'hostfleet_moves_total',
+      help: 'Moves finished, by outcome',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+    });
+    this.moveSeconds = new Histogram({
+      name: 'hostfleet_move_duration_seconds',
+      help: 'Time from a move request to its end',
+      labelNames: ['outcome'],
+      buckets: [0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60],
+      registers: [this.registry],
+    });
+    this.stepSeconds = new Histogram({
+      name: 'hostfleet_move_step_duration_seconds',
+      help: 'Time a move step took',
+      labelNames: ['step'],
+      buckets: [0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+      registers: [this.registry],
+    });
+    this.http = new Counter({
+      name: 'hostfleet_api_requests_total',
+      help: 'API requests',
+      labelNames: ['route', 'method', 'status'],
+      registers: [this.registry],
+    });
     new Gauge({
       name: 'hostfleet_servers',
       help: 'Servers by lifecycle state and place',

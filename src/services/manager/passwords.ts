@@ -7,7 +7,8 @@ import { hash, verify } from '@node-rs/argon2';
 import { newSecret } from '../../drivers/clock/index.js';
 
 /** hashPassword returns the encoded argon2id hash of a password. */
-export const hashPassword = (password: string): Promise<string> => hash(password, { algorithm: 2 /* Argon2id */, memoryCost: 19456, timeCost: 2, parallelism: 1 });
+export const hashPassword = (password: string): Promise<string> =>
+  hash(password, { algorithm: 2 /* Argon2id */, memoryCost: 19456, timeCost: 2, parallelism: 1 });
 
 let dummyHash: Promise<string> | null = null;
 

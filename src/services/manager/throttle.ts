@@ -10,7 +10,10 @@
 export class FailureThrottle {
   private readonly counts = new Map<string, { n: number; until: number }>();
 
-  constructor(private readonly windowMs: number, private readonly maxKeys = 100_000) {}
+  constructor(
+    private readonly windowMs: number,
+    private readonly maxKeys = 100_000,
+  ) {}
 
   /** blockedFor returns how many ms the key stays blocked at limit failures (0: not blocked). */
   blockedFor(key: string, limit: number, now: number): number {

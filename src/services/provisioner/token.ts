@@ -17,7 +17,10 @@ export interface NudgeClaims {
 /** newSigningKey makes an Ed25519 key pair as PEM text. */
 export function newSigningKey(): { privatePem: string; publicPem: string } {
   const k = generateKeyPairSync('ed25519');
-  return { privatePem: k.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), publicPem: k.publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+  return {
+    privatePem: k.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicPem: k.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
 }
 
 /** signToken returns claims signed with privatePem: base64url(json).base64url(signature). */
@@ -28,21 +31,26 @@ export function signToken(privatePem: string | KeyObject, claims: NudgeClaims): 
 }
 
 /** TokenCheck is a verified token's claims, or why it is refused. */
-export type TokenCheck = { readonly ok: true; readonly claims: NudgeClaims } | { readonly ok: false; readonly reason: 'malformed' | 'bad_signature' | 'expired' | 'other_server' };
+export type TokenCheck =
+  | { readonly ok: true; readonly claims: NudgeClaims }
+  | { readonly ok: false; readonly reason: 'malformed' | 'bad_signature' | 'expired' | 'other_server' };
 
 /** verifyToken checks a token's form, signature, expiry (against nowMs) and that it names server. */
 export function verifyToken(publicPem: string | KeyObject, token: unknown, server: string, nowMs: number): TokenCheck {
-  if (typeof token !== 'string' || token.length > 1000 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) return { ok: false, reason: 'malformed' };
+  if (typeof token !== 'string' || token.length > 1000 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token))
+    return { ok: false, reason: 'malformed' };
   const [body, sig] = token.split('.') as [string, string];
   const key = typeof publicPem === 'string' ? createPublicKey(publicPem) : publicPem;
-  if (!verify(null, Buffer.from(body), key, Buffer.from(sig, 'base64url'))) return { ok: false, reason: 'bad_signature' };
+  if (!verify(null, Buffer.from(body), key, Buffer.from(sig, 'base64url')))
+    return { ok: false, reason: 'bad_signature' };
   let c: NudgeClaims;
   try {
     c = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as NudgeClaims;
   } catch {
     return { ok: false, reason: 'malformed' };
   }
-  if (typeof c.server !== 'string' || typeof c.account !== 'string' || typeof c.exp !== 'number') return { ok: false, reason: 'malformed' };
+  if (typeof c.server !== 'string' || typeof c.account !== 'string' || typeof c.exp !== 'number')
+    return { ok: false, reason: 'malformed' };
   if (c.exp < nowMs) return { ok: false, reason: 'expired' };
   if (c.server !== server) return { ok: false, reason: 'other_server' };
   return { ok: true, claims: c };

@@ -5,14 +5,22 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { EnvBinding } from './config.js';
 
-interface Row { path: string; type: string; def: string; env: string; desc: string }
+interface Row {
+  path: string;
+  type: string;
+  def: string;
+  env: string;
+  desc: string;
+}
 
 function typeOf(s: TSchema): string {
   const x = s as Record<string, unknown>;
   if (Array.isArray(x.anyOf)) return (x.anyOf as TSchema[]).map(typeOf).join(' \\| ');
   if (x.const !== undefined) return `\`${JSON.stringify(x.const)}\``;
   if (x.type === 'array') return `list of ${typeOf(x.items as TSchema)}`;
-  const bounds = [x.minimum !== undefined ? `≥ ${x.minimum}` : '', x.maximum !== undefined ? `≤ ${x.maximum}` : ''].filter(Boolean).join(', ');
+  const bounds = [x.minimum !== undefined ? `≥ ${x.minimum}` : '', x.maximum !== undefined ? `≤ ${x.maximum}` : '']
+    .filter(Boolean)
+    .join(', ');
   return `${String(x.type ?? 'value')}${bounds ? ` (${bounds})` : ''}`;
 }
 
@@ -31,7 +39,8 @@ function walk(s: TSchema, path: string, req: boolean, env: readonly EnvBinding[]
   }
   if (x.type === 'object' && x.properties) {
     const required = new Set((x.required as string[] | undefined) ?? []);
-    for (const [k, v] of Object.entries(x.properties as Record<string, TSchema>)) walk(v, path ? `${path}.${k}` : k, required.has(k), env, out);
+    for (const [k, v] of Object.entries(x.properties as Record<string, TSchema>))
+      walk(v, path ? `${path}.${k}` : k, required.has(k), env, out);
     return;
   }
   if (x.type === 'array' && (x.items as Record<string, unknown>).type === 'object') {
@@ -42,7 +51,11 @@ function walk(s: TSchema, path: string, req: boolean, env: readonly EnvBinding[]
     path,
     type: typeOf(s),
     def: x.default !== undefined ? `\`${JSON.stringify(x.default)}\`` : req ? 'required' : '—',
-    env: env.filter((b) => b.path === path).map((b) => `\`${b.env}\``).join(', ') || '—',
+    env:
+      env
+        .filter((b) => b.path === path)
+        .map((b) => `\`${b.env}\``)
+        .join(', ') || '—',
     desc: String(x.description ?? (x.pattern ? `matches \`${String(x.pattern)}\`` : '')).replace(/\|/g, '\\|'),
   });
 }
@@ -51,5 +64,9 @@ function walk(s: TSchema, path: string, req: boolean, env: readonly EnvBinding[]
 export function configReference(schema: TSchema, env: readonly EnvBinding[]): string {
   const rows: Row[] = [];
   walk(schema, '', true, env, rows);
-  return ['| setting | type | default | environment | meaning |', '|---|---|---|---|---|', ...rows.map((r) => `| \`${r.path}\` | ${r.type} | ${r.def} | ${r.env} | ${r.desc} |`)].join('\n');
+  return [
+    '| setting | type | default | environment | meaning |',
+    '|---|---|---|---|---|',
+    ...rows.map((r) => `| \`${r.path}\` | ${r.type} | ${r.def} | ${r.env} | ${r.desc} |`),
+  ].join('\n');
 }

@@ -19,11 +19,25 @@ export interface EnvBinding {
 }
 
 /** loadConfig reads file (if any), applies env bindings, fills defaults and validates. */
-export function loadConfig<S extends TSchema>(schema: S, opts: { file?: string | undefined; env?: NodeJS.ProcessEnv; bindings?: readonly EnvBinding[]; overrides?: Record<string, unknown> }): Static<S> {
+export function loadConfig<S extends TSchema>(
+  schema: S,
+  opts: {
+    file?: string | undefined;
+    env?: NodeJS.ProcessEnv;
+    bindings?: readonly EnvBinding[];
+    overrides?: Record<string, unknown>;
+  },
+): Static<S> {
   let raw: Record<string, unknown> = {};
   if (opts.file) {
-    const doc = readDocument(opts.file, { what: 'configuration file', expected: 'a YAML or JSON mapping of the settings in docs/CONFIGURATION.md', code: 'E_CONFIG' }) ?? {};
-    if (!isMapping(doc)) throw new HostfleetError('E_CONFIG', `the configuration file ${opts.file} must hold a mapping at the top`);
+    const doc =
+      readDocument(opts.file, {
+        what: 'configuration file',
+        expected: 'a YAML or JSON mapping of the settings in docs/CONFIGURATION.md',
+        code: 'E_CONFIG',
+      }) ?? {};
+    if (!isMapping(doc))
+      throw new HostfleetError('E_CONFIG', `the configuration file ${opts.file} must hold a mapping at the top`);
     raw = { ...doc };
   }
   const env = opts.env ?? process.env;
@@ -33,9 +47,17 @@ export function loadConfig<S extends TSchema>(schema: S, opts: { file?: string |
     let parsed: unknown = v;
     if (b.type === 'number') {
       parsed = Number(v);
-      if (!Number.isFinite(parsed)) throw new HostfleetError('E_CONFIG', `environment variable ${b.env} must be a number, got ${JSON.stringify(v)}`, { fields: [{ field: b.env, problem: 'must be a number' }] });
+      if (!Number.isFinite(parsed))
+        throw new HostfleetError(
+          'E_CONFIG',
+          `environment variable ${b.env} must be a number, got ${JSON.stringify(v)}`,
+          { fields: [{ field: b.env, problem: 'must be a number' }] },
+        );
     } else if (b.type === 'boolean') {
-      if (!['true', 'false', '1', '0'].includes(v)) throw new HostfleetError('E_CONFIG', `environment variable ${b.env} must be true or false`, { fields: [{ field: b.env, problem: 'must be true or false' }] });
+      if (!['true', 'false', '1', '0'].includes(v))
+        throw new HostfleetError('E_CONFIG', `environment variable ${b.env} must be true or false`, {
+          fields: [{ field: b.env, problem: 'must be true or false' }],
+        });
       parsed = v === 'true' || v === '1';
     }
     setPath(raw, b.path, parsed);
@@ -47,7 +69,11 @@ export function loadConfig<S extends TSchema>(schema: S, opts: { file?: string |
   const fields = settleProblems([...unknownSettings(schema, raw, ''), ...explain(schema, withDefaults, '')]);
   if (fields.length > 0) {
     const where = opts.file ? ` in ${opts.file} (or the environment)` : '';
-    throw new HostfleetError('E_CONFIG', `invalid configuration${where}: ${fields.map((f) => `${f.field}: ${f.problem}`).join('; ')}`, { fields });
+    throw new HostfleetError(
+      'E_CONFIG',
+      `invalid configuration${where}: ${fields.map((f) => `${f.field}: ${f.problem}`).join('; ')}`,
+      { fields },
+    );
   }
   // No Value.Clean: unknown keys were refused above, and Clean would also empty the free-form
   // objects (additionalProperties: true) their own readers check later.
@@ -68,7 +94,11 @@ function explain(schema: TSchema, value: unknown, prefix: string): { field: stri
     if (variants && kinds.length > 0 && typeof e.value === 'object' && e.value !== null) {
       const variant = variantOf(variants, e.value);
       if (variant) out.push(...explain(variant, e.value, prefix + e.path));
-      else out.push({ field: `${field}.kind`, problem: `must be one of ${kinds.map((k) => JSON.stringify(k)).join(', ')}` });
+      else
+        out.push({
+          field: `${field}.kind`,
+          problem: `must be one of ${kinds.map((k) => JSON.stringify(k)).join(', ')}`,
+        });
       continue;
     }
     out.push({ field, problem: e.message });
@@ -95,15 +125,25 @@ function variantOf(variants: readonly TSchema[], value: unknown): TSchema | unde
  * fields (`bmcs.0.url`), so a misspelt key and its problems line up.
  */
 function unknownSettings(schema: TSchema, value: unknown, at: string): KeyProblem[] {
-  const s = schema as { type?: unknown; properties?: Record<string, TSchema>; additionalProperties?: unknown; items?: TSchema; anyOf?: TSchema[] };
+  const s = schema as {
+    type?: unknown;
+    properties?: Record<string, TSchema>;
+    additionalProperties?: unknown;
+    items?: TSchema;
+    anyOf?: TSchema[];
+  };
   if (s.anyOf) {
     const variant = variantOf(s.anyOf, value);
     return variant ? unknownSettings(variant, value, at) : [];
   }
-  if (s.type === 'array' && s.items && Array.isArray(value)) return value.flatMap((x, i) => unknownSettings(s.items as TSchema, x, fieldOf(at, String(i))));
+  if (s.type === 'array' && s.items && Array.isArray(value))
+    return value.flatMap((x, i) => unknownSettings(s.items as TSchema, x, fieldOf(at, String(i))));
   if (s.type !== 'object' || !isMapping(value) || s.additionalProperties === true) return [];
   const props = s.properties ?? {};
-  return [...unknownKeys(value, Object.keys(props), at), ...Object.entries(props).flatMap(([k, p]) => (k in value ? unknownSettings(p, value[k], fieldOf(at, k)) : []))];
+  return [
+    ...unknownKeys(value, Object.keys(props), at),
+    ...Object.entries(props).flatMap(([k, p]) => (k in value ? unknownSettings(p, value[k], fieldOf(at, k)) : [])),
+  ];
 }
 
 function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {

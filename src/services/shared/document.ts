@@ -30,6 +30,12 @@ export function readDocument(file: string, about: DocumentAbout): unknown {
   try {
     return format === 'JSON' ? JSON.parse(text) : (YAML.parse(text) ?? undefined);
   } catch (e) {
-    throw unreadableFile(about.code, { what: about.what, file, reason: `not valid ${format}: ${(e as Error).message}`, expected: about.expected, cause: e });
+    throw unreadableFile(about.code, {
+      what: about.what,
+      file,
+      reason: `not valid ${format}: ${(e as Error).message}`,
+      expected: about.expected,
+      cause: e,
+    });
   }
 }

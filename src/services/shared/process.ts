@@ -5,7 +5,10 @@
  */
 
 /** runService starts a service and closes it on the first signal or parent disconnect. */
-export async function runService<T extends { close(): Promise<void>; url?: string }>(name: string, start: () => Promise<T>): Promise<T> {
+export async function runService<T extends { close(): Promise<void>; url?: string }>(
+  name: string,
+  start: () => Promise<T>,
+): Promise<T> {
   const svc = await start();
   let closing = false;
   const stop = (why: string) => {

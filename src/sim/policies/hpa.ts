@@ -26,7 +26,10 @@ export function hpaPolicy(ctx: SimContext): Policy {
     init(fleet: Fleet) {
       for (let c = 0; c < n; c++) {
         const lambda = rateAt(ctx, c, -1);
-        const want = Math.min(ctx.extended[c] as number, Math.max(lo(c), Math.ceil(lambda / (capacity * s.hpa.targetUtilisation))));
+        const want = Math.min(
+          ctx.extended[c] as number,
+          Math.max(lo(c), Math.ceil(lambda / (capacity * s.hpa.targetUtilisation))),
+        );
         for (let k = 0; k < want; k++) fleet.placeActive(c, 0);
         for (let i = 0; i < w; i++) recs[c * w + i] = want;
       }

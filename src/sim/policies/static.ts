@@ -15,7 +15,8 @@ export function staticPeakPolicy(ctx: SimContext): Policy {
   return {
     name: 'static',
     init(fleet: Fleet) {
-      for (let c = 0; c < n; c++) for (let k = 0; k < (want[c] as number); k++) if (!fleet.placeActive(c, 0)) short.push(c);
+      for (let c = 0; c < n; c++)
+        for (let k = 0; k < (want[c] as number); k++) if (!fleet.placeActive(c, 0)) short.push(c);
     },
     tick(fleet: Fleet, t: number, hit: readonly number[]) {
       for (const c of hit) short.push(c);

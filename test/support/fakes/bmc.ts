@@ -11,7 +11,14 @@
 import { HostfleetError } from '../../../src/core/errors.js';
 import type { Personality } from '../../../src/core/model/personality.js';
 import { assertBootPointer, assertResetType } from '../../../src/drivers/bmc/index.js';
-import type { BmcDriver, BootOverrideMode, Health, PowerState, ResetType, SystemInfo } from '../../../src/drivers/bmc/index.js';
+import type {
+  BmcDriver,
+  BootOverrideMode,
+  Health,
+  PowerState,
+  ResetType,
+  SystemInfo,
+} from '../../../src/drivers/bmc/index.js';
 import type { VolumeDriver } from '../../../src/drivers/volumes/index.js';
 import type { HealthAnswer } from '../../../src/services/manager/dispatcher.js';
 import { fetchBootPersonality } from '../../../src/emulators/bmc/machine.js';
@@ -103,21 +110,42 @@ export function fakeBmc(opts: FakeBmcOptions): FakeBmc {
     queues.set(id, Promise.resolve());
   }
   let closed = false;
-  const faults = new Faults<BmcOp>((op) => new HostfleetError('E_BMC', `BMC ${url}: ${op} failed: did not answer (injected)`, { details: { bmc: url, status: null } }));
+  const faults = new Faults<BmcOp>(
+    (op) =>
+      new HostfleetError('E_BMC', `BMC ${url}: ${op} failed: did not answer (injected)`, {
+        details: { bmc: url, status: null },
+      }),
+  );
 
   function closedError(op: string, id: string | null): HostfleetError {
-    return new HostfleetError('E_BMC', `BMC ${url}${id === null ? '' : `, system ${id}`}: ${op} failed: did not answer: the driver is closed`, { details: { bmc: url, system: id, status: null } });
+    return new HostfleetError(
+      'E_BMC',
+      `BMC ${url}${id === null ? '' : `, system ${id}`}: ${op} failed: did not answer: the driver is closed`,
+      { details: { bmc: url, system: id, status: null } },
+    );
   }
 
   function get(op: string, id: string): Mutable<FakeMachine> {
     if (closed) throw closedError(op, id);
     const m = machines.get(id);
-    if (!m) throw new HostfleetError('E_BMC', `BMC ${url}, system ${id}: ${op} failed: answered HTTP 404: The resource at the URI '/redfish/v1/Systems/${id}' was not found.`, { details: { bmc: url, system: id, status: 404 } });
+    if (!m)
+      throw new HostfleetError(
+        'E_BMC',
+        `BMC ${url}, system ${id}: ${op} failed: answered HTTP 404: The resource at the URI '/redfish/v1/Systems/${id}' was not found.`,
+        { details: { bmc: url, system: id, status: 404 } },
+      );
     return m;
   }
 
   function info(m: FakeMachine): SystemInfo {
-    return { id: m.id, uuid: m.uuid, powerState: m.powerState, health: m.health, boot: { ...m.boot }, dataAddress: m.dataAddress };
+    return {
+      id: m.id,
+      uuid: m.uuid,
+      powerState: m.powerState,
+      health: m.health,
+      boot: { ...m.boot },
+      dataAddress: m.dataAddress,
+    };
   }
 
   function change(m: Mutable<FakeMachine>, patch: Partial<FakeMachine>): void {
@@ -126,7 +154,12 @@ export function fakeBmc(opts: FakeBmcOptions): FakeBmc {
   }
 
   function fail(m: Mutable<FakeMachine>, reason: string): void {
-    change(m, { health: 'Critical', bootError: reason, running: null, ...(m.powerState === 'PoweringOn' ? { powerState: 'On' as const } : {}) });
+    change(m, {
+      health: 'Critical',
+      bootError: reason,
+      running: null,
+      ...(m.powerState === 'PoweringOn' ? { powerState: 'On' as const } : {}),
+    });
   }
 
   async function powerOff(m: Mutable<FakeMachine>): Promise<void> {
@@ -143,11 +176,18 @@ export function fakeBmc(opts: FakeBmcOptions): FakeBmc {
     const b = m.boot;
     if (b.enabled !== 'Disabled' && b.target !== 'None') {
       if (b.enabled === 'Once') change(m, { boot: { ...b, enabled: 'Disabled' } });
-      if (b.target !== 'UefiHttp') return fail(m, `${b.target} boot is not emulated; set BootSourceOverrideTarget to UefiHttp with an HttpBootUri`);
+      if (b.target !== 'UefiHttp')
+        return fail(
+          m,
+          `${b.target} boot is not emulated; set BootSourceOverrideTarget to UefiHttp with an HttpBootUri`,
+        );
       change(m, { installed: null });
       if (b.httpBootUri === null) return fail(m, 'UefiHttp boot selected but Boot.HttpBootUri is empty');
       const uri = b.httpBootUri;
-      const fetched = await faults.enter('boot', [m.id, uri]).then(() => load(uri, m.uuid), (e: unknown) => `boot pointer ${uri} did not answer: ${(e as Error).message}`);
+      const fetched = await faults.enter('boot', [m.id, uri]).then(
+        () => load(uri, m.uuid),
+        (e: unknown) => `boot pointer ${uri} did not answer: ${(e as Error).message}`,
+      );
       if (typeof fetched === 'string') return fail(m, fetched);
       personality = fetched;
       change(m, { installed: fetched });
@@ -155,13 +195,22 @@ export function fakeBmc(opts: FakeBmcOptions): FakeBmc {
     if (personality === null) return change(m, { powerState: 'On' });
     if (opts.volumes) {
       const exported = await opts.volumes.exportedTo(m.uuid);
-      if (exported !== personality.volume.id) return fail(m, `volume ${personality.volume.id} of account ${personality.account.id} is not exported to machine ${m.uuid} (exported: ${exported ?? 'none'})`);
+      if (exported !== personality.volume.id)
+        return fail(
+          m,
+          `volume ${personality.volume.id} of account ${personality.account.id} is not exported to machine ${m.uuid} (exported: ${exported ?? 'none'})`,
+        );
     }
     change(m, { powerState: 'On', running: personality, boots: m.boots + 1 });
   }
 
   function enqueue(m: Mutable<FakeMachine>, op: () => Promise<void>): void {
-    queues.set(m.id, (queues.get(m.id) ?? Promise.resolve()).then(op).catch((e: unknown) => fail(m, `power operation failed: ${(e as Error).message}`)));
+    queues.set(
+      m.id,
+      (queues.get(m.id) ?? Promise.resolve())
+        .then(op)
+        .catch((e: unknown) => fail(m, `power operation failed: ${(e as Error).message}`)),
+    );
   }
 
   return {
@@ -198,13 +247,15 @@ export function fakeBmc(opts: FakeBmcOptions): FakeBmc {
       assertBootPointer(httpBootUri, mode);
       await faults.enter('setBootPointer', [systemId, httpBootUri, mode]);
       const m = get('setBootPointer', systemId);
-      if (!(m.boot.enabled === mode && m.boot.target === 'UefiHttp' && m.boot.httpBootUri === httpBootUri)) change(m, { boot: { enabled: mode, target: 'UefiHttp', httpBootUri } });
+      if (!(m.boot.enabled === mode && m.boot.target === 'UefiHttp' && m.boot.httpBootUri === httpBootUri))
+        change(m, { boot: { enabled: mode, target: 'UefiHttp', httpBootUri } });
       await faults.leave('setBootPointer');
     },
     async clearBootPointer(systemId) {
       await faults.enter('clearBootPointer', [systemId]);
       const m = get('clearBootPointer', systemId);
-      if (!(m.boot.enabled === 'Disabled' && m.boot.httpBootUri === null)) change(m, { boot: { enabled: 'Disabled', target: 'None', httpBootUri: null } });
+      if (!(m.boot.enabled === 'Disabled' && m.boot.httpBootUri === null))
+        change(m, { boot: { enabled: 'Disabled', target: 'None', httpBootUri: null } });
       await faults.leave('clearBootPointer');
     },
     async reset(systemId, type) {

@@ -8,7 +8,13 @@
  */
 import { HostfleetError } from '../../../src/core/errors.js';
 import type { DrainResult, EdgeDriver, EdgePoolStatus } from '../../../src/drivers/edge/index.js';
-import { assertPool, assertPoolId, assertServer, assertServerId, assertTimeoutMs } from '../../../src/drivers/edge/validate.js';
+import {
+  assertPool,
+  assertPoolId,
+  assertServer,
+  assertServerId,
+  assertTimeoutMs,
+} from '../../../src/drivers/edge/validate.js';
 import { HEALTH_FAILURES_TO_DOWN, RoutingTable } from '../../../src/services/edge/table.js';
 import { Faults } from './faults.js';
 
@@ -39,7 +45,12 @@ export interface FakeEdge extends EdgeDriver {
 /** fakeEdge returns an empty fake edge. */
 export function fakeEdge(): FakeEdge {
   let table = new RoutingTable<null>({ makeUpstream: () => ({ dispatcher: null, close: async () => undefined }) });
-  const faults = new Faults<EdgeOp>((op) => new HostfleetError('E_EDGE', `the fake edge did not answer ${op} (injected); check that it runs`, { details: { op } }));
+  const faults = new Faults<EdgeOp>(
+    (op) =>
+      new HostfleetError('E_EDGE', `the fake edge did not answer ${op} (injected); check that it runs`, {
+        details: { op },
+      }),
+  );
   let closed = false;
 
   async function enter(op: EdgeOp, args: readonly unknown[]): Promise<void> {
@@ -76,7 +87,11 @@ export function fakeEdge(): FakeEdge {
     async upsertPool(spec) {
       const pool = assertPool(spec);
       await enter('upsertPool', [pool]);
-      table.upsertPool(pool.id, pool.domains, { balance: pool.balance, sticky: pool.sticky, rateLimit: pool.rateLimit });
+      table.upsertPool(pool.id, pool.domains, {
+        balance: pool.balance,
+        sticky: pool.sticky,
+        rateLimit: pool.rateLimit,
+      });
       await faults.leave('upsertPool');
     },
     async removePool(poolId) {

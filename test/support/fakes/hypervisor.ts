@@ -10,7 +10,13 @@ import { HostfleetError, invalid } from '../../../src/core/errors.js';
 import type { Personality } from '../../../src/core/model/personality.js';
 import type { ResourceVector } from '../../../src/core/scheduler/index.js';
 import { COMPONENT_ID_RE } from '../../../src/drivers/hypervisor/index.js';
-import type { ComponentInfo, ComponentUsage, HypervisorDriver, HypervisorNode, NodeDescription } from '../../../src/drivers/hypervisor/index.js';
+import type {
+  ComponentInfo,
+  ComponentUsage,
+  HypervisorDriver,
+  HypervisorNode,
+  NodeDescription,
+} from '../../../src/drivers/hypervisor/index.js';
 import { checkPersonality } from '../../../src/core/model/check-personality.js';
 import { Faults } from './faults.js';
 
@@ -65,7 +71,9 @@ export function fakeHypervisor(): FakeHypervisor {
   const byUrl = new Map<string, NodeState>();
   let pids = PID_BASE;
   let closed = false;
-  const faults = new Faults<HypervisorOp>((op) => new HostfleetError('E_HYPERVISOR', `a fake node did not answer (${op}, injected)`, { details: {} }));
+  const faults = new Faults<HypervisorOp>(
+    (op) => new HostfleetError('E_HYPERVISOR', `a fake node did not answer (${op}, injected)`, { details: {} }),
+  );
 
   function view(n: NodeState): FakeNode {
     return { id: n.id, url: n.url, token: n.token, capacity: n.capacity, components: n.components, alive: n.alive };
@@ -74,15 +82,32 @@ export function fakeHypervisor(): FakeHypervisor {
   /** reach finds the node behind a URL as the HTTP driver would: closed, unreachable and wrong tokens fail the same way. */
   function reach(node: HypervisorNode, what: string): NodeState {
     const url = node.url.replace(/\/+$/, '');
-    if (closed) throw new HostfleetError('E_HYPERVISOR', `the hypervisor driver is closed; cannot ${what} on ${url}`, { details: { node: url } });
+    if (closed)
+      throw new HostfleetError('E_HYPERVISOR', `the hypervisor driver is closed; cannot ${what} on ${url}`, {
+        details: { node: url },
+      });
     const n = byUrl.get(url);
-    if (!n || !n.alive) throw new HostfleetError('E_HYPERVISOR', `node ${url} did not answer (${what}): connect ECONNREFUSED`, { details: { node: url } });
-    if (node.token !== n.token) throw new HostfleetError('E_HYPERVISOR', `node ${url} refused to ${what}: HTTP 401: send the node token as Authorization: Bearer <token>; check the node token`, { details: { node: url, status: 401 } });
+    if (!n || !n.alive)
+      throw new HostfleetError('E_HYPERVISOR', `node ${url} did not answer (${what}): connect ECONNREFUSED`, {
+        details: { node: url },
+      });
+    if (node.token !== n.token)
+      throw new HostfleetError(
+        'E_HYPERVISOR',
+        `node ${url} refused to ${what}: HTTP 401: send the node token as Authorization: Bearer <token>; check the node token`,
+        { details: { node: url, status: 401 } },
+      );
     return n;
   }
 
   function checkId(id: string): string {
-    if (!COMPONENT_ID_RE.test(id)) throw invalid([{ field: 'componentId', problem: `must be lower-case letters, digits, dots and hyphens (1–100, starting with a letter or digit), got ${JSON.stringify(id)}` }]);
+    if (!COMPONENT_ID_RE.test(id))
+      throw invalid([
+        {
+          field: 'componentId',
+          problem: `must be lower-case letters, digits, dots and hyphens (1–100, starting with a letter or digit), got ${JSON.stringify(id)}`,
+        },
+      ]);
     return id;
   }
 
@@ -91,7 +116,16 @@ export function fakeHypervisor(): FakeHypervisor {
   return {
     faults,
     addNode({ id, capacity, url, token }) {
-      const n: NodeState = { id, url: (url ?? `http://${id}.hv.fake`).replace(/\/+$/, ''), token: token ?? `token-of-${id}-0123456789`, capacity, components: new Map(), starting: new Map(), alive: true, ports: 0 };
+      const n: NodeState = {
+        id,
+        url: (url ?? `http://${id}.hv.fake`).replace(/\/+$/, ''),
+        token: token ?? `token-of-${id}-0123456789`,
+        capacity,
+        components: new Map(),
+        starting: new Map(),
+        alive: true,
+        ports: 0,
+      };
       byUrl.set(n.url, n);
       return view(n);
     },
@@ -137,11 +171,26 @@ export function fakeHypervisor(): FakeHypervisor {
       if (!p) {
         p = (async () => {
           const check = checkPersonality(personality);
-          if (!check.ok) throw invalid([{ field: 'personality', problem: `invalid personality: ${check.problems.map((x) => `${x.field}: ${x.problem}`).join('; ')}` }]);
+          if (!check.ok)
+            throw invalid([
+              {
+                field: 'personality',
+                problem: `invalid personality: ${check.problems.map((x) => `${x.field}: ${x.problem}`).join('; ')}`,
+              },
+            ]);
           // A runtime takes a moment to report ready; concurrent starts of one id share it.
           await new Promise((r) => setImmediate(r));
-          if (!n.alive) throw new HostfleetError('E_HYPERVISOR', `node ${n.url} did not answer (${what}): socket hang up`, { details: { node: n.url } });
-          const c: FakeComponent = { id: componentId, address: `${n.id}.hv.fake:${9000 + ++n.ports}`, pid: ++pids, personality: check.personality, usage: { cpuSeconds: 0, rssBytes: 0, stats: null } };
+          if (!n.alive)
+            throw new HostfleetError('E_HYPERVISOR', `node ${n.url} did not answer (${what}): socket hang up`, {
+              details: { node: n.url },
+            });
+          const c: FakeComponent = {
+            id: componentId,
+            address: `${n.id}.hv.fake:${9000 + ++n.ports}`,
+            pid: ++pids,
+            personality: check.personality,
+            usage: { cpuSeconds: 0, rssBytes: 0, stats: null },
+          };
           n.components.set(componentId, c);
           return c;
         })().finally(() => n.starting.delete(componentId));
@@ -161,7 +210,10 @@ export function fakeHypervisor(): FakeHypervisor {
       const what = `report the usage of component ${checkId(componentId)}`;
       await faults.enter('usage', [node.url, componentId]);
       const c = reach(node, what).components.get(componentId);
-      if (!c) throw new HostfleetError('E_NOT_FOUND', `component ${componentId} is not running on node ${node.url}`, { details: { node: node.url, component: componentId } });
+      if (!c)
+        throw new HostfleetError('E_NOT_FOUND', `component ${componentId} is not running on node ${node.url}`, {
+          details: { node: node.url, component: componentId },
+        });
       return { ...c.usage };
     },
     async close() {

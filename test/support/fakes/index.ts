@@ -7,7 +7,23 @@
  */
 export { ANY_OP, Faults, type Call, type Stall } from './faults.js';
 export { fakeClock, type FakeClock } from './clock.js';
-export { BMC_OPS, fakeBmc, httpBootLoader, type BmcOp, type BootLoader, type FakeBmc, type FakeBmcOptions, type FakeMachine } from './bmc.js';
+export {
+  BMC_OPS,
+  fakeBmc,
+  httpBootLoader,
+  type BmcOp,
+  type BootLoader,
+  type FakeBmc,
+  type FakeBmcOptions,
+  type FakeMachine,
+} from './bmc.js';
 export { EDGE_OPS, fakeEdge, type EdgeOp, type FakeEdge, type InFlight } from './edge.js';
 export { VOLUME_OPS, fakeVolumes, type FakeVolumes, type FakeVolumeStat, type VolumeOp } from './volumes.js';
-export { HYPERVISOR_OPS, fakeHypervisor, type FakeComponent, type FakeHypervisor, type FakeNode, type HypervisorOp } from './hypervisor.js';
+export {
+  HYPERVISOR_OPS,
+  fakeHypervisor,
+  type FakeComponent,
+  type FakeHypervisor,
+  type FakeNode,
+  type HypervisorOp,
+} from './hypervisor.js';

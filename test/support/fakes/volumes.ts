@@ -49,7 +49,9 @@ export function fakeVolumes(): FakeVolumes {
   const volumes = new Map<string, Volume>();
   const exports = new Map<string, { volumeId: string; generation: number }>();
   let generation = 0;
-  const faults = new Faults<VolumeOp>((op) => Object.assign(new Error(`EIO: i/o error, ${op} (injected)`), { code: 'EIO' }));
+  const faults = new Faults<VolumeOp>((op) =>
+    Object.assign(new Error(`EIO: i/o error, ${op} (injected)`), { code: 'EIO' }),
+  );
 
   /** resolve finds the volume a path names: a volume path directly, an export path through the export. */
   function resolve(path: string): { volumeId: string; volume: Volume; generation: number } {
@@ -80,7 +82,10 @@ export function fakeVolumes(): FakeVolumes {
     async ensure(volumeId, owner) {
       checkVolumeId('volumeId', volumeId);
       if (!Number.isInteger(owner.uid) || !Number.isInteger(owner.gid) || owner.uid < 0 || owner.gid < 0) {
-        throw new HostfleetError('E_VALIDATION', `volume ${volumeId}: owner uid/gid must be non-negative integers, got ${owner.uid}/${owner.gid}`);
+        throw new HostfleetError(
+          'E_VALIDATION',
+          `volume ${volumeId}: owner uid/gid must be non-negative integers, got ${owner.uid}/${owner.gid}`,
+        );
       }
       await faults.enter('ensure', [volumeId, owner]);
       const v = volumes.get(volumeId);
@@ -92,7 +97,12 @@ export function fakeVolumes(): FakeVolumes {
       checkVolumeId('volumeId', volumeId);
       checkVolumeId('machineId', machineId);
       await faults.enter('exportTo', [volumeId, machineId]);
-      if (!volumes.has(volumeId)) throw new HostfleetError('E_NOT_FOUND', `volume ${volumeId} does not exist; ensure it before exporting it to machine ${machineId}`, { details: { volumeId, machineId } });
+      if (!volumes.has(volumeId))
+        throw new HostfleetError(
+          'E_NOT_FOUND',
+          `volume ${volumeId} does not exist; ensure it before exporting it to machine ${machineId}`,
+          { details: { volumeId, machineId } },
+        );
       if (exports.get(machineId)?.volumeId !== volumeId) exports.set(machineId, { volumeId, generation: ++generation });
       await faults.leave('exportTo');
     },
@@ -113,8 +123,16 @@ export function fakeVolumes(): FakeVolumes {
     async remove(volumeId) {
       checkVolumeId('volumeId', volumeId);
       await faults.enter('remove', [volumeId]);
-      const users = [...exports].filter(([, e]) => e.volumeId === volumeId).map(([m]) => m).sort();
-      if (users.length > 0) throw new HostfleetError('E_CONFLICT', `volume ${volumeId} is still exported to machine(s) ${users.join(', ')}; unexport it before removing it`, { details: { volumeId, machines: users } });
+      const users = [...exports]
+        .filter(([, e]) => e.volumeId === volumeId)
+        .map(([m]) => m)
+        .sort();
+      if (users.length > 0)
+        throw new HostfleetError(
+          'E_CONFLICT',
+          `volume ${volumeId} is still exported to machine(s) ${users.join(', ')}; unexport it before removing it`,
+          { details: { volumeId, machines: users } },
+        );
       volumes.delete(volumeId);
       await faults.leave('remove');
     },

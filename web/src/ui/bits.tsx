@@ -18,7 +18,9 @@ export function MeterBar(props: { label: string; frac: number | null; title?: st
   return (
     <div class="meter" title={props.title}>
       <span class="meter-label">{props.label}</span>
-      <span class="meter-track"><span class={`meter-fill ${level(f)}`} style={{ width: `${(f * 100).toFixed(0)}%` }} /></span>
+      <span class="meter-track">
+        <span class={`meter-fill ${level(f)}`} style={{ width: `${(f * 100).toFixed(0)}%` }} />
+      </span>
       <span class="meter-val">{props.frac === null ? '–' : `${(f * 100).toFixed(0)}%`}</span>
     </div>
   );
@@ -52,20 +54,40 @@ export function MoveSteps(props: { move: Move }) {
     <ol class="steps">
       {steps.map((s) => {
         const o = seen.get(s);
-        const cls = m.status === 'done' || o === 'done' || o === 'skipped' ? 'done' : s === m.step ? (m.status === 'running' ? 'now' : 'bad') : o === 'failed' ? 'bad' : '';
-        return <li class={cls} title={o ?? ''}>{s}</li>;
+        const cls =
+          m.status === 'done' || o === 'done' || o === 'skipped'
+            ? 'done'
+            : s === m.step
+              ? m.status === 'running'
+                ? 'now'
+                : 'bad'
+              : o === 'failed'
+                ? 'bad'
+                : '';
+        return (
+          <li class={cls} title={o ?? ''}>
+            {s}
+          </li>
+        );
       })}
     </ol>
   );
 }
 
 /** useAction runs one API action at a time and keeps its error to show. */
-export function useAction(): { busy: boolean; error: string | null; ok: string | null; run: (label: string, f: () => Promise<unknown>) => Promise<void> } {
+export function useAction(): {
+  busy: boolean;
+  error: string | null;
+  ok: string | null;
+  run: (label: string, f: () => Promise<unknown>) => Promise<void>;
+} {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [ok, setOk] = useState<string | null>(null);
   return {
-    busy, error, ok,
+    busy,
+    error,
+    ok,
     async run(label, f) {
       setBusy(true);
       setError(null);
@@ -84,16 +106,35 @@ export function useAction(): { busy: boolean; error: string | null; ok: string |
 
 /** Notice shows the outcome of the last action. */
 export function Notice(props: { error: string | null; ok: string | null }) {
-  if (props.error) return <div class="notice bad" role="alert">{props.error}</div>;
-  if (props.ok) return <div class="notice good" role="status">{props.ok}</div>;
+  if (props.error)
+    return (
+      <div class="notice bad" role="alert">
+        {props.error}
+      </div>
+    );
+  if (props.ok)
+    return (
+      <div class="notice good" role="status">
+        {props.ok}
+      </div>
+    );
   return null;
 }
 
 /** Card is a titled panel. */
-export function Card(props: { title: ComponentChildren; extra?: ComponentChildren; children: ComponentChildren; class?: string; testId?: string }) {
+export function Card(props: {
+  title: ComponentChildren;
+  extra?: ComponentChildren;
+  children: ComponentChildren;
+  class?: string;
+  testId?: string;
+}) {
   return (
     <section class={`card ${props.class ?? ''}`} data-testid={props.testId}>
-      <header class="card-head"><h2>{props.title}</h2>{props.extra}</header>
+      <header class="card-head">
+        <h2>{props.title}</h2>
+        {props.extra}
+      </header>
       {props.children}
     </section>
   );

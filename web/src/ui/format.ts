@@ -43,8 +43,17 @@ export function formatQuantity(q: string | number, places = 2): string {
 
 /** UNIT_PLURALS are the billing units that take a plural; GB, MB and the like do not. */
 const UNIT_PLURALS: Readonly<Record<string, string>> = {
-  'server-hour': 'server-hours', 'GB-hour': 'GB-hours', 'MB-hour': 'MB-hours', request: 'requests', connection: 'connections',
-  transaction: 'transactions', server: 'servers', day: 'days', month: 'months', period: 'periods', fee: 'fees',
+  'server-hour': 'server-hours',
+  'GB-hour': 'GB-hours',
+  'MB-hour': 'MB-hours',
+  request: 'requests',
+  connection: 'connections',
+  transaction: 'transactions',
+  server: 'servers',
+  day: 'days',
+  month: 'months',
+  period: 'periods',
+  fee: 'fees',
 };
 
 /** unitFor names a unit for a quantity: singular for exactly 1, else its plural ("1 server-hour", "0.5 server-hours"). */

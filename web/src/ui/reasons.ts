@@ -57,21 +57,39 @@ export interface ReasonRow {
 export function reasonRow(r: PlanReason): ReasonRow {
   switch (r.kind) {
     case 'request':
-      return { reason: `asked by ${ASKER_TEXT[r.source] ?? r.source}`, detail: `${servers(r.wanted)} wanted, urgency ${r.urgency.toFixed(2)} of 1` };
+      return {
+        reason: `asked by ${ASKER_TEXT[r.source] ?? r.source}`,
+        detail: `${servers(r.wanted)} wanted, urgency ${r.urgency.toFixed(2)} of 1`,
+      };
     case 'tier':
-      return { reason: `${r.tier} tier`, detail: `held ${servers(r.held)}; SLA levels ${r.committed} / ${r.burst} / ${servers(r.extended)} (committed / burst / extended); priority ${r.priority.toFixed(2)}` };
+      return {
+        reason: `${r.tier} tier`,
+        detail: `held ${servers(r.held)}; SLA levels ${r.committed} / ${r.burst} / ${servers(r.extended)} (committed / burst / extended); priority ${r.priority.toFixed(2)}`,
+      };
     case 'source':
-      return { reason: `from ${SOURCE_TEXT[r.source] ?? r.source}`, detail: r.group === null ? '' : `group ${r.group}` };
+      return {
+        reason: `from ${SOURCE_TEXT[r.source] ?? r.source}`,
+        detail: r.group === null ? '' : `group ${r.group}`,
+      };
     case 'donor':
-      return { reason: `donor ${r.group}`, detail: `held ${servers(r.held)}, committed ${servers(r.committed)}; priority ${r.priority.toFixed(2)}${r.offered ? '; it offered a release' : ''}` };
+      return {
+        reason: `donor ${r.group}`,
+        detail: `held ${servers(r.held)}, committed ${servers(r.committed)}; priority ${r.priority.toFixed(2)}${r.offered ? '; it offered a release' : ''}`,
+      };
     case 'skipped':
-      return { reason: `skipped: ${SKIP_TEXT[r.code] ?? r.code}`, detail: `${r.count} ${r.count === 1 ? 'candidate' : 'candidates'}${r.group === null ? '' : ` of ${r.group}`}` };
+      return {
+        reason: `skipped: ${SKIP_TEXT[r.code] ?? r.code}`,
+        detail: `${r.count} ${r.count === 1 ? 'candidate' : 'candidates'}${r.group === null ? '' : ` of ${r.group}`}`,
+      };
   }
 }
 
 /** unmetRow says what a group asked for and did not get, and why. */
 export function unmetRow(u: { readonly wanted: number; readonly granted: number; readonly code: string }): ReasonRow {
-  return { reason: `unmet: ${SKIP_TEXT[u.code] ?? u.code}`, detail: `${servers(u.wanted)} wanted, ${servers(u.granted)} granted` };
+  return {
+    reason: `unmet: ${SKIP_TEXT[u.code] ?? u.code}`,
+    detail: `${servers(u.wanted)} wanted, ${servers(u.granted)} granted`,
+  };
 }
 
 /** requestText says what a request asks for: "add 2 servers", "release 1 server". */

@@ -20,14 +20,24 @@ function Tier(props: { groups: readonly Group[]; role: string }) {
       <div class="tier-name">{props.role}</div>
       {props.groups.map((g) => (
         <div class="tier-servers">
-          {g.servers.length === 0 ? <div class="server-box empty">no servers running</div> : g.servers.map((s) => (
-            <div class="server-box" data-testid={`meter-${s.id}`}>
-              <div class="server-name"><span class="mono">{s.id}</span> <Badge state={s.state} /></div>
-              <MeterBar label="CPU" frac={s.meter ? s.meter.busy : null} title="worker slots busy" />
-              <MeterBar label="Mem" frac={s.meter ? s.meter.queue : null} title="request queue in use" />
-              <div class="server-foot">{s.meter ? `${s.meter.rps.toFixed(1)} req/s · p95 ${s.meter.p95Ms?.toFixed(0) ?? '–'} ms` : 'waiting for data'}</div>
-            </div>
-          ))}
+          {g.servers.length === 0 ? (
+            <div class="server-box empty">no servers running</div>
+          ) : (
+            g.servers.map((s) => (
+              <div class="server-box" data-testid={`meter-${s.id}`}>
+                <div class="server-name">
+                  <span class="mono">{s.id}</span> <Badge state={s.state} />
+                </div>
+                <MeterBar label="CPU" frac={s.meter ? s.meter.busy : null} title="worker slots busy" />
+                <MeterBar label="Mem" frac={s.meter ? s.meter.queue : null} title="request queue in use" />
+                <div class="server-foot">
+                  {s.meter
+                    ? `${s.meter.rps.toFixed(1)} req/s · p95 ${s.meter.p95Ms?.toFixed(0) ?? '–'} ms`
+                    : 'waiting for data'}
+                </div>
+              </div>
+            ))
+          )}
         </div>
       ))}
     </div>
@@ -37,15 +47,22 @@ function Tier(props: { groups: readonly Group[]; role: string }) {
 function ServiceControls(props: { g: Group }) {
   const a = useAction();
   const g = props.g;
-  const act = (action: 'start' | 'stop' | 'restart') => a.run(`${action} of ${g.id} requested`, () => call('POST', `/v1/groups/${g.id}/actions`, { action }));
+  const act = (action: 'start' | 'stop' | 'restart') =>
+    a.run(`${action} of ${g.id} requested`, () => call('POST', `/v1/groups/${g.id}/actions`, { action }));
   return (
     <div class="service" data-testid={`service-${g.id}`}>
       <div class="service-head">
         <span class="mono">{g.id}</span> <Badge state={g.service} /> <span class="muted">{g.domains.join(' · ')}</span>
         <span class="spacer" />
-        <button disabled={a.busy || g.service === 'disabled'} onClick={() => void act('start')}>Start</button>
-        <button disabled={a.busy || g.servers.length === 0} onClick={() => void act('restart')}>Restart</button>
-        <button class="danger" disabled={a.busy || g.servers.length === 0} onClick={() => void act('stop')}>Stop</button>
+        <button disabled={a.busy || g.service === 'disabled'} onClick={() => void act('start')}>
+          Start
+        </button>
+        <button disabled={a.busy || g.servers.length === 0} onClick={() => void act('restart')}>
+          Restart
+        </button>
+        <button class="danger" disabled={a.busy || g.servers.length === 0} onClick={() => void act('stop')}>
+          Stop
+        </button>
       </div>
       <Notice error={a.error} ok={a.ok} />
     </div>
@@ -56,19 +73,35 @@ function ServiceControls(props: { g: Group }) {
 export function Customer(props: { live: Live; user: User }) {
   const st: Status | null = props.live.status;
   if (!st) return <p class="muted pad">Connecting to the manager…</p>;
-  const roles = [...new Set(st.groups.map((g) => g.role))].sort((a, b) => TIER_ORDER.indexOf(a) - TIER_ORDER.indexOf(b));
+  const roles = [...new Set(st.groups.map((g) => g.role))].sort(
+    (a, b) => TIER_ORDER.indexOf(a) - TIER_ORDER.indexOf(b),
+  );
   const account = st.accounts.find((a) => a.id === props.user.accountId);
   return (
     <div>
-      <h1 class="page-title">{account?.displayName ?? props.user.accountId} <span class="muted">· your hosting</span></h1>
+      <h1 class="page-title">
+        {account?.displayName ?? props.user.accountId} <span class="muted">· your hosting</span>
+      </h1>
       <div class="grid-main">
         <div>
           <Card title="Your configuration" testId="config">
-            <div class="tiers">{roles.map((r) => <Tier role={r} groups={st.groups.filter((g) => g.role === r)} />)}</div>
-            <div class="legend"><span class="sw ok" /> up to 50% <span class="sw warn" /> above 50% <span class="sw high" /> above 75%</div>
+            <div class="tiers">
+              {roles.map((r) => (
+                <Tier role={r} groups={st.groups.filter((g) => g.role === r)} />
+              ))}
+            </div>
+            <div class="legend">
+              <span class="sw ok" /> up to 50% <span class="sw warn" /> above 50% <span class="sw high" /> above 75%
+            </div>
           </Card>
-          <Card title="Services" testId="services">{st.groups.map((g) => <ServiceControls g={g} />)}</Card>
-          <Card title="Live"><GroupCharts samples={props.live.samples} groups={st.groups.map((g) => g.id)} compact /></Card>
+          <Card title="Services" testId="services">
+            {st.groups.map((g) => (
+              <ServiceControls g={g} />
+            ))}
+          </Card>
+          <Card title="Live">
+            <GroupCharts samples={props.live.samples} groups={st.groups.map((g) => g.id)} compact />
+          </Card>
         </div>
         <div>
           {props.user.accountId ? <Usage accountId={props.user.accountId} roles={roles} /> : null}

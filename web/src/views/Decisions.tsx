@@ -38,33 +38,75 @@ async function loadPlans(): Promise<Loaded> {
 function LoopTable(props: { state: LoopState }) {
   const s = props.state;
   const rows: [string, string][] = [
-    ['state', !s.enabled ? 'disabled in the configuration' : s.active ? 'active: this manager decides for the site' : 'standby: another manager decides'],
+    [
+      'state',
+      !s.enabled
+        ? 'disabled in the configuration'
+        : s.active
+          ? 'active: this manager decides for the site'
+          : 'standby: another manager decides',
+    ],
     ['agents heard', `${s.agentsHeard} ${s.agentsHeard === 1 ? 'agent' : 'agents'}`],
     ['requests waiting', `${s.pendingRequests} ${s.pendingRequests === 1 ? 'request' : 'requests'}`],
-    ['last tick', s.lastTick === null ? 'none yet' : `${since(new Date(s.lastTick.at).toISOString())}, ${s.lastTick.moves} ${s.lastTick.moves === 1 ? 'move' : 'moves'}`],
+    [
+      'last tick',
+      s.lastTick === null
+        ? 'none yet'
+        : `${since(new Date(s.lastTick.at).toISOString())}, ${s.lastTick.moves} ${s.lastTick.moves === 1 ? 'move' : 'moves'}`,
+    ],
   ];
   return (
     <table class="tbl kv-tbl" data-testid="loop-state">
-      <tbody>{rows.map(([k, v]) => <tr><th scope="row">{k}</th><td>{v}</td></tr>)}</tbody>
+      <tbody>
+        {rows.map(([k, v]) => (
+          <tr>
+            <th scope="row">{k}</th>
+            <td>{v}</td>
+          </tr>
+        ))}
+      </tbody>
     </table>
   );
 }
 
 function MovesTable(props: { plans: readonly StoredPlan[] }) {
-  const rows = props.plans.flatMap((p) => p.plan.plan.moves.map((m) => ({ p, m, o: p.plan.outcomes.find((x) => x.serverId === m.serverId) }))).slice(0, ROWS);
+  const rows = props.plans
+    .flatMap((p) => p.plan.plan.moves.map((m) => ({ p, m, o: p.plan.outcomes.find((x) => x.serverId === m.serverId) })))
+    .slice(0, ROWS);
   if (rows.length === 0) return <p class="muted empty">No moves planned recently.</p>;
   return (
     <table class="tbl" data-testid="plan-moves">
-      <thead><tr><th>when</th><th>server</th><th>from → to</th><th>tier</th><th>server from</th><th>result</th></tr></thead>
+      <thead>
+        <tr>
+          <th>when</th>
+          <th>server</th>
+          <th>from → to</th>
+          <th>tier</th>
+          <th>server from</th>
+          <th>result</th>
+        </tr>
+      </thead>
       <tbody>
         {rows.map(({ p, m, o }) => (
           <tr>
             <td class="nowrap muted">{since(p.at)}</td>
             <td class="mono nowrap">{m.serverId}</td>
-            <td class="nowrap">{m.fromGroup ?? <i>pool</i>} → {m.toGroup ?? <i>pool</i>}</td>
+            <td class="nowrap">
+              {m.fromGroup ?? <i>pool</i>} → {m.toGroup ?? <i>pool</i>}
+            </td>
             <td>{m.tier}</td>
             <td>{SOURCE_TEXT[m.source] ?? m.source}</td>
-            <td>{o?.moveId ? <Badge state="done">started</Badge> : o?.error ? <span class="err" title={o.error.message}>{o.error.code}</span> : <span class="muted">not started</span>}</td>
+            <td>
+              {o?.moveId ? (
+                <Badge state="done">started</Badge>
+              ) : o?.error ? (
+                <span class="err" title={o.error.message}>
+                  {o.error.code}
+                </span>
+              ) : (
+                <span class="muted">not started</span>
+              )}
+            </td>
           </tr>
         ))}
       </tbody>
@@ -77,8 +119,14 @@ function reasonRows(plans: readonly StoredPlan[]): { at: string; subject: string
   const out: { at: string; subject: string; row: ReasonRow }[] = [];
   const seenUnmet = new Set<string>();
   for (const p of plans) {
-    for (const m of p.plan.plan.moves) for (const r of m.reasons) out.push({ at: p.at, subject: m.serverId, row: reasonRow(r) });
-    for (const f of p.plan.failures) out.push({ at: p.at, subject: f.serverId, row: { reason: `failed: ${f.causes.join(', ')}`, detail: `${f.groupId ?? 'pool'}; ${f.action}` } });
+    for (const m of p.plan.plan.moves)
+      for (const r of m.reasons) out.push({ at: p.at, subject: m.serverId, row: reasonRow(r) });
+    for (const f of p.plan.failures)
+      out.push({
+        at: p.at,
+        subject: f.serverId,
+        row: { reason: `failed: ${f.causes.join(', ')}`, detail: `${f.groupId ?? 'pool'}; ${f.action}` },
+      });
     // Unmet demand repeats tick after tick while it lasts: the newest of each kind is enough.
     for (const u of p.plan.plan.unmet) {
       const key = `${u.groupId}\u0000${u.code}`;
@@ -95,7 +143,14 @@ function ReasonsTable(props: { plans: readonly StoredPlan[] }) {
   if (rows.length === 0) return <p class="muted empty">No reasons recorded recently.</p>;
   return (
     <table class="tbl" data-testid="plan-reasons">
-      <thead><tr><th>when</th><th class="nowrap">server or group</th><th>reason</th><th>figures</th></tr></thead>
+      <thead>
+        <tr>
+          <th>when</th>
+          <th class="nowrap">server or group</th>
+          <th>reason</th>
+          <th>figures</th>
+        </tr>
+      </thead>
       <tbody>
         {rows.map((r) => (
           <tr>
@@ -124,7 +179,15 @@ function RequestsTable(props: { plans: readonly StoredPlan[] }) {
   if (rows.length === 0) return <p class="muted empty">No requests recently.</p>;
   return (
     <table class="tbl" data-testid="plan-requests">
-      <thead><tr><th>when</th><th>group</th><th>asks to</th><th class="num">urgency (0–1)</th><th>asked by</th></tr></thead>
+      <thead>
+        <tr>
+          <th>when</th>
+          <th>group</th>
+          <th>asks to</th>
+          <th class="num">urgency (0–1)</th>
+          <th>asked by</th>
+        </tr>
+      </thead>
       <tbody>
         {rows.slice(0, ROWS).map(({ at, r }) => (
           <tr>
@@ -132,7 +195,10 @@ function RequestsTable(props: { plans: readonly StoredPlan[] }) {
             <td class="mono nowrap">{r.groupId}</td>
             <td class="nowrap">{requestText(r)}</td>
             <td class="num">{r.urgency.toFixed(2)}</td>
-            <td>{ASKER_TEXT[r.source] ?? r.source}{r.serverId ? <span class="muted"> ({r.serverId})</span> : null}</td>
+            <td>
+              {ASKER_TEXT[r.source] ?? r.source}
+              {r.serverId ? <span class="muted"> ({r.serverId})</span> : null}
+            </td>
           </tr>
         ))}
       </tbody>
@@ -147,8 +213,22 @@ function SkippedTable(props: { plan: StoredPlan | undefined }) {
     <>
       <h3 class="sub">Candidates passed over in the latest recorded tick</h3>
       <table class="tbl" data-testid="plan-skipped">
-        <thead><tr><th>rule</th><th class="num">candidates</th></tr></thead>
-        <tbody>{entries.map(([code, n]) => <tr><td>{SKIP_TEXT[code] ?? code} <span class="muted mono">({code})</span></td><td class="num">{n}</td></tr>)}</tbody>
+        <thead>
+          <tr>
+            <th>rule</th>
+            <th class="num">candidates</th>
+          </tr>
+        </thead>
+        <tbody>
+          {entries.map(([code, n]) => (
+            <tr>
+              <td>
+                {SKIP_TEXT[code] ?? code} <span class="muted mono">({code})</span>
+              </td>
+              <td class="num">{n}</td>
+            </tr>
+          ))}
+        </tbody>
       </table>
     </>
   );
@@ -162,11 +242,16 @@ export function Decisions(props: { st: Status }) {
   const [loaded, setLoaded] = useState<Loaded | null | undefined>(undefined);
   useEffect(() => {
     if (!gid) return;
-    void call<{ svg: string; priority: number; responseTargetMs: number }>('GET', `/v1/groups/${gid}/surface`).then(setSvg);
+    void call<{ svg: string; priority: number; responseTargetMs: number }>('GET', `/v1/groups/${gid}/surface`).then(
+      setSvg,
+    );
   }, [gid]);
   useEffect(() => {
     let live = true;
-    const load = () => void loadPlans().then((l) => live && setLoaded(l)).catch(() => live && setLoaded(null));
+    const load = () =>
+      void loadPlans()
+        .then((l) => live && setLoaded(l))
+        .catch(() => live && setLoaded(null));
     load();
     const t = setInterval(load, REFRESH_MS);
     return () => {
@@ -177,13 +262,37 @@ export function Decisions(props: { st: Status }) {
   const plans = loaded?.plans ?? [];
   return (
     <div class="grid2">
-      <Card title="Decision surface" extra={<select value={gid} onChange={(e) => setGid((e.target as HTMLSelectElement).value)} data-testid="surface-group">{groups.map((g) => <option value={g.id}>{g.id}</option>)}</select>} testId="surface">
-        <p class="muted">The agents' fuzzy decision for this group at its SLA priority{svg ? ` (${svg.priority}, target ${svg.responseTargetMs} ms)` : ''}: red asks for a server, blue gives one back.</p>
+      <Card
+        title="Decision surface"
+        extra={
+          <select
+            value={gid}
+            onChange={(e) => setGid((e.target as HTMLSelectElement).value)}
+            data-testid="surface-group"
+          >
+            {groups.map((g) => (
+              <option value={g.id}>{g.id}</option>
+            ))}
+          </select>
+        }
+        testId="surface"
+      >
+        <p class="muted">
+          The agents' fuzzy decision for this group at its SLA priority
+          {svg ? ` (${svg.priority}, target ${svg.responseTargetMs} ms)` : ''}: red asks for a server, blue gives one
+          back.
+        </p>
         {/* The SVG is rendered by the manager from numbers only (src/core/agent/surface.ts escapes every label). */}
         {svg ? <div class="surface" dangerouslySetInnerHTML={{ __html: svg.svg }} /> : <p class="muted">loading…</p>}
       </Card>
       <Card title="Decision loop" testId="plans">
-        {loaded === undefined ? <p class="muted">loading…</p> : loaded === null ? <p class="muted empty">The decision loop could not be read; moves it makes appear under Moves with their reasons.</p> : (
+        {loaded === undefined ? (
+          <p class="muted">loading…</p>
+        ) : loaded === null ? (
+          <p class="muted empty">
+            The decision loop could not be read; moves it makes appear under Moves with their reasons.
+          </p>
+        ) : (
           <>
             {loaded.state ? <LoopTable state={loaded.state} /> : null}
             <h3 class="sub">Planned moves</h3>
@@ -193,7 +302,10 @@ export function Decisions(props: { st: Status }) {
             <h3 class="sub">Requests</h3>
             <RequestsTable plans={plans} />
             <SkippedTable plan={plans[0]} />
-            <p class="muted note">A tick is recorded when it plans moves or when its unmet demand changes; recorded ticks that moved nothing are kept for one minute, and every move stays in the Moves tab's history.</p>
+            <p class="muted note">
+              A tick is recorded when it plans moves or when its unmet demand changes; recorded ticks that moved nothing
+              are kept for one minute, and every move stays in the Moves tab's history.
+            </p>
           </>
         )}
       </Card>

@@ -11,19 +11,32 @@ import { Badge, Card, Notice, useAction } from '../ui/bits.js';
 function ServiceRow(props: { g: Group }) {
   const a = useAction();
   const g = props.g;
-  const act = (action: 'activate' | 'disable') => a.run(`${g.id} ${action === 'activate' ? 'activated' : 'disabled'}`, () => call('POST', `/v1/groups/${g.id}/actions`, { action }));
+  const act = (action: 'activate' | 'disable') =>
+    a.run(`${g.id} ${action === 'activate' ? 'activated' : 'disabled'}`, () =>
+      call('POST', `/v1/groups/${g.id}/actions`, { action }),
+    );
   return (
     <tr data-testid={`service-${g.id}`}>
       <td class="mono">{g.id}</td>
       <td>{g.role}</td>
       <td>{g.domains.join(', ')}</td>
       <td class="num">{g.servers.length}</td>
-      <td><Badge state={g.service} /></td>
+      <td>
+        <Badge state={g.service} />
+      </td>
       <td class="actions">
-        {g.service === 'disabled'
-          ? <button class="primary" disabled={a.busy} onClick={() => void act('activate')}>Activate</button>
-          : <button class="danger" disabled={a.busy} onClick={() => void act('disable')}>Disable</button>}
-        <button disabled title="Deleting a service comes with provisioning (orders)">Delete</button>
+        {g.service === 'disabled' ? (
+          <button class="primary" disabled={a.busy} onClick={() => void act('activate')}>
+            Activate
+          </button>
+        ) : (
+          <button class="danger" disabled={a.busy} onClick={() => void act('disable')}>
+            Disable
+          </button>
+        )}
+        <button disabled title="Deleting a service comes with provisioning (orders)">
+          Delete
+        </button>
         <Notice error={a.error} ok={a.ok} />
       </td>
     </tr>
@@ -38,21 +51,65 @@ export function Reseller(props: { live: Live; user: User }) {
   const own = st.accounts.find((a) => a.id === props.user.accountId);
   return (
     <div>
-      <h1 class="page-title">{own?.displayName ?? props.user.accountId} <span class="muted">· your customers</span></h1>
+      <h1 class="page-title">
+        {own?.displayName ?? props.user.accountId} <span class="muted">· your customers</span>
+      </h1>
       <div class="kpis">
-        <div class="kpi"><div class="kpi-v">{customers.length}</div><div class="kpi-k">Customers</div></div>
-        <div class="kpi"><div class="kpi-v">{st.groups.filter((g) => g.accountId !== props.user.accountId).length}</div><div class="kpi-k">Services</div></div>
-        <div class="kpi"><div class="kpi-v">{st.groups.filter((g) => g.service === 'disabled').length}</div><div class="kpi-k">Disabled</div></div>
-        <div class="kpi"><div class="kpi-v">{st.groups.filter((g) => g.accountId !== props.user.accountId).reduce((n, g) => n + g.servers.length, 0)}</div><div class="kpi-k">Servers serving them</div></div>
+        <div class="kpi">
+          <div class="kpi-v">{customers.length}</div>
+          <div class="kpi-k">Customers</div>
+        </div>
+        <div class="kpi">
+          <div class="kpi-v">{st.groups.filter((g) => g.accountId !== props.user.accountId).length}</div>
+          <div class="kpi-k">Services</div>
+        </div>
+        <div class="kpi">
+          <div class="kpi-v">{st.groups.filter((g) => g.service === 'disabled').length}</div>
+          <div class="kpi-k">Disabled</div>
+        </div>
+        <div class="kpi">
+          <div class="kpi-v">
+            {st.groups.filter((g) => g.accountId !== props.user.accountId).reduce((n, g) => n + g.servers.length, 0)}
+          </div>
+          <div class="kpi-k">Servers serving them</div>
+        </div>
       </div>
-      {customers.length === 0 ? <Card title="Customers"><p class="muted empty">No customers yet.</p></Card> : customers.map((c) => (
-        <Card title={<>{c.displayName} <span class="muted mono">{c.id}</span></>} testId={`customer-${c.id}`}>
-          <table class="tbl">
-            <thead><tr><th>service</th><th>role</th><th>domains</th><th class="num">servers</th><th>state</th><th /></tr></thead>
-            <tbody>{st.groups.filter((g) => g.accountId === c.id).map((g) => <ServiceRow g={g} />)}</tbody>
-          </table>
+      {customers.length === 0 ? (
+        <Card title="Customers">
+          <p class="muted empty">No customers yet.</p>
         </Card>
-      ))}
+      ) : (
+        customers.map((c) => (
+          <Card
+            title={
+              <>
+                {c.displayName} <span class="muted mono">{c.id}</span>
+              </>
+            }
+            testId={`customer-${c.id}`}
+          >
+            <table class="tbl">
+              <thead>
+                <tr>
+                  <th>service</th>
+                  <th>role</th>
+                  <th>domains</th>
+                  <th class="num">servers</th>
+                  <th>state</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {st.groups
+                  .filter((g) => g.accountId === c.id)
+                  .map((g) => (
+                    <ServiceRow g={g} />
+                  ))}
+              </tbody>
+            </table>
+          </Card>
+        ))
+      )}
     </div>
   );
 }

@@ -29,9 +29,13 @@ interface Loaded {
 
 async function load(account: string): Promise<Loaded> {
   const id = encodeURIComponent(account);
-  const [usage, plan] = await Promise.all([call<UsageAnswer>('GET', `/v1/accounts/${id}/usage`), call<AccountPlan>('GET', `/v1/accounts/${id}/plan`)]);
+  const [usage, plan] = await Promise.all([
+    call<UsageAnswer>('GET', `/v1/accounts/${id}/usage`),
+    call<AccountPlan>('GET', `/v1/accounts/${id}/plan`),
+  ]);
   // An account on no price plan has no invoice to compute (the route answers 404): not asked.
-  const invoice = plan.assignment === null || plan.plan === null ? null : await call<Invoice>('GET', `/v1/accounts/${id}/invoice`);
+  const invoice =
+    plan.assignment === null || plan.plan === null ? null : await call<Invoice>('GET', `/v1/accounts/${id}/invoice`);
   return { usage, plan, invoice };
 }
 
@@ -52,8 +56,10 @@ function UsageTable(props: { usage: UsageAnswer; roles: readonly string[] }) {
     const r = metered.get(role) ?? { serverHours: '0', levels: null };
     rows.push({ label: `${role} servers`, value: withUnit(r.serverHours, 'server-hour') });
     // Time above committed is billed at the higher rates: show how much of it there was.
-    if (r.levels !== null && r.levels.burst > 0) rows.push({ label: 'of which burst', value: withUnit(r.levels.burst / 60, 'server-hour'), sub: true });
-    if (r.levels !== null && r.levels.extended > 0) rows.push({ label: 'of which extended', value: withUnit(r.levels.extended / 60, 'server-hour'), sub: true });
+    if (r.levels !== null && r.levels.burst > 0)
+      rows.push({ label: 'of which burst', value: withUnit(r.levels.burst / 60, 'server-hour'), sub: true });
+    if (r.levels !== null && r.levels.extended > 0)
+      rows.push({ label: 'of which extended', value: withUnit(r.levels.extended / 60, 'server-hour'), sub: true });
   }
   if (roles.length > 0) rows.push({ label: 'Memory', value: withUnit(u.ramGbHours, 'GB-hour') });
   for (const m of u.metrics) {
@@ -62,11 +68,24 @@ function UsageTable(props: { usage: UsageAnswer; roles: readonly string[] }) {
     const q = d.peak ? m.peak : Number(m.total) * (d.scale ?? 1);
     rows.push({ label: d.label, value: `${formatQuantity(q, d.scale === undefined ? 0 : 2)} ${d.unit}` });
   }
-  if (rows.length === 0) return <p class="muted empty">Nothing metered yet this period: servers count by the whole minute.</p>;
+  if (rows.length === 0)
+    return <p class="muted empty">Nothing metered yet this period: servers count by the whole minute.</p>;
   return (
     <table class="tbl" data-testid="usage-table">
-      <thead><tr><th>resource</th><th class="num">this period</th></tr></thead>
-      <tbody>{rows.map((r) => <tr class={r.sub ? 'sub-row' : ''}><td>{r.label}</td><td class="num nowrap">{r.value}</td></tr>)}</tbody>
+      <thead>
+        <tr>
+          <th>resource</th>
+          <th class="num">this period</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr class={r.sub ? 'sub-row' : ''}>
+            <td>{r.label}</td>
+            <td class="num nowrap">{r.value}</td>
+          </tr>
+        ))}
+      </tbody>
     </table>
   );
 }
@@ -75,17 +94,40 @@ function InvoiceTable(props: { invoice: Invoice }) {
   const inv = props.invoice;
   return (
     <table class="tbl" data-testid="invoice-table">
-      <thead><tr><th>line</th><th class="num">quantity</th><th class="num">rate</th><th class="num">amount</th></tr></thead>
+      <thead>
+        <tr>
+          <th>line</th>
+          <th class="num">quantity</th>
+          <th class="num">rate</th>
+          <th class="num">amount</th>
+        </tr>
+      </thead>
       <tbody>
-        {inv.lines.length === 0 ? <tr><td colSpan={4} class="muted">No charges yet.</td></tr> : inv.lines.map((l) => (
+        {inv.lines.length === 0 ? (
           <tr>
-            <td>{l.description}{l.date ? <span class="muted"> · {l.date}</span> : null}</td>
-            <td class="num nowrap">{withUnit(l.quantity, l.unit)}</td>
-            <td class="num nowrap">{formatRate(l.rate, inv.currency)}</td>
-            <td class="num nowrap">{formatMoney(l.amount)}</td>
+            <td colSpan={4} class="muted">
+              No charges yet.
+            </td>
           </tr>
-        ))}
-        <tr class="total"><td colSpan={3}>Total{inv.draft ? ' so far' : ''}</td><td class="num nowrap" data-testid="invoice-total">{formatMoney(inv.total)}</td></tr>
+        ) : (
+          inv.lines.map((l) => (
+            <tr>
+              <td>
+                {l.description}
+                {l.date ? <span class="muted"> · {l.date}</span> : null}
+              </td>
+              <td class="num nowrap">{withUnit(l.quantity, l.unit)}</td>
+              <td class="num nowrap">{formatRate(l.rate, inv.currency)}</td>
+              <td class="num nowrap">{formatMoney(l.amount)}</td>
+            </tr>
+          ))
+        )}
+        <tr class="total">
+          <td colSpan={3}>Total{inv.draft ? ' so far' : ''}</td>
+          <td class="num nowrap" data-testid="invoice-total">
+            {formatMoney(inv.total)}
+          </td>
+        </tr>
       </tbody>
     </table>
   );
@@ -97,18 +139,41 @@ function PlanTable(props: { plan: PricePlan }) {
   if (p.kind === 'allotment') {
     return (
       <>
-        <p class="plan-line"><b>{p.name ?? p.id}</b> <span class="muted">· {p.price !== undefined ? `${formatRate(p.price, c)} per month` : ''}{p.cutOffAction ? ` · at the cut-off: ${p.cutOffAction}` : ''}</span></p>
+        <p class="plan-line">
+          <b>{p.name ?? p.id}</b>{' '}
+          <span class="muted">
+            · {p.price !== undefined ? `${formatRate(p.price, c)} per month` : ''}
+            {p.cutOffAction ? ` · at the cut-off: ${p.cutOffAction}` : ''}
+          </span>
+        </p>
         <table class="tbl" data-testid="plan-table">
-          <thead><tr><th>resource</th><th class="num">included</th><th class="num">overage</th><th class="num">cut-off at</th></tr></thead>
+          <thead>
+            <tr>
+              <th>resource</th>
+              <th class="num">included</th>
+              <th class="num">overage</th>
+              <th class="num">cut-off at</th>
+            </tr>
+          </thead>
           <tbody>
             {(p.allotments ?? []).map((a) => {
               const unit = a.resource === 'ram-gb-hours' ? 'GB-hour' : 'GB';
               return (
                 <tr>
-                  <td>{a.resource === 'ram-gb-hours' ? 'Memory' : a.resource === 'transfer-gb' ? 'Data transfer' : a.resource}</td>
+                  <td>
+                    {a.resource === 'ram-gb-hours'
+                      ? 'Memory'
+                      : a.resource === 'transfer-gb'
+                        ? 'Data transfer'
+                        : a.resource}
+                  </td>
                   <td class="num nowrap">{withUnit(a.included, unit)}</td>
-                  <td class="num nowrap">{formatRate(a.overageRate, c)} per {unit}</td>
-                  <td class="num nowrap">{a.cutOffAt === undefined || a.cutOffAt === null ? '–' : withUnit(a.cutOffAt, unit)}</td>
+                  <td class="num nowrap">
+                    {formatRate(a.overageRate, c)} per {unit}
+                  </td>
+                  <td class="num nowrap">
+                    {a.cutOffAt === undefined || a.cutOffAt === null ? '–' : withUnit(a.cutOffAt, unit)}
+                  </td>
                 </tr>
               );
             })}
@@ -120,17 +185,37 @@ function PlanTable(props: { plan: PricePlan }) {
   const fees = [
     p.burstMultiple !== undefined ? `burst at ${formatQuantity(p.burstMultiple)}× the rate` : null,
     p.extendedMultiple !== undefined ? `extended at ${formatQuantity(p.extendedMultiple)}×` : null,
-    p.burstEntryFee !== undefined && Number(p.burstEntryFee) > 0 ? `${formatRate(p.burstEntryFee, c)} once on entering burst` : null,
-    p.extendedEntryFee !== undefined && Number(p.extendedEntryFee) > 0 ? `${formatRate(p.extendedEntryFee, c)} on entering extended` : null,
+    p.burstEntryFee !== undefined && Number(p.burstEntryFee) > 0
+      ? `${formatRate(p.burstEntryFee, c)} once on entering burst`
+      : null,
+    p.extendedEntryFee !== undefined && Number(p.extendedEntryFee) > 0
+      ? `${formatRate(p.extendedEntryFee, c)} on entering extended`
+      : null,
   ].filter((x): x is string => x !== null);
   return (
     <>
-      <p class="plan-line"><b>{p.name ?? p.id}</b> <span class="muted">· SLA plan in {c}</span></p>
+      <p class="plan-line">
+        <b>{p.name ?? p.id}</b> <span class="muted">· SLA plan in {c}</span>
+      </p>
       <table class="tbl" data-testid="plan-table">
-        <thead><tr><th>servers</th><th class="num">committed</th><th class="num">burst</th><th class="num">extended</th><th class="num">rate</th></tr></thead>
+        <thead>
+          <tr>
+            <th>servers</th>
+            <th class="num">committed</th>
+            <th class="num">burst</th>
+            <th class="num">extended</th>
+            <th class="num">rate</th>
+          </tr>
+        </thead>
         <tbody>
           {Object.entries(p.servers ?? {}).map(([role, s]) => (
-            <tr><td>{role}</td><td class="num">{s.committed}</td><td class="num">{s.burst}</td><td class="num">{s.extended}</td><td class="num nowrap">{formatRate(s.rate, c)} per server-hour</td></tr>
+            <tr>
+              <td>{role}</td>
+              <td class="num">{s.committed}</td>
+              <td class="num">{s.burst}</td>
+              <td class="num">{s.extended}</td>
+              <td class="num nowrap">{formatRate(s.rate, c)} per server-hour</td>
+            </tr>
           ))}
         </tbody>
       </table>
@@ -144,7 +229,10 @@ export function Usage(props: { accountId: string; roles: readonly string[] }) {
   const [d, setD] = useState<Loaded | null | undefined>(undefined);
   useEffect(() => {
     let live = true;
-    const read = () => void load(props.accountId).then((x) => live && setD(x)).catch(() => live && setD(null));
+    const read = () =>
+      void load(props.accountId)
+        .then((x) => live && setD(x))
+        .catch(() => live && setD(null));
     read();
     const t = setInterval(read, REFRESH_MS);
     return () => {
@@ -152,22 +240,59 @@ export function Usage(props: { accountId: string; roles: readonly string[] }) {
       clearInterval(t);
     };
   }, [props.accountId]);
-  if (d === undefined) return <Card title="Usage and plan" testId="usage"><p class="muted">loading…</p></Card>;
-  if (d === null) return <Card title="Usage and plan" testId="usage"><p class="muted empty">Usage could not be read from billing just now; it is tried again in a moment.</p></Card>;
+  if (d === undefined)
+    return (
+      <Card title="Usage and plan" testId="usage">
+        <p class="muted">loading…</p>
+      </Card>
+    );
+  if (d === null)
+    return (
+      <Card title="Usage and plan" testId="usage">
+        <p class="muted empty">Usage could not be read from billing just now; it is tried again in a moment.</p>
+      </Card>
+    );
   const restriction = d.usage.restriction ?? d.plan.restriction;
   // A recommendation that would change nothing (from equals to) is not worth a customer's attention.
-  const recs = (d.invoice?.recommendations ?? []).filter((r) => JSON.stringify(r.detail.from) !== JSON.stringify(r.detail.to));
+  const recs = (d.invoice?.recommendations ?? []).filter(
+    (r) => JSON.stringify(r.detail.from) !== JSON.stringify(r.detail.to),
+  );
   return (
-    <Card title="Usage and plan" extra={<span class="head-stats">{d.usage.period}{d.usage.draft ? ` · so far, as of ${d.usage.asOf.slice(11, 16)} UTC` : ''}</span>} testId="usage">
-      {restriction ? <div class="notice bad" role="alert">Restricted ({restriction.action}) since {restriction.day}: {restriction.reason}</div> : null}
+    <Card
+      title="Usage and plan"
+      extra={
+        <span class="head-stats">
+          {d.usage.period}
+          {d.usage.draft ? ` · so far, as of ${d.usage.asOf.slice(11, 16)} UTC` : ''}
+        </span>
+      }
+      testId="usage"
+    >
+      {restriction ? (
+        <div class="notice bad" role="alert">
+          Restricted ({restriction.action}) since {restriction.day}: {restriction.reason}
+        </div>
+      ) : null}
       <h3 class="sub">Usage</h3>
       <UsageTable usage={d.usage} roles={props.roles} />
       <h3 class="sub">Invoice{d.invoice?.draft ? ' (draft)' : ''}</h3>
-      {d.invoice ? <InvoiceTable invoice={d.invoice} /> : <p class="muted empty">No invoice yet: this account is on no price plan. Your provider puts it on one.</p>}
-      {d.invoice ? <p class="note"><a href={`/v1/accounts/${encodeURIComponent(props.accountId)}/invoice.html`} target="_blank" rel="noopener">Printable invoice</a></p> : null}
+      {d.invoice ? (
+        <InvoiceTable invoice={d.invoice} />
+      ) : (
+        <p class="muted empty">No invoice yet: this account is on no price plan. Your provider puts it on one.</p>
+      )}
+      {d.invoice ? (
+        <p class="note">
+          <a href={`/v1/accounts/${encodeURIComponent(props.accountId)}/invoice.html`} target="_blank" rel="noopener">
+            Printable invoice
+          </a>
+        </p>
+      ) : null}
       <h3 class="sub">Plan</h3>
       {d.plan.plan ? <PlanTable plan={d.plan.plan} /> : <p class="muted empty">No price plan assigned yet.</p>}
-      {recs.map((r) => <div class="notice good">Recommended for the next period: {r.text}</div>)}
+      {recs.map((r) => (
+        <div class="notice good">Recommended for the next period: {r.text}</div>
+      ))}
     </Card>
   );
 }
