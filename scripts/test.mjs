@@ -31,6 +31,8 @@ if (!skipChecks) {
   run('npx', ['eslint', '.']);
   console.log('# format (npx prettier --write . fixes it)');
   run('npx', ['prettier', '--check', '--log-level', 'warn', '.']);
+  console.log('# layout');
+  run(process.execPath, ['scripts/check-layout.mjs']);
 }
 // The console's end-to-end tests and the manager serve web/dist: build it when it is missing.
 if (!existsSync('web/dist/index.html')) run(process.execPath, ['--import', 'tsx', 'web/build.ts']);

@@ -58,9 +58,7 @@ export interface FakeSite {
   /** events lists a move's recorded events. */
   events(moveId: string): Promise<MoveEvent[]>;
   /** server reads a server as the operator sees it. */
-  server(
-    id: string,
-  ): Promise<{
+  server(id: string): Promise<{
     id: string;
     state: string;
     groupId: string | null;

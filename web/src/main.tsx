@@ -7,11 +7,11 @@ import { useEffect, useState } from 'preact/hooks';
 import { call } from './api.js';
 import type { User } from './api.js';
 import { useLive } from './live.js';
-import { Customer } from './views/Customer.js';
-import { Login } from './views/Login.js';
-import { Operator } from './views/Operator.js';
-import { Password } from './views/Password.js';
-import { Reseller } from './views/Reseller.js';
+import { Customer } from './views/customer.js';
+import { Login } from './views/login.js';
+import { Operator } from './views/operator.js';
+import { Password } from './views/password.js';
+import { Reseller } from './views/reseller.js';
 import './styles.css';
 
 function Shell(props: { user: User; onLogout: () => void }) {

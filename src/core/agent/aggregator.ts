@@ -18,7 +18,7 @@
  */
 import { MEASUREMENT_TYPES } from './probes.js';
 import type { MeasurementType, ProbeSpec, ProbeSpecs } from './probes.js';
-import { RingWindow } from './ringWindow.js';
+import { RingWindow } from './ring-window.js';
 
 /** B_MIN and B_MAX bound the clamped balanced rate passed to the FIS. */
 export const B_MIN = -50;

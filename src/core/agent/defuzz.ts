@@ -3,7 +3,7 @@
  * Definitions follow MATLAB's `defuzz`, except som/lom: here they are the smallest and largest
  * x of the maximum, where MATLAB picks the smallest and largest by absolute value.
  */
-import type { DefuzzMethod } from './fisSpec.js';
+import type { DefuzzMethod } from './fis-spec.js';
 
 /** DEFUZZ_CODES numbers the methods for the compiled engine (index in DEFUZZ_METHODS order). */
 export const DEFUZZ_CODES: Readonly<Record<DefuzzMethod, number>> = {

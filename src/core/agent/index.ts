@@ -5,19 +5,19 @@
  * and the simulator both call these same functions.
  */
 export * from './probes.js';
-export * from './ringWindow.js';
+export * from './ring-window.js';
 export * from './aggregator.js';
 export * from './membership.js';
 export * from './defuzz.js';
-export * from './fisSpec.js';
-export * from './fisEngine.js';
+export * from './fis-spec.js';
+export * from './fis-engine.js';
 export * from './rules.js';
-export * from './fisFormat.js';
-export * from './defaultFis.js';
+export * from './fis-format.js';
+export * from './default-fis.js';
 export * from './decide.js';
-export * from './holtWinters.js';
+export * from './holt-winters.js';
 export * from './erlang.js';
 export * from './predictor.js';
-export * from './fisInputs.js';
+export * from './fis-inputs.js';
 export * from './surface.js';
-export * from './decisionStep.js';
+export * from './decision-step.js';

@@ -15,8 +15,8 @@
 import { invalid } from '../errors.js';
 import type { FieldProblem } from '../errors.js';
 import { mmc, responseCdfWith } from './erlang.js';
-import { DEFAULT_HW_PARAMS, HoltWinters } from './holtWinters.js';
-import type { HoltWintersParams } from './holtWinters.js';
+import { DEFAULT_HW_PARAMS, HoltWinters } from './holt-winters.js';
+import type { HoltWintersParams } from './holt-winters.js';
 
 /** RequestTypeSpec is one kind of request a group serves. */
 export interface RequestTypeSpec {

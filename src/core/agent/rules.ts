@@ -12,7 +12,7 @@
  */
 import { invalid } from '../errors.js';
 import type { FieldProblem } from '../errors.js';
-import type { Connection, RuleSpec, VariableSpec } from './fisSpec.js';
+import type { Connection, RuleSpec, VariableSpec } from './fis-spec.js';
 
 interface Token {
   readonly text: string;

@@ -5,8 +5,8 @@
  * priority. Pure: it returns the SVG text; the CLI writes it (and rasterises it to PNG).
  */
 import { invalid } from '../errors.js';
-import { evaluateFisInto } from './fisEngine.js';
-import type { CompiledFis } from './fisEngine.js';
+import { evaluateFisInto } from './fis-engine.js';
+import type { CompiledFis } from './fis-engine.js';
 
 /** SurfaceOptions choose the axes and the fixed inputs. */
 export interface SurfaceOptions {

@@ -3,8 +3,8 @@
  * SLA target, and servers per group over time.
  */
 import type { Sample } from '../api.js';
-import { Chart, PALETTE } from '../ui/Chart.js';
-import type { Series } from '../ui/Chart.js';
+import { Chart, PALETTE } from '../ui/chart.js';
+import type { Series } from '../ui/chart.js';
 
 /** GroupCharts draws load, p95 and servers for the given groups on one time axis. */
 export function GroupCharts(props: {
