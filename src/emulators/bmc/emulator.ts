@@ -3,44 +3,26 @@
  * machines. The manager drives it through the very same client (src/drivers/bmc) it uses for
  * real BMCs, so the code path of a move is the one production runs: PATCH Boot (the boot
  * pointer), POST ComputerSystem.Reset, poll PowerState and the workload's health.
+ *
+ * This file checks the options, prepares dataDir, loads the machines (machine-record.ts) and
+ * wires them to the Redfish service (redfish-app.ts), which it starts and stops.
  */
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { HostfleetError } from '../../core/errors.js';
-import { redfishError, redfishMessage, type RedfishMessage } from '../../drivers/bmc/messages.js';
-import { localVolumes } from '../../drivers/volumes/index.js';
-import { buildAgentImage, buildRuntimeImage } from './image.js';
-import {
-  freePort,
-  Machine,
-  POWER_RESTORE_POLICIES,
-  BOOT_TARGETS,
-  writeJsonAtomic,
-  type MachineLogger,
-  type MachineRecord,
-} from './machine.js';
-import {
-  alreadyInPowerState,
-  checkReset,
-  checkSystemPatch,
-  computerSystem,
-  etagOf,
-  ROOT,
-  serviceRoot,
-  SESSION_SERVICE,
-  sessionCollection,
-  sessionResource,
-  SESSIONS,
-  sessionServiceResource,
-  systemCollection,
-  SYSTEMS,
-} from './resources.js';
-import { sameSecret, Sessions } from './sessions.js';
-import { BOOT_OVERRIDE_MODES } from '../../drivers/bmc/index.js';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { systemClock } from '../../drivers/clock/index.js';
 import type { Clock } from '../../drivers/clock/index.js';
+import { localVolumes } from '../../drivers/volumes/index.js';
+import { checkReachable, makeTraversable } from './check-reachable.js';
+import { configError } from './config-error.js';
+import { buildAgentImage, buildRuntimeImage } from './image.js';
+import { isRoot } from './is-root.js';
+import { Machine } from './machine.js';
+import type { MachineLogger } from './machine-deps.js';
+import { loadMachineRecord } from './machine-record.js';
+import { redfishApp } from './redfish-app.js';
+import { Sessions } from './sessions.js';
+import { writeJsonAtomic } from './write-json-atomic.js';
 
 /** BmcEmulatorOptions configures startBmcEmulator. */
 export interface BmcEmulatorOptions {
@@ -105,101 +87,6 @@ export interface BmcEmulator {
 
 const SILENT: MachineLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
-}
-
-function config(field: string, problem: string): HostfleetError {
-  return new HostfleetError('E_CONFIG', `BMC emulator: ${field} ${problem}`, { fields: [{ field, problem }] });
-}
-
-function checkRecord(v: unknown, id: string, file: string): MachineRecord {
-  const r = v as Partial<MachineRecord> | null;
-  const ok =
-    r !== null &&
-    typeof r === 'object' &&
-    r.id === id &&
-    typeof r.uuid === 'string' &&
-    Number.isInteger(r.dataPort) &&
-    (r.power === 'On' || r.power === 'Off') &&
-    (POWER_RESTORE_POLICIES as readonly unknown[]).includes(r.powerRestorePolicy) &&
-    typeof r.boot === 'object' &&
-    r.boot !== null &&
-    (BOOT_OVERRIDE_MODES as readonly unknown[]).includes(r.boot.enabled) &&
-    (BOOT_TARGETS as readonly unknown[]).includes(r.boot.target) &&
-    (r.boot.httpBootUri === null || typeof r.boot.httpBootUri === 'string');
-  if (!ok) throw config('dataDir', `holds an unreadable machine state in ${file}; fix or delete that file`);
-  return r as MachineRecord;
-}
-
-async function loadOrCreate(
-  dir: string,
-  id: string,
-  index: number,
-  dataHost: string,
-  dataPortBase: number,
-  taken: Set<number>,
-): Promise<MachineRecord> {
-  const file = join(dir, 'state.json');
-  let rec: MachineRecord;
-  try {
-    rec = checkRecord(JSON.parse(await readFile(file, 'utf8')), id, file);
-    if (dataPortBase > 0) rec = { ...rec, dataPort: dataPortBase + index };
-    if (rec.installed === undefined) rec = { ...rec, installed: null };
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
-      throw e instanceof HostfleetError
-        ? e
-        : config('dataDir', `holds an unreadable machine state in ${file} (${(e as Error).message})`);
-    rec = {
-      id,
-      uuid: randomUUID(),
-      dataPort: dataPortBase > 0 ? dataPortBase + index : await uniqueFreePort(dataHost, taken),
-      power: 'Off',
-      powerRestorePolicy: 'LastState',
-      boot: { enabled: 'Disabled', target: 'None', httpBootUri: null },
-      installed: null,
-    };
-  }
-  taken.add(rec.dataPort);
-  await writeJsonAtomic(file, rec);
-  return rec;
-}
-
-/** uniqueFreePort asks the OS for free ports until one is not already given to another machine. */
-async function uniqueFreePort(host: string, taken: ReadonlySet<number>): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const p = await freePort(host);
-    if (!taken.has(p)) return p;
-  }
-  throw config('dataHost', `has no free ports left on ${host}`);
-}
-
-/**
- * checkReachable fails start-up when path lies below a directory other users cannot traverse
- * (such as /root): workloads run under per-account uids and would fail every boot otherwise.
- */
-async function checkReachable(path: string, field: string): Promise<void> {
-  let p = resolve(path);
-  for (let i = 0; i < 256; i++) {
-    const parent = dirname(p);
-    if (parent === p) return;
-    const s = await stat(parent).catch(() => null);
-    if (s !== null && (s.mode & 0o001) === 0) {
-      throw config(
-        field,
-        `${path} lies below ${parent} (mode ${(s.mode & 0o777).toString(8)}), which workload uids cannot traverse; choose another directory or run chmod o+x ${parent}`,
-      );
-    }
-    p = parent;
-  }
-}
-
-async function traversable(dir: string): Promise<void> {
-  const s = await stat(dir);
-  if ((s.mode & 0o011) !== 0o011) await chmod(dir, (s.mode & 0o7777) | 0o011);
-}
-
 /** startBmcEmulator starts the Redfish service and restores its machines (PowerRestorePolicy). */
 export async function startBmcEmulator(opts: BmcEmulatorOptions): Promise<BmcEmulator> {
   const host = opts.host ?? '127.0.0.1';
@@ -209,20 +96,20 @@ export async function startBmcEmulator(opts: BmcEmulatorOptions): Promise<BmcEmu
   const sessionTimeoutS = opts.sessionTimeoutS ?? 1800;
   const clock = opts.clock ?? systemClock;
   if (!Number.isInteger(opts.machines) || opts.machines < 1 || opts.machines > 4096)
-    throw config('machines', `must be an integer from 1 to 4096, got ${opts.machines}`);
+    throw configError('machines', `must be an integer from 1 to 4096, got ${opts.machines}`);
   if (!opts.username || !opts.password)
-    throw config('username/password', 'must both be set; the BMC never runs without credentials');
+    throw configError('username/password', 'must both be set; the BMC never runs without credentials');
   if (!Number.isInteger(dataPortBase) || dataPortBase < 0 || dataPortBase + opts.machines > 65536)
-    throw config('dataPortBase', `must leave room for ${opts.machines} ports below 65536, got ${dataPortBase}`);
-  if (!opts.dataDir) throw config('dataDir', 'must be set');
+    throw configError('dataPortBase', `must leave room for ${opts.machines} ports below 65536, got ${dataPortBase}`);
+  if (!opts.dataDir) throw configError('dataDir', 'must be set');
 
   await mkdir(join(opts.dataDir, 'machines'), { recursive: true, mode: 0o711 });
   if (isRoot()) {
     await checkReachable(opts.dataDir, 'dataDir');
     if (opts.volumesRoot) await checkReachable(opts.volumesRoot, 'volumesRoot');
     // Workloads run under their account's uid and must traverse to their scratch disk.
-    await traversable(opts.dataDir);
-    await traversable(join(opts.dataDir, 'machines'));
+    await makeTraversable(opts.dataDir);
+    await makeTraversable(join(opts.dataDir, 'machines'));
   }
   const bmcFile = join(opts.dataDir, 'bmc.json');
   let serviceUuid: string;
@@ -245,7 +132,7 @@ export async function startBmcEmulator(opts: BmcEmulatorOptions): Promise<BmcEmu
     const id = `m${i + 1}`;
     const dir = join(opts.dataDir, 'machines', id);
     await mkdir(dir, { recursive: true, mode: 0o711 });
-    const rec = await loadOrCreate(dir, id, i, dataHost, dataPortBase, taken);
+    const rec = await loadMachineRecord(dir, id, i, dataHost, dataPortBase, taken);
     machines.set(
       id,
       new Machine(rec, {
@@ -264,187 +151,15 @@ export async function startBmcEmulator(opts: BmcEmulatorOptions): Promise<BmcEmu
   }
   const sessions = new Sessions(sessionTimeoutS, clock);
 
-  /** publicRoutes are the `METHOD url` pairs that need no credentials (service root, login). */
-  const publicRoutes = new Set<string>();
-  const app = Fastify({
-    logger: false,
-    routerOptions: { ignoreTrailingSlash: true },
-    bodyLimit: 64 * 1024,
-    return503OnClosing: true,
-  });
-
-  function send(reply: FastifyReply, status: number, body?: unknown): FastifyReply {
-    reply.code(status);
-    if (body === undefined) return reply.send();
-    return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
-  }
-
-  function error(reply: FastifyReply, status: number, messages: readonly RedfishMessage[]): FastifyReply {
-    return send(reply, status, redfishError(messages));
-  }
-
-  function authenticate(req: FastifyRequest): boolean {
-    const token = req.headers['x-auth-token'];
-    if (typeof token === 'string' && token !== '') return sessions.byToken(token) !== null;
-    const h = req.headers.authorization;
-    if (typeof h === 'string' && h.startsWith('Basic ')) {
-      const decoded = Buffer.from(h.slice(6), 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon < 0) return false;
-      const userOk = sameSecret(decoded.slice(0, colon), opts.username);
-      const passOk = sameSecret(decoded.slice(colon + 1), opts.password);
-      return userOk && passOk;
-    }
-    return false;
-  }
-
-  app.addHook('onSend', async (_req, reply, payload) => {
-    reply.header('odata-version', '4.0');
-    reply.header('cache-control', 'no-cache');
-    return payload;
-  });
-
-  app.addHook('onRequest', async (req, reply) => {
-    const method = req.method === 'HEAD' ? 'GET' : req.method;
-    if (req.routeOptions.url !== undefined && publicRoutes.has(`${method} ${req.routeOptions.url}`)) return;
-    if (!authenticate(req)) {
-      reply.header('www-authenticate', 'Basic realm="hostfleet BMC"');
-      return error(reply, 401, [redfishMessage('NoValidSession')]);
-    }
-  });
-
-  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, req, reply) => {
-    const status = err.statusCode ?? 500;
-    if (status === 400 || status === 413 || status === 415)
-      return error(reply, status, [redfishMessage('MalformedJSON')]);
-    log.error(`bmc: ${req.method} ${req.url} failed: ${err.message}`);
-    return error(reply, 500, [redfishMessage('InternalError')]);
-  });
-
-  app.setNotFoundHandler((req, reply) =>
-    error(reply, 404, [redfishMessage('ResourceMissingAtURI', [req.url.split('?')[0] ?? req.url])]),
-  );
-
-  type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown> | unknown;
-  const WRITE_METHODS = ['POST', 'PATCH', 'PUT', 'DELETE'] as const;
-  /** resource registers url's handlers, 405 (with Allow) for the other methods, and which methods need no credentials. */
-  function resource(
-    url: string,
-    handlers: Partial<Record<'GET' | (typeof WRITE_METHODS)[number], Handler>>,
-    publicMethods: readonly string[] = [],
-  ): void {
-    for (const m of publicMethods) publicRoutes.add(`${m} ${url}`);
-    for (const [method, handler] of Object.entries(handlers)) app.route({ method, url, handler });
-    const allow = ['GET', 'HEAD', ...WRITE_METHODS].filter((m) => m in handlers || (m === 'HEAD' && 'GET' in handlers));
-    const missing = WRITE_METHODS.filter((m) => !(m in handlers));
-    if (missing.length > 0) {
-      app.route({
-        method: missing as unknown as string[],
-        url,
-        handler: (_req, reply) => {
-          reply.header('allow', allow.join(', '));
-          return error(reply, 405, [redfishMessage('OperationNotAllowed')]);
-        },
-      });
-    }
-  }
-
-  function machineOf(req: FastifyRequest, reply: FastifyReply): Machine | null {
-    const id = (req.params as { id: string }).id;
-    const m = machines.get(id);
-    if (!m) {
-      void error(reply, 404, [redfishMessage('ResourceMissingAtURI', [req.url.split('?')[0] ?? req.url])]);
-      return null;
-    }
-    return m;
-  }
-
-  resource('/redfish', { GET: () => ({ v1: ROOT }) }, ['GET']);
-  resource(ROOT, { GET: (_req, reply) => send(reply, 200, serviceRoot(serviceUuid)) }, ['GET']);
-  resource(SYSTEMS, { GET: (_req, reply) => send(reply, 200, systemCollection([...machines.keys()])) });
-  resource(`${SYSTEMS}/:id`, {
-    GET: (req, reply) => {
-      const m = machineOf(req, reply);
-      if (!m) return reply;
-      const v = m.view();
-      reply.header('etag', etagOf(v));
-      return send(reply, 200, computerSystem(v));
-    },
-    PATCH: async (req, reply) => {
-      const m = machineOf(req, reply);
-      if (!m) return reply;
-      const ifMatch = req.headers['if-match'];
-      if (
-        typeof ifMatch === 'string' &&
-        ifMatch !== '*' &&
-        !ifMatch
-          .split(',')
-          .map((s) => s.trim())
-          .includes(etagOf(m.view()))
-      ) {
-        return error(reply, 412, [redfishMessage('PreconditionFailed')]);
-      }
-      const check = checkSystemPatch(req.body);
-      if (!check.ok) return error(reply, 400, check.messages);
-      await m.setBoot(check.patch.boot, check.patch.powerRestorePolicy);
-      const v = m.view();
-      reply.header('etag', etagOf(v));
-      return send(reply, 200, computerSystem(v));
-    },
-  });
-  resource(`${SYSTEMS}/:id/Actions/ComputerSystem.Reset`, {
-    POST: (req, reply) => {
-      const m = machineOf(req, reply);
-      if (!m) return reply;
-      const check = checkReset(req.body);
-      if (!check.ok) return error(reply, 400, check.messages);
-      if (opts.refuseNoopResets) {
-        const power = m.view().powerState;
-        const noop =
-          (check.type === 'On' && power === 'On') ||
-          ((check.type === 'ForceOff' || check.type === 'GracefulShutdown') && power === 'Off');
-        if (noop) return error(reply, 409, [alreadyInPowerState(check.type, power)]);
-      }
-      m.reset(check.type);
-      return send(reply, 204);
-    },
-  });
-  resource(SESSION_SERVICE, { GET: (_req, reply) => send(reply, 200, sessionServiceResource(sessionTimeoutS)) });
-  resource(
-    SESSIONS,
-    {
-      GET: (_req, reply) => send(reply, 200, sessionCollection(sessions.list())),
-      // Login needs no session (DSP0266 §13.3.4): the credentials are in the body.
-      POST: (req, reply) => {
-        const b = req.body as { UserName?: unknown; Password?: unknown } | undefined;
-        const missing: RedfishMessage[] = [];
-        if (typeof b?.UserName !== 'string')
-          missing.push(redfishMessage('PropertyMissing', ['UserName'], ['#/UserName']));
-        if (typeof b?.Password !== 'string')
-          missing.push(redfishMessage('PropertyMissing', ['Password'], ['#/Password']));
-        if (missing.length > 0) return error(reply, 400, missing);
-        const userOk = sameSecret(b?.UserName as string, opts.username);
-        const passOk = sameSecret(b?.Password as string, opts.password);
-        if (!userOk || !passOk) return error(reply, 401, [redfishMessage('NoValidSession')]);
-        const s = sessions.create(opts.username);
-        reply.header('x-auth-token', s.token);
-        reply.header('location', `${SESSIONS}/${s.id}`);
-        return send(reply, 201, sessionResource(s));
-      },
-    },
-    ['POST'],
-  );
-  resource(`${SESSIONS}/:sid`, {
-    GET: (req, reply) => {
-      const s = sessions.get((req.params as { sid: string }).sid);
-      return s
-        ? send(reply, 200, sessionResource(s))
-        : error(reply, 404, [redfishMessage('ResourceMissingAtURI', [req.url])]);
-    },
-    DELETE: (req, reply) => {
-      const ok = sessions.delete((req.params as { sid: string }).sid);
-      return ok ? send(reply, 204) : error(reply, 404, [redfishMessage('ResourceMissingAtURI', [req.url])]);
-    },
+  const app = redfishApp({
+    machines,
+    sessions,
+    serviceUuid,
+    sessionTimeoutS,
+    username: opts.username,
+    password: opts.password,
+    refuseNoopResets: opts.refuseNoopResets ?? false,
+    log,
   });
 
   await app.listen({ host, port: opts.port ?? 0 });

@@ -6,13 +6,8 @@
  */
 import { BOOT_OVERRIDE_MODES, RESET_TYPES, type ResetType } from '../../drivers/bmc/index.js';
 import { redfishMessage, type RedfishMessage } from '../../drivers/bmc/messages.js';
-import {
-  BOOT_TARGETS,
-  POWER_RESTORE_POLICIES,
-  type BootSettings,
-  type MachineView,
-  type PowerRestorePolicy,
-} from './machine.js';
+import type { MachineView } from './machine.js';
+import { BOOT_TARGETS, POWER_RESTORE_POLICIES, type BootSettings, type PowerRestorePolicy } from './machine-record.js';
 import type { Session } from './sessions.js';
 
 /** REDFISH_VERSION is the protocol version the service root announces. */
