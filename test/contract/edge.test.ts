@@ -135,9 +135,10 @@ for (const impl of IMPLEMENTATIONS) {
     let edge: EdgeUnderTest;
     /** client reaches the data plane; null for an edge without one (its traffic checks are left out). */
     let client: ReturnType<typeof edgeClient> | null;
-    /** dataTest is a test of the data plane, run only on edges that have one. */
-    const dataTest = (name: string, fn: () => Promise<void>) =>
-      test(name, { skip: impl.dataPlane ? false : 'no data plane' }, fn);
+    /** dataTest is a test of the data plane, declared only for edges that have one (the fake routes no traffic). */
+    const dataTest = (name: string, fn: () => Promise<void>) => {
+      if (impl.dataPlane) test(name, fn);
+    };
     const traffic = () => {
       if (!client) throw new Error('this edge has no data plane');
       return client;
