@@ -45,6 +45,7 @@ const DEFAULT_HOSTFLEET: HostfleetSettings = {
   warmPoolSize: 4,
   maxMovesPerTick: 64,
   headroom: 0.1,
+  violationCost: 1,
 };
 const DEFAULT_BILLING: BillingSettings = { currency: 'EUR', burstMultiple: 1.5, extendedMultiple: 2 };
 

@@ -110,6 +110,11 @@ export interface HostfleetSettings {
   readonly maxMovesPerTick: number;
   /** headroom: the agent sizes an add for its forecast × (1 + headroom). */
   readonly headroom: number;
+  /**
+   * violationCost is the price of one SLA-violating minute in server-hours (at priority 1): the
+   * dial of the cost model in src/core/decision. `--sweep` varies it.
+   */
+  readonly violationCost: number;
 }
 
 /** BillingSettings are the SLA price plan's multiples (seed 000, claim 10). */
