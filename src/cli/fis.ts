@@ -18,7 +18,7 @@ import {
   ruleStrengths,
   sampleSurface,
 } from '../core/agent/index.js';
-import type { FisSpec } from '../core/agent/index.js';
+import type { CentroidRule, CompileOptions, FisSpec } from '../core/agent/index.js';
 
 /** loadFisSpec reads a .fis file, or returns the shipped default for the name `default`. */
 export async function loadFisSpec(file: string): Promise<FisSpec> {
@@ -43,6 +43,21 @@ function parseNumber(field: string, v: string): number {
 function resolution(v: string | undefined): number {
   return v === undefined ? DEFAULT_RESOLUTION : parseNumber('--resolution', v);
 }
+
+/** CliCompile is the options of `fis eval` and `fis surface` that reach compileFis. */
+interface CliCompile {
+  readonly resolution?: string;
+  readonly centroid?: string;
+}
+
+/** compileOptions reads --resolution and --centroid; compileFis checks their values. */
+function compileOptions(o: CliCompile): CompileOptions {
+  return { resolution: resolution(o.resolution), centroid: (o.centroid ?? 'trapezoid') as CentroidRule };
+}
+
+/** CENTROID_HELP says what --centroid chooses: the default agrees with Octave's evalfis. */
+const CENTROID_HELP =
+  "how the centroid integrates: 'trapezoid' (default, as Octave's evalfis) or 'sum' (MATLAB's Σxμ/Σμ)";
 
 /** SURFACE_LABELS describe the default system's axes for a reader of the picture. */
 const SURFACE_LABELS: Readonly<Record<string, string>> = {
@@ -73,7 +88,8 @@ export function registerFisCommands(program: Command): void {
     .option('--json', 'print JSON')
     .option('--explain', 'also print every rule that fired and its strength')
     .option('--resolution <n>', `points over each output range (default ${DEFAULT_RESOLUTION})`)
-    .action(async (file: string, inputs: string[], o: { json?: boolean; explain?: boolean; resolution?: string }) => {
+    .option('--centroid <rule>', CENTROID_HELP)
+    .action(async (file: string, inputs: string[], o: { json?: boolean; explain?: boolean } & CliCompile) => {
       const spec = await loadFisSpec(file);
       if (inputs.length !== spec.inputs.length) {
         throw invalid([
@@ -84,7 +100,7 @@ export function registerFisCommands(program: Command): void {
         ]);
       }
       const x = inputs.map((v, i) => parseNumber(spec.inputs[i]!.name, v));
-      const f = compileFis(spec, { resolution: resolution(o.resolution) });
+      const f = compileFis(spec, compileOptions(o));
       const out = new Float64Array(f.nOut);
       evaluateFisInto(f, x, out);
       const strengths = o.explain ? ruleStrengths(f, x) : [];
@@ -135,6 +151,7 @@ export function registerFisCommands(program: Command): void {
     .option('--set <name=value...>', 'value of any other fixed input')
     .option('--grid <n>', 'samples per axis', '61')
     .option('--resolution <n>', `points over the output range (default ${DEFAULT_RESOLUTION})`)
+    .option('--centroid <rule>', CENTROID_HELP)
     .option('--out <file>', 'write to FILE (.svg or .png) instead of printing SVG')
     .action(
       async (
@@ -145,12 +162,11 @@ export function registerFisCommands(program: Command): void {
           y?: string;
           set?: string[];
           grid: string;
-          resolution?: string;
           out?: string;
-        },
+        } & CliCompile,
       ) => {
         const spec = await loadFisSpec(file);
-        const f = compileFis(spec, { resolution: resolution(o.resolution) });
+        const f = compileFis(spec, compileOptions(o));
         const fixed: Record<string, number> = {};
         const xName = o.x ?? spec.inputs[2]?.name ?? spec.inputs[0]!.name;
         const yName = o.y ?? spec.inputs[1]!.name;

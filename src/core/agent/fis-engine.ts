@@ -6,7 +6,8 @@
  * and likewise for prod), so an evaluation costs O(input terms + clauses + output terms × points).
  */
 import { invalid } from '../errors.js';
-import { DEFUZZ_CODES, defuzzCode, linspace } from './defuzz.js';
+import { defuzzCode, defuzzCodeOf, linspace } from './defuzz.js';
+import type { CentroidRule } from './defuzz.js';
 import { validateFis } from './fis-spec.js';
 import type { FisSpec } from './fis-spec.js';
 import { evalMf, evalMfCode, MF_CODES } from './membership.js';
@@ -18,6 +19,11 @@ export const DEFAULT_RESOLUTION = 101;
 export interface CompileOptions {
   /** resolution is the number of points over each output range (≥ 3; default 101). */
   readonly resolution?: number;
+  /**
+   * centroid is how the centroid integrates the sampled output set: 'trapezoid' (default) as GNU
+   * Octave's evalfis does, or 'sum', the plain Σ x·μ / Σ μ MATLAB documents (see defuzz.ts).
+   */
+  readonly centroid?: CentroidRule;
 }
 
 /** CompiledFis is a FIS ready for evaluation; it owns scratch buffers, so use one per thread of work. */
@@ -66,6 +72,9 @@ export function compileFis(spec: FisSpec, opts: CompileOptions = {}): CompiledFi
   if (!Number.isInteger(resolution) || resolution < 3 || resolution > 100_001) {
     throw invalid([{ field: 'resolution', problem: 'must be a whole number of points from 3 to 100001' }]);
   }
+  const centroid = opts.centroid ?? 'trapezoid';
+  if (centroid !== 'trapezoid' && centroid !== 'sum')
+    throw invalid([{ field: 'centroid', problem: `must be trapezoid or sum, got '${String(centroid)}'` }]);
   const nIn = spec.inputs.length;
   const nOut = spec.outputs.length;
   const inLo = new Float64Array(nIn);
@@ -162,7 +171,7 @@ export function compileFis(spec: FisSpec, opts: CompileOptions = {}): CompiledFi
     andProd: spec.andMethod === 'prod',
     orProbor: spec.orMethod === 'probor',
     impProd: spec.impMethod === 'prod',
-    defuzz: DEFUZZ_CODES[spec.defuzzMethod],
+    defuzz: defuzzCodeOf(spec.defuzzMethod, centroid),
   };
 }
 

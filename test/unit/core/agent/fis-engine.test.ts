@@ -14,10 +14,15 @@ import { isHostfleetError } from '../../../../src/core/errors.js';
 
 // Output y over [0, 1]: 'left' is 1 on [0, 0.5], 'right' is 1 on [0.5, 1]. With 101 points,
 // left holds points 0..50 and right 50..100, so clipping left at a and right at b gives, by hand,
-// centroid = (max(a,b)·0.5 + a·Σ_{i<50} i/100 + b·Σ_{i>50} i/100) / (a·50 + max(a,b) + b·50).
-function expected(a: number, b: number): number {
+// with the plain sum (MATLAB's formula, centroid: 'sum')
+// centroid = (max(a,b)·0.5 + a·Σ_{i<50} i/100 + b·Σ_{i>50} i/100) / (a·50 + max(a,b) + b·50),
+// and with the trapezoid rule (the default, Octave's evalfis) the same sums with the end points
+// 0 and 100 at half weight: (max(a,b)·0.5 + a·12.25 + b·37.25) / (a·49.5 + max(a,b) + b·49.5).
+// The two differ by < 5e-3 here: only the end points' weight changed.
+function expected(a: number, b: number, rule: 'trapezoid' | 'sum' = 'trapezoid'): number {
   const mid = Math.max(a, b);
-  return (a * 12.25 + mid * 0.5 + b * 37.75) / (a * 50 + mid + b * 50);
+  if (rule === 'sum') return (a * 12.25 + mid * 0.5 + b * 37.75) / (a * 50 + mid + b * 50);
+  return (a * 12.25 + mid * 0.5 + b * 37.25) / (a * 49.5 + mid + b * 49.5);
 }
 const OUT: VariableSpec[] = [
   {
@@ -130,14 +135,22 @@ test('Mamdani evaluation matches hand-computed centroids', () => {
     },
   ];
   for (const c of cases) {
-    const f = compileFis(c.spec);
-    const got = evaluateFis(f, c.in);
-    assert.ok(Math.abs(got - expected(c.a, c.b)) < 1e-12, `${c.name}: got ${got}, want ${expected(c.a, c.b)}`);
+    for (const rule of ['trapezoid', 'sum'] as const) {
+      const got = evaluateFis(compileFis(c.spec, { centroid: rule }), c.in);
+      const want = expected(c.a, c.b, rule);
+      assert.ok(Math.abs(got - want) < 1e-12, `${c.name} (${rule}): got ${got}, want ${want}`);
+    }
+    assert.equal(
+      evaluateFis(compileFis(c.spec), c.in),
+      evaluateFis(compileFis(c.spec, { centroid: 'trapezoid' }), c.in),
+    );
   }
 });
 
 test('prod implication scales the output term', () => {
-  // right = trimf [0 1 1] over [0, 1]; scaled by s its centroid does not move: Σ i·i / Σ i over 0..100 = 67/100.
+  // right = trimf [0 1 1] over [0, 1]; scaled by s its centroid does not move. Trapezoid rule over
+  // points 0..100 (the last at half weight): (Σ i² − 100²/2) / (Σ i − 100/2) / 100 = 0.6667; the
+  // plain sum gave Σ i² / Σ i / 100 = 0.67, the exact integral is 2/3.
   const out: VariableSpec[] = [{ name: 'y', range: [0, 1], terms: [{ name: 'up', mf: 'trimf', params: [0, 1, 1] }] }];
   const spec: FisSpec = {
     ...sys('if x is hi then y is left'),
@@ -146,9 +159,11 @@ test('prod implication scales the output term', () => {
     impMethod: 'prod',
   };
   const got = evaluateFis(compileFis(spec), [0.3, 0]);
-  assert.ok(Math.abs(got - 0.67) < 1e-12, `got ${got}`);
+  assert.ok(Math.abs(got - 0.6667) < 1e-12, `got ${got}`);
+  const sum = evaluateFis(compileFis(spec, { centroid: 'sum' }), [0.3, 0]);
+  assert.ok(Math.abs(sum - 0.67) < 1e-12, `sum: got ${sum}`);
   // with min implication the clipped triangle's centroid moves left
-  assert.ok(evaluateFis(compileFis({ ...spec, impMethod: 'min' }), [0.3, 0]) < 0.67);
+  assert.ok(evaluateFis(compileFis({ ...spec, impMethod: 'min' }), [0.3, 0]) < 0.6667);
 });
 
 test('no rule firing gives the middle of the output range; NaN input gives NaN', () => {

@@ -59,15 +59,23 @@ test('membership functions match hand-computed values (MATLAB definitions)', () 
 
 test('defuzzifiers match hand-computed values', () => {
   const xs = [0, 1, 2, 3, 4];
+  // centroid integrates with the trapezoid rule (Octave's evalfis), so the end points weigh half:
+  // 'uneven' is (0.4 + 0.4 + 0.1·4) / (0.1 + 0.4 + 0.2 + 0.1) = 1.5 and 'ramp' 5.5 / 2 = 2.75; the
+  // plain sum (centroid 'sum', MATLAB's formula) gives 1.6 and 3, checked below.
   const cases: { name: string; mf: number[]; want: Record<DefuzzMethod, number> }[] = [
     { name: 'plateau on 1..2', mf: [0, 1, 1, 0, 0], want: { centroid: 1.5, bisector: 1, mom: 1.5, som: 1, lom: 2 } },
-    { name: 'uneven', mf: [0.2, 0.4, 0.2, 0, 0.2], want: { centroid: 1.6, bisector: 1, mom: 1, som: 1, lom: 1 } },
+    { name: 'uneven', mf: [0.2, 0.4, 0.2, 0, 0.2], want: { centroid: 1.5, bisector: 1, mom: 1, som: 1, lom: 1 } },
     { name: 'two equal peaks', mf: [0.5, 0, 0, 0, 0.5], want: { centroid: 2, bisector: 0, mom: 2, som: 0, lom: 4 } },
-    { name: 'ramp', mf: [0, 0.25, 0.5, 0.75, 1], want: { centroid: 3, bisector: 3, mom: 4, som: 4, lom: 4 } },
+    { name: 'ramp', mf: [0, 0.25, 0.5, 0.75, 1], want: { centroid: 2.75, bisector: 3, mom: 4, som: 4, lom: 4 } },
   ];
   for (const c of cases) {
     for (const m of Object.keys(c.want) as DefuzzMethod[]) close(defuzzify(m, xs, c.mf), c.want[m], `${c.name} ${m}`);
   }
+  close(defuzzify('centroid', xs, [0.2, 0.4, 0.2, 0, 0.2], 'sum'), 1.6, 'uneven centroid, sum');
+  close(defuzzify('centroid', xs, [0, 0.25, 0.5, 0.75, 1], 'sum'), 3, 'ramp centroid, sum');
+  // uneven spacing: each trapezoid is weighted by its own width
+  close(defuzzify('centroid', [0, 1, 3], [1, 1, 1]), 1.5, 'uneven spacing');
+  assert.ok(Number.isNaN(defuzzify('centroid', xs, [0, 0, 0, 0, 0], 'sum')), 'sum centroid of an empty set is NaN');
   for (const m of ['centroid', 'bisector', 'mom', 'som', 'lom'] as const)
     assert.ok(Number.isNaN(defuzzify(m, xs, [0, 0, 0, 0, 0])), `${m} of an empty set is NaN`);
 });

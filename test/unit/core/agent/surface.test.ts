@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,6 +113,37 @@ test('fis eval prints the output, as text and JSON, for the default and for the 
     cli(['fis', 'eval', '/nonexistent.fis', '1', '1', '1']),
     (e: unknown) => isHostfleetError(e, 'E_VALIDATION') && e.message.includes("'default'"),
   );
+});
+
+test("fis eval on an exported .fis file gives Octave's evalfis outputs, at 101 and at --resolution 201 points", async () => {
+  // A sample of test/fixtures/fis/evalfis-default.json (fis-octave.test.ts checks every row),
+  // through the command as a user runs it on the file `fis export` wrote (the fixture's fisText).
+  const fx = JSON.parse(
+    await readFile(new URL('../../../fixtures/fis/evalfis-default.json', import.meta.url), 'utf8'),
+  ) as { fisText: string; inputs: number[][]; runs: { numPoints: number; outputs: number[] }[] };
+  const dir = await mkdtemp(join(tmpdir(), 'hostfleet-fis-'));
+  try {
+    const file = join(dir, 'default.fis');
+    await writeFile(file, fx.fisText);
+    let worst = 0;
+    for (const run of fx.runs) {
+      for (let i = 0; i < fx.inputs.length; i += 23) {
+        const args = ['fis', 'eval', file, ...fx.inputs[i]!.map(String), '--json'];
+        if (run.numPoints !== 101) args.push('--resolution', String(run.numPoints));
+        const j = JSON.parse(await cli(args)) as { outputs: { need: number } };
+        worst = Math.max(worst, Math.abs(j.outputs.need - run.outputs[i]!));
+      }
+    }
+    assert.ok(worst <= 1e-3, `max |hostfleet − Octave| = ${worst}`);
+    // --centroid sum is MATLAB's plain Σxμ/Σμ instead; anything else is refused
+    const sum = evaluateFis(compileFis(DEFAULT_FIS, { centroid: 'sum' }), [0.9, 0.6, 40]);
+    assert.equal(await cli(['fis', 'eval', file, '0.9', '0.6', '40', '--centroid', 'sum']), `need = ${sum.toFixed(4)}`);
+    await assert.rejects(cli(['fis', 'eval', file, '0.9', '0.6', '40', '--centroid', 'mean']), (e: unknown) =>
+      isHostfleetError(e, 'E_VALIDATION'),
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('fis surface writes SVG and PNG', async () => {
