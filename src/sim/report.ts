@@ -5,6 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BOUND_NOTES, isBound } from './optimum.js';
 import type { PolicyResult, SimResult } from './run.js';
 import type { PolicyName } from './scenario.js';
 
@@ -14,6 +15,7 @@ export const POLICY_COLOURS: Readonly<Record<PolicyName, string>> = {
   hpa: '#d9822b',
   hostfleet: '#2b6cd9',
   optimum: '#2ca05a',
+  'optimum-cold': '#0f5c2e',
 };
 
 /** PolicySummary is one policy's line of the JSON summary. */
@@ -22,6 +24,8 @@ export interface PolicySummary extends Pick<
   'policy' | 'serverHours' | 'violationMinutes' | 'moves' | 'crossSiteMoves' | 'releases' | 'failures' | 'revenue'
 > {
   readonly peakPoweredServers: number;
+  /** bound is a bound's one-line explanation (null for a simulated policy). */
+  readonly bound: string | null;
   /** serverHoursVsStaticPct is how many % fewer server-hours than static peak (null without static). */
   readonly serverHoursVsStaticPct: number | null;
   readonly wallMs: number;
@@ -83,6 +87,7 @@ export function summarise(res: SimResult): Summary {
       failures: p.failures,
       revenue: p.revenue === null ? null : Math.round(p.revenue * 100) / 100,
       peakPoweredServers: p.peakPowered,
+      bound: isBound(p.policy) ? `${BOUND_NOTES[p.policy].label}: ${BOUND_NOTES[p.policy].note}` : null,
       serverHoursVsStaticPct: vsStatic(p),
       wallMs: Math.round(p.wallMs),
       customers: p.customers.map((c) => ({
@@ -192,11 +197,11 @@ function niceCeil(v: number): number {
 export function renderHtml(res: SimResult, sum: Summary = summarise(res)): string {
   const s = res.scenario;
   const span = res.ticks * s.tickSeconds * 1000;
-  const sim = res.policies.filter((p) => p.policy !== 'optimum');
+  const sim = res.policies.filter((p) => !isBound(p.policy));
   const rows = sum.policies
     .map(
       (p) =>
-        `<tr><td><span class="dot" style="background:${POLICY_COLOURS[p.policy]}"></span>${p.policy}</td><td>${p.serverHours.toLocaleString('en')}</td><td>${p.serverHoursVsStaticPct ?? ''}</td><td>${p.violationMinutes.toLocaleString('en')}</td><td>${p.moves}</td><td>${p.crossSiteMoves}</td><td>${p.failures}</td><td>${p.peakPoweredServers}</td><td>${p.revenue === null ? '—' : p.revenue.toLocaleString('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}</td></tr>`,
+        `<tr><td><span class="dot" style="background:${POLICY_COLOURS[p.policy]}"></span>${p.policy}</td><td>${p.serverHours.toLocaleString('en')}</td><td>${p.serverHoursVsStaticPct ?? ''}</td><td>${p.violationMinutes.toLocaleString('en')}</td><td>${p.moves}</td><td>${p.crossSiteMoves}</td><td>${p.failures}</td><td>${p.peakPoweredServers}</td><td>${p.revenue === null ? '—' : p.revenue.toLocaleString('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}</td><td class="what">${esc(p.bound ?? '')}</td></tr>`,
     )
     .join('');
   const charts = res.chartCustomers.map((id, k) => {
@@ -204,7 +209,7 @@ export function renderHtml(res: SimResult, sum: Summary = summarise(res)): strin
       { name: 'needed for the SLA', colour: '#111', values: res.demandServers[k] as Float32Array, width: 2.2 },
     ];
     for (const p of res.policies)
-      if (p.policy !== 'optimum')
+      if (!isBound(p.policy))
         series.push({ name: p.policy, colour: POLICY_COLOURS[p.policy], values: p.chart[k] as Float32Array });
     const c = s.customers.find((x) => x.id === id);
     return lineChart(
@@ -218,17 +223,17 @@ export function renderHtml(res: SimResult, sum: Summary = summarise(res)): strin
   });
   const check = (b: boolean | null) => (b === null ? '—' : b ? '✔ yes' : '✘ no');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>hostfleet sim: ${esc(s.name)}</title>
-<style>body{font-family:sans-serif;margin:24px;color:#222;max-width:1300px}table{border-collapse:collapse;margin:8px 0 18px}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}td:first-child,th:first-child{text-align:left}th{background:#f4f4f4}.dot{display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:6px}h2{margin-top:26px}p.note{color:#555;max-width:1100px}</style></head><body>
+<style>body{font-family:sans-serif;margin:24px;color:#222;max-width:1300px}table{border-collapse:collapse;margin:8px 0 18px}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}td:first-child,th:first-child,td.what{text-align:left}td.what{color:#555;font-size:90%;max-width:420px}th{background:#f4f4f4}.dot{display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:6px}h2{margin-top:26px}p.note{color:#555;max-width:1100px}</style></head><body>
 <h1>hostfleet simulation: ${esc(s.name)}</h1>
 <p class="note">${esc(s.description)}</p>
 <p class="note">${sum.customers} customers, ${sum.servers} servers in ${sum.sites} sites (${s.sites.map((x) => `${esc(x.id)} UTC${x.utcOffsetHours >= 0 ? '+' : ''}${x.utcOffsetHours}: ${x.servers}`).join(', ')}), ${s.days} days at ${s.tickSeconds}-second ticks, seed ${s.seed}. A minute violates the SLA when its p95 response time (M/M/c per customer, ${s.server.workers} workers × ${s.server.serviceMs} ms per server) is above the target. Server-hours count every powered server: warm pool, booting, serving and draining.</p>
 <h2>Summary</h2>
-<table><tr><th>policy</th><th>server-hours</th><th>% fewer than static</th><th>SLA-violating minutes</th><th>moves</th><th>between sites</th><th>failures</th><th>peak powered</th><th>revenue (${esc(s.billing.currency)})</th></tr>${rows}</table>
+<table><tr><th>policy</th><th>server-hours</th><th>% fewer than static</th><th>SLA-violating minutes</th><th>moves</th><th>between sites</th><th>failures</th><th>peak powered</th><th>revenue (${esc(s.billing.currency)})</th><th>bound</th></tr>${rows}</table>
 <table><tr><th>check</th><th>result</th></tr>
 <tr><td>hostfleet uses ≥ 30 % fewer server-hours than static peak (${sum.checks.hostfleetSavesVsStaticPct ?? '—'} %)</td><td>${check(sum.checks.hostfleetAtLeast30PctBelowStatic)}</td></tr>
 <tr><td>hostfleet has fewer SLA-violating minutes than HPA</td><td>${check(sum.checks.hostfleetFewerViolationsThanHpa)}</td></tr>
 <tr><td>… at no more server-hours than HPA</td><td>${check(sum.checks.hostfleetNoMoreServerHoursThanHpa)}</td></tr></table>
-<p class="note">The optimum is a lower bound: it knows the future, holds exactly what the next warm-boot interval needs, ignores failures and the fleet's size, and never violates.</p>
+<p class="note">The bounds know the future, ignore failures and the fleet's size, and never violate. optimum bounds every policy; optimum-cold, tighter, bounds those that add servers only from the cold pool and release them to it (static, HPA) — hostfleet's warm pool and moves straight between customers can take it below optimum-cold.</p>
 <h2>Demand against allocated capacity (Figure 10)</h2>
 ${charts.join('\n')}
 <h2>Fleet</h2>

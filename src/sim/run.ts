@@ -3,8 +3,8 @@
  * seed, and measures per policy and per customer: server-hours (powered servers: warm pool,
  * joining, active, leaving), SLA-violating minutes (p95 above target, from the capacity
  * table), moves, moves between sites, failures and revenue under SLA billing (src/core/billing
- * over the allocation history the run produced). The optimum is computed rather than simulated
- * (see optimum.ts).
+ * over the allocation history the run produced). The bounds (optimum, optimum-cold) are computed
+ * rather than simulated (see optimum.ts).
  */
 import {
   amountDecimal,
@@ -19,7 +19,8 @@ import { capacityTable, serversNeeded, violates } from './capacity.js';
 import type { CapacityTable } from './capacity.js';
 import type { Policy, SimContext } from './context.js';
 import { Fleet } from './fleet.js';
-import { optimumAllocation } from './optimum.js';
+import { boundAllocation, isBound } from './optimum.js';
+import type { BoundName } from './optimum.js';
 import { hostfleetPolicy } from './policies/hostfleet.js';
 import type { HostfleetStats } from './policies/hostfleet.js';
 import { hpaPolicy } from './policies/hpa.js';
@@ -148,7 +149,7 @@ export async function buildContext(scenario: Scenario): Promise<SimContext> {
   };
 }
 
-function makePolicy(name: PolicyName, ctx: SimContext): Policy | null {
+function makePolicy(name: Exclude<PolicyName, BoundName>, ctx: SimContext): Policy {
   switch (name) {
     case 'static':
       return staticPeakPolicy(ctx);
@@ -156,8 +157,6 @@ function makePolicy(name: PolicyName, ctx: SimContext): Policy | null {
       return hpaPolicy(ctx);
     case 'hostfleet':
       return hostfleetPolicy(ctx);
-    case 'optimum':
-      return null;
   }
 }
 
@@ -361,7 +360,7 @@ export async function runScenario(given: Scenario, opts: RunOptions = {}): Promi
   const ctx = await buildContext(scenario);
   const charts = chartIndexes(ctx);
   const names = opts.policies ?? scenario.policies;
-  const simulated = names.filter((p) => p !== 'optimum');
+  const simulated = names.filter((p) => !isBound(p));
   const total = simulated.length * ctx.ticks;
   let done = 0;
   const progress = (k: number) => {
@@ -370,8 +369,9 @@ export async function runScenario(given: Scenario, opts: RunOptions = {}): Promi
   };
   const results: PolicyResult[] = [];
   for (const name of names) {
-    const p = makePolicy(name, ctx);
-    results.push(p === null ? optimumAllocation(ctx, charts) : simulate(ctx, p, charts, opts, progress));
+    results.push(
+      isBound(name) ? boundAllocation(name, ctx, charts) : simulate(ctx, makePolicy(name, ctx), charts, opts, progress),
+    );
   }
   const demandServers = charts.map((c) => {
     const out = new Float32Array(ctx.ticks);

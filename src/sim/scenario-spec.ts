@@ -4,8 +4,8 @@
  * demand sources. scenario-parse.ts builds one from a file's data.
  */
 
-/** POLICIES are the policies the simulator compares, in report order. */
-export const POLICIES = ['static', 'hpa', 'hostfleet', 'optimum'] as const;
+/** POLICIES are the policies the simulator compares, in report order; the last two are computed bounds (optimum.ts). */
+export const POLICIES = ['static', 'hpa', 'hostfleet', 'optimum', 'optimum-cold'] as const;
 /** PolicyName is one of POLICIES. */
 export type PolicyName = (typeof POLICIES)[number];
 

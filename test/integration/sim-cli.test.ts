@@ -35,7 +35,7 @@ test('hostfleet sim writes an HTML report with charts and a JSON summary', async
     assert.equal(sum.seed, 3);
     assert.deepEqual(
       sum.policies.map((p) => p.policy),
-      ['static', 'hpa', 'hostfleet', 'optimum'],
+      ['static', 'hpa', 'hostfleet', 'optimum', 'optimum-cold'],
     );
     const html = await readFile(join(dir, 'report.html'), 'utf8');
     assert.equal((html.match(/<svg/g) ?? []).length >= 4, true, 'demand charts, powered, pool and violations');
