@@ -71,6 +71,11 @@ export interface AgentDecision {
   /** probability is P(response > target) at the horizon: the FIS's probability input. */
   readonly probability: number | null;
   readonly horizonSeconds: number;
+  /**
+   * forecastRps is the predictor's forecast of the group's arrival rate at the horizon (all
+   * request types); null before the predictor has a forecast. Absent from agents older than it.
+   */
+  readonly forecastRps?: number | null;
   /** need is the FIS output in [−1, 1], −1 release … +1 add; null when it could not be evaluated. */
   readonly need: number | null;
 }
@@ -207,6 +212,7 @@ function isDecision(x: unknown): x is AgentDecision {
     isBool(x.stable) &&
     isFinOrNull(x.probability) &&
     isFin(x.horizonSeconds) &&
+    (x.forecastRps === undefined || isFinOrNull(x.forecastRps)) &&
     isFinOrNull(x.need)
   );
 }

@@ -13,3 +13,7 @@ export * from './invariants.js';
 export * from './failures.js';
 export * from './pool.js';
 export * from './sizing.js';
+export * from './capacity.js';
+export * from './cost.js';
+export * from './outlook.js';
+export * from './tick.js';

@@ -142,6 +142,23 @@ export async function recentMoves(
   }));
 }
 
+/**
+ * medianJoinMs is the median duration of the site's last `n` finished moves from the pool into
+ * a group (null before any): how long the site takes to bring a pool server into service.
+ */
+export async function medianJoinMs(sql: Sql, siteId: string, n = 20): Promise<number | null> {
+  const r = await sql.query<Row>(
+    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS ms FROM (
+       SELECT EXTRACT(EPOCH FROM (m.finished_at - m.created_at)) * 1000 AS ms
+         FROM moves m JOIN groups g ON g.id = m.to_group
+        WHERE m.status = 'done' AND m.from_group IS NULL AND g.site_id = $1
+        ORDER BY m.finished_at DESC LIMIT $2) j`,
+    [siteId, n],
+  );
+  const v = r.rows[0]?.ms;
+  return v === null || v === undefined ? null : Number(v);
+}
+
 // ---- lease ---------------------------------------------------------------------------------
 
 /** Lease is who holds a site's lease, with its fencing token (it grows at every change of holder). */

@@ -269,6 +269,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         stable: winner?.stable ?? false,
         probability: winner ? finiteOrNull(winner.pMiss) : null,
         horizonSeconds: winner?.horizonSeconds ?? settings.predictor.horizonSeconds,
+        forecastRps: forecastOf(out.predictions),
         need,
       };
       if (request !== 'none' && need !== null) {
@@ -363,4 +364,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       for (const s of subs) await s.unsubscribe().catch(() => undefined);
     },
   };
+}
+
+/** forecastOf is the group's forecast arrival rate at the horizon, summed over request types; null until every type has one. */
+function forecastOf(predictions: readonly { readonly lambda: number }[]): number | null {
+  let sum = 0;
+  for (const p of predictions) {
+    if (!Number.isFinite(p.lambda)) return null;
+    sum += p.lambda;
+  }
+  return predictions.length > 0 ? sum : null;
 }

@@ -18,7 +18,7 @@ import {
   decisionStep,
   INITIAL_DECIDE_STATE,
   observeRates,
-  predictQueue,
+  forecastRates,
   resolveProbeSpecs,
   createStepMemo,
 } from '../../core/agent/index.js';
@@ -31,9 +31,8 @@ import type {
   StepMemo,
   Thresholds,
 } from '../../core/agent/index.js';
-import type { DecisionRequest } from '../../core/decision/index.js';
-import { capacityTable, meanResponseMs, serversNeeded } from '../capacity.js';
-import type { CapacityTable } from '../capacity.js';
+import type { AgentAsk } from '../../core/decision/index.js';
+import { meanResponseMs } from '../capacity.js';
 import type { SimContext } from '../context.js';
 import { rateAt } from '../context.js';
 import type { Fleet } from '../fleet.js';
@@ -55,7 +54,6 @@ export class SimAgents {
   private readonly stepTicks: number;
   private readonly types: RequestTypeSpec[][] = [];
   private readonly agents: Agent[] = [];
-  private readonly agentTable: CapacityTable[] = [];
 
   constructor(private readonly ctx: SimContext) {
     const s = ctx.scenario;
@@ -96,78 +94,43 @@ export class SimAgents {
         count: 0,
       });
     }
-    // The agent's model for one request type is M/M/(servers × workers) at the per-worker rate, so
-    // "how many servers meet the percentile at rate λ" is tabulated once with the same Erlang C.
-    const agentTables = new Map<number, CapacityTable>();
-    for (let c = 0; c < n; c++) {
-      const cust = s.customers[c] as (typeof s.customers)[number];
-      let tb = agentTables.get(cust.sla.targetMs);
-      const size = (ctx.tables[c] as CapacityTable).lamMax.length - 1;
-      if (tb === undefined || tb.lamMax.length <= size) {
-        tb = capacityTable(
-          {
-            serviceMs: s.server.serviceMs,
-            workers: s.server.workers,
-            targetMs: cust.sla.targetMs,
-            percentile: s.percentile,
-          },
-          size,
-        );
-        agentTables.set(cust.sla.targetMs, tb);
-      }
-    }
-    for (let c = 0; c < n; c++)
-      this.agentTable.push(
-        agentTables.get((s.customers[c] as (typeof s.customers)[number]).sla.targetMs) as CapacityTable,
-      );
   }
 
-  /** agentWant is the smallest server count the agent's own M/M/c model says meets the percentile at rate λ. */
-  readonly agentWant = (c: number, lambda: number, upTo: number): number =>
-    Math.min(upTo, serversNeeded(this.agentTable[c] as CapacityTable, lambda));
-
-  /** agentWantSlow is agentWant straight from predictQueue; the tests check the two agree. */
-  readonly agentWantSlow = (c: number, lambda: number, upTo: number): number => {
-    const w = this.ctx.scenario.server.workers;
-    const tol = 1 - this.ctx.scenario.percentile;
-    const t = this.types[c] as RequestTypeSpec[];
-    let lo = 1;
-    let hi = Math.max(1, upTo);
-    if ((predictQueue(t, [lambda], hi * w)[0]?.pMiss ?? 1) > tol) return hi;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((predictQueue(t, [lambda], mid * w)[0]?.pMiss ?? 1) <= tol) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
-  };
-
-  /** learnHistory feeds customer c's predictor the warm-up days the operator already has. */
-  learnHistory(c: number): void {
+  /**
+   * learnHistory feeds customer c's predictor the warm-up days the operator already has, and
+   * hands each history tick's measured rate and the forecast the agent had then to `seen`.
+   */
+  learnHistory(c: number, seen: (t: number, measuredRps: number, forecastRps: number | null) => void): void {
     const a = this.agents[c] as Agent;
+    let forecast: number | null = null;
     for (let t = -this.ctx.demand.warmup; t + this.stepTicks <= 0; t += this.stepTicks) {
       let sum = 0;
-      for (let k = 0; k < this.stepTicks; k++) sum += rateAt(this.ctx, c, t + k);
+      for (let k = 0; k < this.stepTicks; k++) {
+        const r = rateAt(this.ctx, c, t + k);
+        sum += r;
+        seen(t + k, r, forecast);
+      }
       observeRates(a.pred, [sum / this.stepTicks]);
+      const f = forecastRates(a.pred)[0];
+      forecast = f !== undefined && Number.isFinite(f) ? f : null;
     }
   }
 
   /**
-   * request runs customer c's agent at the start of tick t on what it measured at t − 1 and
-   * returns its request, or null. nextSeq numbers the run's requests; serverIds names servers.
+   * status runs customer c's agent at the start of tick t on what it measured at t − 1: the
+   * rate it measured, its forecast at the horizon and what its fuzzy inference asks, as the
+   * live decider reports them. nextSeq numbers the run's requests; serverIds names servers.
    */
-  request(
+  status(
     fleet: Fleet,
     c: number,
     t: number,
     serverIds: readonly string[],
     nextSeq: () => number,
-  ): DecisionRequest | null {
+  ): { measuredRps: number; forecastRps: number | null; agent: AgentAsk | null } {
     const ctx = this.ctx;
     const s = ctx.scenario;
-    const hf = s.hostfleet;
     const w = s.server.workers;
-    const id = s.customers[c]?.id as string;
     const a = this.agents[c] as Agent;
     const lambda = rateAt(ctx, c, t - 1);
     a.sum += lambda;
@@ -199,37 +162,19 @@ export class SimAgents {
       memo: a.memo,
     });
     a.state = out.state;
-    const held = fleet.held(c);
-    const forecast = out.predictions[0]?.lambda ?? Number.NaN;
-    const expect = Math.max(Number.isFinite(forecast) ? forecast : 0, lambda) * (1 + hf.headroom);
-    const ext = ctx.extended[c] as number;
-    // Claim 6: the predictor's horizon asks for what the forecast needs before the load arrives.
-    if (held < ext) {
-      const want = this.agentWant(c, expect, ext);
-      if (want > held) {
-        return {
-          id: `p${nextSeq()}`,
-          groupId: id,
-          kind: 'add',
-          count: want - held,
-          urgency: Math.min(1, Math.max(0, out.predictions[0]?.pMiss ?? 1)),
-          source: 'predicted',
-        };
-      }
-    }
-    if (out.request === 'none') return null;
-    const want = this.agentWant(c, expect, ext + 1);
-    let count: number;
-    if (out.request === 'add') count = Math.max(1, want - held);
-    else count = Math.min(held - want, Math.ceil(held / 4));
-    // The agent does not offer a server its own forecast says it still needs.
-    if (count <= 0) return null;
+    const f = out.predictions[0]?.lambda;
+    const forecastRps = f !== undefined && Number.isFinite(f) ? f : null;
+    if (out.request === 'none') return { measuredRps: lambda, forecastRps, agent: null };
     const urgency =
       out.request === 'add'
         ? Math.min(1, Math.max(0, out.predictions[0]?.pMiss ?? out.need.need))
         : Math.min(1, Math.max(0, -out.need.need));
     // As live, the request comes from the group's decider (its lowest server id), which names it.
-    const decider = groupDecider(fleet.activeServers(c).map((x) => serverIds[x] as string)) ?? 'none';
-    return { id: `${decider}:${t}:${nextSeq()}`, groupId: id, kind: out.request, count, urgency, source: 'agent' };
+    const decider = groupDecider(fleet.activeServers(c).map((x) => serverIds[x] as string));
+    return {
+      measuredRps: lambda,
+      forecastRps,
+      agent: { id: `${decider ?? 'none'}:${t}:${nextSeq()}`, kind: out.request, urgency, serverId: decider ?? null },
+    };
   }
 }

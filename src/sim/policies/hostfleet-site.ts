@@ -11,18 +11,27 @@
  * held count stays exact. The cold pool is listed up to the tick's move bound plus the
  * warm-pool target: a tick cannot use more.
  */
-import { decide, planWarmPool } from '../../core/decision/index.js';
+import { learn, newTickState, tick } from '../../core/decision/index.js';
 import type {
-  DecisionGroup,
-  DecisionInput,
+  AgentAsk,
   DecisionRequest,
   DecisionServer,
-  DecisionSettings,
   RecentMove,
+  ServerLister,
+  TickGroup,
+  TickSettings,
+  TickState,
 } from '../../core/decision/index.js';
 import type { SimContext } from '../context.js';
 import type { Fleet } from '../fleet.js';
 import type { HostfleetStats } from './hostfleet.js';
+
+/** AgentView is what a group's agent reported this tick. */
+export interface AgentView {
+  readonly measuredRps: number;
+  readonly forecastRps: number | null;
+  readonly agent: AgentAsk | null;
+}
 
 /** SiteDecider holds what the decision loop keeps between ticks: recent moves and cached views of servers and groups. */
 export class SiteDecider {
@@ -33,16 +42,14 @@ export class SiteDecider {
   private readonly recent: RecentMove[][];
   private readonly recentSpan: number;
   private readonly siteCustomers: number[][];
-  // A group's entry changes only with its joining count: kept and reused while that is the same.
-  private readonly groupViews: (DecisionGroup | undefined)[];
+  private readonly states: TickState[];
 
   /** asking marks the customers that asked for something this tick; serverIds names servers. */
   constructor(
     private readonly ctx: SimContext,
-    private readonly settings: DecisionSettings,
+    private readonly settings: TickSettings,
     private readonly stats: HostfleetStats,
     private readonly serverIds: readonly string[],
-    private readonly asking: Uint8Array,
   ) {
     const s = ctx.scenario;
     const n = ctx.customerSite.length;
@@ -60,7 +67,7 @@ export class SiteDecider {
       l.sort((x, y) =>
         (ids[x] as string) < (ids[y] as string) ? -1 : (ids[x] as string) > (ids[y] as string) ? 1 : 0,
       );
-    this.groupViews = new Array<DecisionGroup | undefined>(n);
+    this.states = Array.from({ length: nSites }, () => newTickState());
   }
 
   private serverView(fleet: Fleet, x: number, spot: 'group' | 'pool'): DecisionServer {
@@ -83,75 +90,104 @@ export class SiteDecider {
     return v;
   }
 
-  /** run decides site's tick t on its requests and carries the plan out on the fleet. */
-  run(fleet: Fleet, site: number, t: number, requests: DecisionRequest[]): void {
+  /** learnHistory runs customer c's history tick t through its site's outlook (see `learn` of src/core/decision). */
+  learnHistory(c: number, t: number, measuredRps: number, forecastRps: number | null): void {
+    const { ctx } = this;
+    const s = ctx.scenario;
+    learn(
+      this.states[ctx.customerSite[c] as number] as TickState,
+      {
+        id: this.ids[c] as string,
+        priority: ctx.priority[c] as number,
+        extended: ctx.extended[c] as number,
+        maxSize: ctx.extended[c] as number,
+        queue: (ctx.tables[c] as (typeof ctx.tables)[number]).spec,
+      },
+      measuredRps,
+      forecastRps,
+      s.start + t * this.tickMs,
+      this.settings.leadMs + this.tickMs,
+      this.settings,
+    );
+  }
+
+  /**
+   * run decides site's tick t with the shared tick of src/core/decision on the agents' statuses
+   * and the failure replacements, and carries out what it returns on the fleet.
+   */
+  run(fleet: Fleet, site: number, t: number, statuses: readonly AgentView[], failures: DecisionRequest[]): void {
     const { ctx, settings, stats, ids, index } = this;
     const nSites = ctx.scenario.sites.length;
     const now = ctx.scenario.start + t * this.tickMs;
-    const servers: DecisionServer[] = [];
-    const groups: DecisionGroup[] = [];
-    let adds = 0;
-    for (const r of requests) if (r.kind === 'add') adds += r.count;
-    // Donors are only drawn on when the pool is empty (decide's source order), so their servers
-    // are listed only when the tick's adds exceed the site's pool.
-    const donorsMatter = adds > fleet.poolCold(site) + fleet.poolWarm(site);
+    const groups: TickGroup[] = [];
     for (const c of this.siteCustomers[site] as number[]) {
-      const held = fleet.held(c);
-      const listed = this.asking[c] === 1 || (donorsMatter && held > (ctx.committed[c] as number));
-      if (listed) for (const x of fleet.activeServers(c)) servers.push(this.serverView(fleet, x, 'group'));
-      const joining = (fleet.joining[c] as number) + (listed ? 0 : (fleet.active[c] as number));
-      let g = this.groupViews[c];
-      if (g === undefined || g.joining !== joining) {
-        g = {
-          id: ids[c] as string,
-          minSize: 0,
-          maxSize: ctx.extended[c] as number,
-          committed: ctx.committed[c] as number,
-          burst: ctx.burst[c] as number,
-          extended: ctx.extended[c] as number,
-          priority: ctx.priority[c] as number,
-          joining,
-        };
-        this.groupViews[c] = g;
-      }
-      groups.push(g);
+      const st = statuses[c] as AgentView;
+      groups.push({
+        id: ids[c] as string,
+        minSize: 0,
+        maxSize: ctx.extended[c] as number,
+        committed: ctx.committed[c] as number,
+        burst: ctx.burst[c] as number,
+        extended: ctx.extended[c] as number,
+        priority: ctx.priority[c] as number,
+        joining: fleet.joining[c] as number,
+        active: fleet.active[c] as number,
+        queue: (ctx.tables[c] as (typeof ctx.tables)[number]).spec,
+        measuredRps: st.measuredRps,
+        forecastRps: st.forecastRps,
+        agent: st.agent,
+      });
     }
-    for (const x of fleet.warmServers(site)) servers.push(this.serverView(fleet, x, 'pool'));
-    const cold = fleet.coldServers(site);
-    const coldCap = settings.maxMovesPerTick + settings.warmPoolSize;
-    for (let k = cold.length - 1; k >= 0 && k >= cold.length - coldCap; k--)
-      servers.push(this.serverView(fleet, cold[k] as number, 'pool'));
+    const coldCap = settings.maxMovesPerTick + (settings.warmPool === 'auto' ? 64 : settings.warmPool);
+    const lister: ServerLister = {
+      pool: fleet.poolCold(site) + fleet.poolWarm(site),
+      warm: fleet.poolWarm(site),
+      list: (listed) => {
+        const servers: DecisionServer[] = [];
+        for (const c of this.siteCustomers[site] as number[])
+          if (listed.has(ids[c] as string))
+            for (const x of fleet.activeServers(c)) servers.push(this.serverView(fleet, x, 'group'));
+        for (const x of fleet.warmServers(site)) servers.push(this.serverView(fleet, x, 'pool'));
+        const cold = fleet.coldServers(site);
+        for (let k = cold.length - 1; k >= 0 && k >= cold.length - coldCap; k--)
+          servers.push(this.serverView(fleet, cold[k] as number, 'pool'));
+        return servers;
+      },
+    };
     const rec = (this.recent[site] as RecentMove[]).filter((m) => now - m.at < this.recentSpan);
     this.recent[site] = rec;
-    const input: DecisionInput = { tickId: `${site}:${t}`, now, servers, groups, requests, recent: rec, settings };
-    const plan = decide(input);
+    const out = tick(this.states[site] as TickState, {
+      tickId: `${site}:${t}`,
+      now,
+      groups,
+      servers: lister,
+      requests: failures,
+      recent: rec,
+      settings,
+    });
+    stats.requests += out.requests.length;
+    if (out.input === null) return;
     stats.decideCalls++;
-    for (const m of plan.moves) {
+    for (const m of out.plan.moves) {
       const x = Number(m.serverId.slice(1));
       const from = fleet.state[x] === 3 ? (ids[fleet.owner[x] as number] as string) : null;
       const ok = m.toGroup === null ? fleet.release(x, t) : fleet.join(x, index.get(m.toGroup) as number, t);
       if (ok) rec.push({ serverId: m.serverId, fromGroup: from, toGroup: m.toGroup, at: now });
     }
-    for (const w of planWarmPool(input, plan)) {
+    for (const w of out.warm) {
       const x = Number(w.serverId.slice(1));
       if (w.kind === 'warm' && w.groupId !== null) {
         if (fleet.warmServer(x, index.get(w.groupId) as number, t)) stats.warmed++;
       } else if (w.kind === 'cool') fleet.cool(x);
     }
-    // Demand the site could not meet from its own pool: borrow from the site with the most spare servers.
-    for (const u of plan.unmet) {
-      if (u.code !== 'no-supply' && u.code !== 'extended-pool-only' && u.code !== 'tick-limit') continue;
-      stats.unmet += u.wanted - u.granted;
+    // What the site could not supply, another site lends from its cold pool (the global routine's part).
+    for (const u of out.offsite) {
+      stats.unmet += u.count;
       const c = index.get(u.groupId) as number;
-      for (let k = u.granted; k < u.wanted && fleet.held(c) < (ctx.extended[c] as number); k++) {
+      for (let k = 0; k < u.count && fleet.held(c) < (ctx.extended[c] as number); k++) {
         let best = -1;
         for (let o = 0; o < nSites; o++)
-          if (
-            o !== site &&
-            fleet.poolCold(o) > settings.warmPoolSize &&
-            (best < 0 || fleet.poolCold(o) > fleet.poolCold(best))
-          )
-            best = o;
+          if (o !== site && fleet.poolCold(o) > 0 && (best < 0 || fleet.poolCold(o) > fleet.poolCold(best))) best = o;
         if (best < 0) break;
         const pool = fleet.coldServers(best);
         if (!fleet.join(pool[pool.length - 1] as number, c, t)) break;

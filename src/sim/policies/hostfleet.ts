@@ -10,14 +10,16 @@
  * simulator while src/core/global is empty. The agents are hostfleet-agents.ts, each site's
  * decision loop hostfleet-site.ts.
  */
-import { DEFAULT_DECISION_SETTINGS } from '../../core/decision/index.js';
-import type { DecisionRequest, DecisionSettings } from '../../core/decision/index.js';
+import { DEFAULT_TICK_SETTINGS } from '../../core/decision/index.js';
+import type { DecisionRequest, TickSettings } from '../../core/decision/index.js';
 import { serversNeeded } from '../capacity.js';
 import type { Policy, SimContext } from '../context.js';
 import { rateAt } from '../context.js';
 import type { Fleet } from '../fleet.js';
 import { SimAgents } from './hostfleet-agents.js';
 import { SiteDecider } from './hostfleet-site.js';
+import type { AgentView } from './hostfleet-site.js';
+import { moveSeconds } from '../move-time.js';
 
 /** HostfleetStats counts what the decision loop did, for the report. */
 export interface HostfleetStats {
@@ -32,34 +34,32 @@ export interface HostfleetStats {
 export function hostfleetPolicy(
   ctx: SimContext,
   stats: HostfleetStats = { decideCalls: 0, requests: 0, unmet: 0, borrowed: 0, warmed: 0 },
-): Policy & {
-  readonly stats: HostfleetStats;
-  readonly agentWant: (c: number, lambda: number, upTo: number) => number;
-  readonly agentWantSlow: (c: number, lambda: number, upTo: number) => number;
-} {
+): Policy & { readonly stats: HostfleetStats } {
   const s = ctx.scenario;
   const hf = s.hostfleet;
   const n = ctx.customerSite.length;
   const nSites = s.sites.length;
-  const settings: DecisionSettings = {
-    ...DEFAULT_DECISION_SETTINGS,
+  // A join ends at the first tick after its duration (the fleet counts moves in whole ticks).
+  const leadMs = Math.max(1, Math.ceil(moveSeconds(s.server, null, 'g') / s.tickSeconds - 1e-9)) * s.tickSeconds * 1000;
+  const settings: TickSettings = {
+    ...DEFAULT_TICK_SETTINGS,
     maxMovesPerTick: hf.maxMovesPerTick,
-    warmPoolSize: hf.warmPoolSize,
+    cost: { violationCost: hf.violationCost },
+    leadMs,
+    holdMs: leadMs,
   };
   const ids = s.customers.map((c) => c.id);
   const agents = new SimAgents(ctx);
   const serverIds: string[] = [];
-  const requests: DecisionRequest[][] = Array.from({ length: nSites }, () => []);
-  const asking = new Uint8Array(n);
-  const sites = new SiteDecider(ctx, settings, stats, serverIds, asking);
+  const failures: DecisionRequest[][] = Array.from({ length: nSites }, () => []);
+  const views: AgentView[] = new Array<AgentView>(n);
+  const sites = new SiteDecider(ctx, settings, stats, serverIds);
   let reqSeq = 0;
   const nextSeq = (): number => reqSeq++;
 
   return {
     name: 'hostfleet',
     stats,
-    agentWant: agents.agentWant,
-    agentWantSlow: agents.agentWantSlow,
     init(fleet: Fleet) {
       for (let x = 0; x < fleet.n; x++) serverIds.push(`s${x}`);
       for (let c = 0; c < n; c++) {
@@ -68,16 +68,14 @@ export function hostfleetPolicy(
           serversNeeded(ctx.tables[c] as (typeof ctx.tables)[number], rateAt(ctx, c, -1)),
         );
         for (let k = 0; k < Math.min(want, ctx.extended[c] as number); k++) fleet.placeActive(c, 0);
-        // History: the predictor learns the warm-up days the operator already has.
-        agents.learnHistory(c);
+        // History: the predictor and the group's outlook learn the warm-up days the operator already has.
+        agents.learnHistory(c, (t, measured, forecast) => sites.learnHistory(c, t, measured, forecast));
       }
     },
     tick(fleet: Fleet, t: number, hit: readonly number[]) {
-      for (const r of requests) r.length = 0;
-      asking.fill(0);
-      let any = false;
-      for (const c of hit) {
-        (requests[ctx.customerSite[c] as number] as DecisionRequest[]).push({
+      for (const f of failures) f.length = 0;
+      for (const c of hit)
+        (failures[ctx.customerSite[c] as number] as DecisionRequest[]).push({
           id: `f${nextSeq()}`,
           groupId: ids[c] as string,
           kind: 'add',
@@ -85,22 +83,8 @@ export function hostfleetPolicy(
           urgency: 1,
           source: 'failure',
         });
-        asking[c] = 1;
-        any = true;
-      }
-      for (let c = 0; c < n; c++) {
-        const r = agents.request(fleet, c, t, serverIds, nextSeq);
-        if (r === null) continue;
-        (requests[ctx.customerSite[c] as number] as DecisionRequest[]).push(r);
-        asking[c] = 1;
-        any = true;
-      }
-      for (let site = 0; site < nSites; site++) {
-        const reqs = requests[site] as DecisionRequest[];
-        stats.requests += reqs.length;
-        // A tick without requests changes nothing but the warm pool, which only moves when asked.
-        if (reqs.length > 0 || (any && fleet.poolWarm(site) < settings.warmPoolSize)) sites.run(fleet, site, t, reqs);
-      }
+      for (let c = 0; c < n; c++) views[c] = agents.status(fleet, c, t, serverIds, nextSeq);
+      for (let site = 0; site < nSites; site++) sites.run(fleet, site, t, views, failures[site] as DecisionRequest[]);
     },
   };
 }

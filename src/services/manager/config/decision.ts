@@ -79,12 +79,22 @@ export const DecisionSection = Type.Object(
       default: 120_000,
       description: 'no server moves from group X to Y this soon after one moved from Y to X',
     }),
-    warmPoolSize: Type.Integer({
-      minimum: 0,
-      maximum: 10_000,
-      default: 0,
+    warmPoolSize: Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 0, maximum: 10_000 })], {
+      default: 'auto',
       description:
-        'pool servers kept booted (warm, not in rotation) for the groups most likely to need one next; a warm server joins its group without a boot',
+        "pool servers kept booted (warm, not in rotation) for the groups most likely to need one next; 'auto' keeps as many as the adds the forecasts missed per cold boot (docs/DECISION.md)",
+    }),
+    violationCost: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1_000_000,
+      default: 2,
+      description:
+        'price of one SLA-violating minute in server-hours, for a group of SLA priority 0.5 (the priority scales it); the decision tick sizes groups to balance it against the servers they hold',
+    }),
+    leadMs: Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 100, maximum: 3_600_000 })], {
+      default: 'auto',
+      description:
+        "how long a server from the cold pool takes to serve: the horizon a group's bound must cover, and how long after receiving a server a group releases none; 'auto' is the median of the site's last 20 joins from the pool (2 minutes before any)",
     }),
     requestTtlMs: Type.Integer({
       minimum: 1000,

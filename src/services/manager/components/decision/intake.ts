@@ -1,13 +1,11 @@
 /**
  * intake is the decision loop's side of the agents' add/release requests: it consumes the
  * durable requests stream (consumer `manager`) while this manager is active, keeps each request
- * in the balance until it is answered or expires, and sizes it every tick from what happened
- * since the agent asked — servers that joined or left, and the decider's measured rate.
+ * until it is answered or expires, and hands the decision tick what each group's agents ask.
+ * It also reads the deciders' measured and forecast rates off the agent status board.
  */
 import { parseAgentRequest } from '../../../../core/agent/messages.js';
-import { perServerRps, serversFor, TARGET_UTILISATION } from '../../../../core/decision/index.js';
-import type { DecisionRequest } from '../../../../core/decision/index.js';
-import type { GroupRecord } from '../../../../core/model/records.js';
+import type { AgentAsk, DecisionRequest } from '../../../../core/decision/index.js';
 import { streams } from '../../../../drivers/bus/index.js';
 import type { Subscription } from '../../../../drivers/bus/index.js';
 import type { AgentStatusBoard } from '../agent-status-board.js';
@@ -17,8 +15,6 @@ import { isWarmStatus } from './warm.js';
 /** PendingRequest is an agent's request waiting in the balance. */
 interface PendingRequest {
   readonly req: DecisionRequest;
-  /** servers is how many servers the agent counted when it asked (null when unknown). */
-  readonly servers: number | null;
   readonly receivedAt: number;
 }
 
@@ -63,63 +59,47 @@ export class RequestIntake {
         source: r.kind === 'add' && r.urgency < 1 ? 'predicted' : 'agent',
         serverId: r.server,
       },
-      servers: r.servers,
       receivedAt: this.ctx.clock.now().getTime(),
     });
   }
 
   /**
-   * balance returns the requests still open this tick, each sized: the agent counted its group
-   * when it asked, and servers that joined or left since answer it. An add is sized from the
-   * decider's measured arrival rate (sizing.ts), so a spike is met in one tick rather than one
-   * server per agent cool-down. Expired requests, those of groups no longer held, and those
-   * fully answered leave the balance.
+   * asks returns, per group, what its agents ask this tick: the most urgent open request (an
+   * add before a release, then the latest). The tick sizes groups itself; an agent's add says
+   * its response time is off target now, which earns the group one server even when the
+   * forecast bound does not. Expired requests and those of groups no longer held leave.
    */
-  balance(
-    now: number,
-    ttlMs: number,
-    held: ReadonlyMap<string, number>,
-    groups: readonly GroupRecord[],
-  ): DecisionRequest[] {
-    const out: DecisionRequest[] = [];
+  asks(now: number, ttlMs: number, groups: ReadonlySet<string>): Map<string, AgentAsk> {
+    const out = new Map<string, { ask: AgentAsk; at: number }>();
     for (const [id, p] of this.pending) {
-      if (now - p.receivedAt > ttlMs || !held.has(p.req.groupId)) {
+      if (now - p.receivedAt > ttlMs || !groups.has(p.req.groupId)) {
         this.pending.delete(id);
         continue;
       }
-      const h = held.get(p.req.groupId) ?? 0;
-      const joined = p.servers === null ? 0 : Math.max(0, h - p.servers);
-      let count =
-        p.servers === null
-          ? p.req.count
-          : p.req.kind === 'add'
-            ? p.req.count - joined
-            : p.req.count - Math.max(0, p.servers - h);
-      const g = groups.find((x) => x.id === p.req.groupId);
-      const rate = deciderRate(this.ctx.board, p.req.groupId, now);
-      if (p.req.kind === 'add' && g && rate !== null) {
-        // At least the one server asked for; once servers joined since the ask, only what the rate still needs.
-        const need = serversFor(rate, perServerRps(g.runtime), TARGET_UTILISATION);
-        if (need !== null) count = joined > 0 ? need - h : Math.max(1, need - h);
-      }
-      if (count <= 0) {
-        // A sized add stays in the balance until it expires: the rate may still be climbing.
-        if (p.req.kind !== 'add' || rate === null) this.pending.delete(id);
-        continue;
-      }
-      out.push({ ...p.req, count });
+      const ask: AgentAsk = {
+        id: p.req.id,
+        kind: p.req.kind,
+        urgency: p.req.urgency,
+        serverId: p.req.serverId ?? null,
+      };
+      const was = out.get(p.req.groupId);
+      const better =
+        was === undefined ||
+        (ask.kind === 'add' && was.ask.kind === 'release') ||
+        (ask.kind === was.ask.kind && p.receivedAt > was.at);
+      if (better) out.set(p.req.groupId, { ask, at: p.receivedAt });
     }
-    return out;
+    return new Map([...out].map(([g, v]) => [g, v.ask]));
   }
 
   /**
-   * answerReleases drops the release requests after a tick. A release is answered at once
-   * (served or not: the agent offers again). An add stays until it expires, re-sized every tick
-   * from the decider's rate, so a spike whose rate is still climbing when the agent asks is met
-   * as it grows, within the agent's one request.
+   * answer drops a tick's answered requests: every release (served or not, the agent offers
+   * again) and the adds of groups that received a server this tick. An unanswered add stays
+   * until it expires, so an agent is heard until its group gets a server.
    */
-  answerReleases(): void {
-    for (const [id, p] of this.pending) if (p.req.kind === 'release') this.pending.delete(id);
+  answer(served: ReadonlySet<string>): void {
+    for (const [id, p] of this.pending)
+      if (p.req.kind === 'release' || served.has(p.req.groupId)) this.pending.delete(id);
   }
 
   /** close stops consuming requests. */
@@ -140,4 +120,17 @@ export function deciderRate(board: AgentStatusBoard, groupId: string, now: numbe
     if (best === null || at > best.at) best = { at, rps: status.decision.arrivalRps };
   }
   return best === null || !Number.isFinite(best.rps) ? null : best.rps;
+}
+
+/** deciderForecast is the forecast rate the group's decider last reported, or null (none yet, or an older agent). */
+export function deciderForecast(board: AgentStatusBoard, groupId: string, now: number): number | null {
+  let best: { at: number; rps: number | null } | null = null;
+  for (const id of board.servers(groupId)) {
+    const l = board.latest(id, now);
+    if (l === null) continue;
+    const { receivedAt: at, status } = l;
+    if (!status.decider || status.decision === null || isWarmStatus(status)) continue;
+    if (best === null || at > best.at) best = { at, rps: status.decision.forecastRps ?? null };
+  }
+  return best?.rps ?? null;
 }

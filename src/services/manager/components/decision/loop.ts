@@ -7,8 +7,15 @@
  * the warm pool's actions with what room is left, and record the plan with its reasons.
  */
 import type { AgentStatus } from '../../../../core/agent/messages.js';
-import { checkPlan, decide, planWarmPool } from '../../../../core/decision/index.js';
-import type { DecisionRequest, FailureVerdict, Plan, WarmAction } from '../../../../core/decision/index.js';
+import { checkPlan, newTickState, tick } from '../../../../core/decision/index.js';
+import type {
+  DecisionRequest,
+  FailureVerdict,
+  Plan,
+  Sizing,
+  TickResult,
+  WarmAction,
+} from '../../../../core/decision/index.js';
 import { newId } from '../../../../drivers/clock/index.js';
 import * as ddb from '../../../../drivers/store/decision.js';
 import * as db from '../../../../drivers/store/resources.js';
@@ -16,10 +23,10 @@ import * as wdb from '../../../../drivers/store/warm.js';
 import type { ManagerContext } from '../../context.js';
 import type { AgentStatusBoard } from '../agent-status-board.js';
 import { FailureHandler } from './failures.js';
-import { RequestIntake } from './intake.js';
+import { deciderForecast, deciderRate, RequestIntake } from './intake.js';
 import { outcomeOf } from './outcome.js';
 import type { MoveOutcome } from './outcome.js';
-import { snapshotOf } from './snapshot.js';
+import { snapshotOf, tickGroups } from './snapshot.js';
 import { carryOutWarm, nudgeServing } from './warm.js';
 
 /**
@@ -55,7 +62,15 @@ export interface TickRecord {
   readonly warmOutcomes: readonly MoveOutcome[];
   readonly requests: readonly DecisionRequest[];
   readonly violations: readonly unknown[];
+  /** sizings are the tick's conclusion per sized group: its quantile level, upper rate bound and servers wanted. */
+  readonly sizings: readonly Sizing[];
+  readonly warmTarget: number;
+  /** offsite is demand the site could not supply (what it would ask other sites for). */
+  readonly offsite: TickResult['offsite'];
 }
+
+/** DEFAULT_LEAD_MS is the lead of a site that has not yet moved a server from its pool: a typical cold boot. */
+export const DEFAULT_LEAD_MS = 120_000;
 
 /** DecisionLoop is the running loop; the component wraps it, tests and benches drive tick() directly. */
 export class DecisionLoop {
@@ -64,6 +79,8 @@ export class DecisionLoop {
   private ticking: Promise<TickRecord | null> | null = null;
   private lastTick: { at: number; moves: number } | null = null;
   private lastUnmet = '[]';
+  private readonly state = newTickState();
+  private lead: { at: number; ms: number } | null = null;
 
   constructor(private readonly ctx: DecisionDeps) {
     this.intake = new RequestIntake(ctx);
@@ -118,17 +135,17 @@ export class DecisionLoop {
     const site = groups.filter((g) => g.siteId === siteId);
     const failed = await this.failures.judge(now, servers, failCounts);
     const snap = snapshotOf({ servers, groups: site, slas, running, recent, kinds, failed });
-    const requests = [
-      ...this.intake.balance(now, this.d.requestTtlMs, snap.held, site),
-      ...this.replacements(failed, tickId),
-      ...this.committedShortfalls(snap, failed),
-    ];
-
-    const input = {
+    const asks = this.intake.asks(now, this.d.requestTtlMs, new Set(site.map((g) => g.id)));
+    const requests = [...this.replacements(failed, tickId), ...this.committedShortfalls(snap, failed)];
+    const leadMs = await this.leadMs();
+    const result = tick(this.state, {
       tickId,
       now,
+      groups: tickGroups(snap, site, asks, (g) => ({
+        measuredRps: deciderRate(this.ctx.board, g, now),
+        forecastRps: deciderForecast(this.ctx.board, g, now),
+      })),
       servers: snap.servers,
-      groups: snap.groups,
       requests,
       recent,
       settings: {
@@ -136,12 +153,17 @@ export class DecisionLoop {
         serverCooldownMs: this.d.serverCooldownMs,
         groupCooldownMs: this.d.groupCooldownMs,
         reverseCooldownMs: this.d.reverseCooldownMs,
-        warmPoolSize: this.d.warmPoolSize,
+        warmPoolSize: 0,
+        warmPool: this.d.warmPoolSize,
+        cost: { violationCost: this.d.violationCost },
+        leadMs,
+        holdMs: leadMs,
       },
-    };
-    const plan = decide(input);
-    const violations = checkPlan(input, plan);
-    const warm = violations.length === 0 ? planWarmPool(input, plan) : [];
+    });
+    const plan = result.plan;
+    const input = result.input;
+    const violations = input === null ? [] : checkPlan(input, plan);
+    const warm = violations.length === 0 ? result.warm : [];
     const outcomes: MoveOutcome[] = [];
     if (violations.length > 0) {
       this.ctx.log.error(
@@ -165,12 +187,34 @@ export class DecisionLoop {
     const room = Math.max(0, this.d.maxMovesPerTick - plan.moves.length);
     const warmOutcomes = violations.length === 0 ? await carryOutWarm(this.ctx, warm, tickId, room) : [];
     await nudgeServing(this.ctx, servers, now);
-    this.intake.answerReleases();
 
-    const record: TickRecord = { plan, outcomes, failures: failed, warm, warmOutcomes, requests, violations };
+    this.intake.answer(new Set(plan.moves.flatMap((m) => (m.toGroup === null ? [] : [m.toGroup]))));
+    const record: TickRecord = {
+      plan,
+      outcomes,
+      failures: failed,
+      warm,
+      warmOutcomes,
+      requests: result.requests,
+      violations,
+      sizings: result.sizings,
+      warmTarget: result.warmTarget,
+      offsite: result.offsite,
+    };
     this.lastTick = { at: now, moves: outcomes.filter((o) => o.moveId !== null).length };
     await this.remember(record, tickId, now);
     return record;
+  }
+
+  /** leadMs is decision.leadMs, or with 'auto' the median of the site's recent joins from the pool (re-read every minute). */
+  private async leadMs(): Promise<number> {
+    if (this.d.leadMs !== 'auto') return this.d.leadMs;
+    const now = this.ctx.clock.now().getTime();
+    if (this.lead === null || now - this.lead.at > 60_000) {
+      const ms = await ddb.medianJoinMs(this.ctx.store, this.ctx.siteId).catch(() => null);
+      this.lead = { at: now, ms: ms === null || !(ms > 0) ? DEFAULT_LEAD_MS : Math.max(100, Math.round(ms)) };
+    }
+    return this.lead.ms;
   }
 
   /** replacements asks for a server for the group of every server failed this tick. */

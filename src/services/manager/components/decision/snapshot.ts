@@ -3,7 +3,14 @@
  * logic's input: every server's spot (group, pool, moving, failed) and temperature, and every
  * group's size limits, SLA levels, priority and servers joining.
  */
-import type { DecisionGroup, DecisionServer, FailureVerdict } from '../../../../core/decision/index.js';
+import type {
+  AgentAsk,
+  DecisionGroup,
+  DecisionServer,
+  FailureVerdict,
+  QueueSpec,
+  TickGroup,
+} from '../../../../core/decision/index.js';
 import type { GroupRecord, MoveRecord } from '../../../../core/model/records.js';
 import { placeOf } from '../../../../core/model/server.js';
 import type { StoredServer } from '../../../../core/model/server.js';
@@ -73,4 +80,45 @@ export function snapshotOf(x: SnapshotInput): Snapshot {
   for (const s of servers)
     if (s.spot === 'group' && s.groupId !== null) held.set(s.groupId, (held.get(s.groupId) ?? 0) + 1);
   return { servers, groups, held, slaOf };
+}
+
+/**
+ * SLA_PERCENTILE is the share of requests the response-time target applies to: hostfleet's
+ * SLAs promise a p95 (the agents and the console report p95 too).
+ */
+export const SLA_PERCENTILE = 0.95;
+
+/** queueOf is a group's capacity model: its runtime's workers and service time against its SLA target. */
+export function queueOf(g: GroupRecord, sla: Sla): QueueSpec | null {
+  const { serviceTimeMs, concurrency } = g.runtime;
+  if (!(serviceTimeMs > 0) || !(concurrency >= 1)) return null;
+  return { serviceMs: serviceTimeMs, workers: concurrency, targetMs: sla.responseTargetMs, percentile: SLA_PERCENTILE };
+}
+
+/**
+ * tickGroups adds to the snapshot's groups what the decision tick sizes them with: servers
+ * active, the capacity model, the decider's measured and forecast rates (rates) and what the
+ * group's agents ask (asks).
+ */
+export function tickGroups(
+  snap: Snapshot,
+  records: readonly GroupRecord[],
+  asks: ReadonlyMap<string, AgentAsk>,
+  rates: (groupId: string) => { measuredRps: number | null; forecastRps: number | null },
+): TickGroup[] {
+  const active = new Map<string, number>();
+  for (const s of snap.servers)
+    if (s.spot === 'group' && s.groupId !== null) active.set(s.groupId, (active.get(s.groupId) ?? 0) + 1);
+  const byId = new Map(records.map((r) => [r.id, r]));
+  return snap.groups.map((g) => {
+    const rec = byId.get(g.id);
+    const sla = snap.slaOf.get(g.id) ?? defaultSla(g.id);
+    return {
+      ...g,
+      active: active.get(g.id) ?? 0,
+      queue: rec ? queueOf(rec, sla) : null,
+      ...rates(g.id),
+      agent: asks.get(g.id) ?? null,
+    };
+  });
 }
