@@ -1,22 +1,19 @@
 /**
  * report turns a run into a JSON summary and a self-contained HTML page with SVG charts drawn
  * here (no library, no script): demand against allocated servers per chart customer as in the
- * seed's Figure 10, powered servers and pool size per policy, and customers in violation.
+ * seed's Figure 10, powered servers and pool size per policy, customers in violation, and with
+ * a sweep its trade-off picture (report-sweep.ts), also written alone as sweep.svg.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BOUND_NOTES, isBound } from './optimum.js';
+import { sweepChart } from './report-sweep.js';
 import type { PolicyResult, SimResult } from './run.js';
-import type { PolicyName } from './scenario.js';
+import { esc, gridX, gridY, niceCeil, POLICY_COLOURS, svgClose, svgOpen, tickLabel } from './svg.js';
+import type { Frame } from './svg.js';
+import type { SweepPoint, SweepResult } from './sweep.js';
 
-/** POLICY_COLOURS gives each policy one colour in every chart. */
-export const POLICY_COLOURS: Readonly<Record<PolicyName, string>> = {
-  static: '#8c8c8c',
-  hpa: '#d9822b',
-  hostfleet: '#2b6cd9',
-  optimum: '#2ca05a',
-  'optimum-cold': '#0f5c2e',
-};
+export { POLICY_COLOURS } from './svg.js';
 
 /** PolicySummary is one policy's line of the JSON summary. */
 export interface PolicySummary extends Pick<
@@ -55,13 +52,15 @@ export interface Summary {
     readonly hostfleetFewerViolationsThanHpa: boolean | null;
     readonly hostfleetNoMoreServerHoursThanHpa: boolean | null;
   };
+  /** sweep has every point of `hostfleet sim --sweep` (absent without it). */
+  readonly sweep?: { readonly runs: number; readonly points: readonly SweepPoint[] };
   readonly wallMs: number;
 }
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
 
-/** summarise builds the JSON summary of a run. */
-export function summarise(res: SimResult): Summary {
+/** summarise builds the JSON summary of a run (and of its sweep). */
+export function summarise(res: SimResult, sweep?: SweepResult): Summary {
   const by = new Map(res.policies.map((p) => [p.policy, p]));
   const st = by.get('static');
   const hf = by.get('hostfleet');
@@ -103,12 +102,9 @@ export function summarise(res: SimResult): Summary {
       hostfleetFewerViolationsThanHpa: hf && hpa ? hf.violationMinutes < hpa.violationMinutes : null,
       hostfleetNoMoreServerHoursThanHpa: hf && hpa ? hf.serverHours <= hpa.serverHours : null,
     },
+    ...(sweep ? { sweep: { runs: sweep.runs, points: sweep.points } } : {}),
     wallMs: Math.round(res.wallMs),
   };
-}
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 /** downsample reduces a series to at most `points` by bucket mean (or max). */
@@ -141,12 +137,8 @@ export function lineChart(
   spanMs: number,
   how: 'mean' | 'max' = 'mean',
 ): string {
-  const W = 1260;
-  const H = 260;
-  const L = 60;
-  const R = 200;
-  const T = 28;
-  const B = 34;
+  const frame: Frame = { W: 1260, H: 260, L: 60, R: 200, T: 28, B: 34 };
+  const { W, H, L, R, T, B } = frame;
   const pts = 700;
   const ds = series.map((s) => downsample(s.values, pts, how));
   let ymax = 0;
@@ -154,25 +146,13 @@ export function lineChart(
   ymax = ymax <= 0 ? 1 : niceCeil(ymax);
   const x = (i: number, n: number) => L + ((W - L - R) * i) / Math.max(1, n - 1);
   const y = (v: number) => T + (H - T - B) * (1 - v / ymax);
-  const out: string[] = [
-    `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="12">`,
-  ];
-  out.push(`<text x="${L}" y="18" font-size="14" font-weight="bold">${esc(title)}</text>`);
-  for (let k = 0; k <= 4; k++) {
-    const v = (ymax * k) / 4;
-    out.push(
-      `<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="#e4e4e4"/><text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${Number.isInteger(v) ? v : v.toFixed(1)}</text>`,
-    );
-  }
+  const out: string[] = [svgOpen(frame, title, yLabel)];
+  for (let k = 0; k <= 4; k++) out.push(gridY(frame, y((ymax * k) / 4), tickLabel((ymax * k) / 4)));
   const days = Math.round(spanMs / 86_400_000);
   for (let d = 0; d <= days; d++) {
-    const xx = L + ((W - L - R) * d) / Math.max(1, days);
     const label = new Date(startMs + d * 86_400_000).toISOString().slice(5, 10);
-    out.push(
-      `<line x1="${xx}" x2="${xx}" y1="${T}" y2="${H - B}" stroke="#f0f0f0"/><text x="${xx}" y="${H - B + 16}" text-anchor="middle">${label}</text>`,
-    );
+    out.push(gridX(frame, L + ((W - L - R) * d) / Math.max(1, days), label));
   }
-  out.push(`<text transform="translate(14 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`);
   ds.forEach((d, si) => {
     const s = series[si] as Series;
     const path = d.map((v, i) => `${i === 0 ? 'M' : 'L'}${x(i, d.length).toFixed(1)} ${y(v).toFixed(1)}`).join('');
@@ -183,18 +163,12 @@ export function lineChart(
       `<line x1="${W - R + 12}" x2="${W - R + 36}" y1="${T + 10 + si * 18}" y2="${T + 10 + si * 18}" stroke="${s.colour}" stroke-width="3"${s.dash ? ' stroke-dasharray="4 3"' : ''}/><text x="${W - R + 42}" y="${T + 14 + si * 18}">${esc(s.name)}</text>`,
     );
   });
-  out.push(`<rect x="${L}" y="${T}" width="${W - L - R}" height="${H - T - B}" fill="none" stroke="#999"/></svg>`);
+  out.push(svgClose(frame));
   return out.join('');
 }
 
-function niceCeil(v: number): number {
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 1.2, 1.6, 2, 2.4, 3, 4, 6, 8, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
-}
-
-/** renderHtml is the report page. */
-export function renderHtml(res: SimResult, sum: Summary = summarise(res)): string {
+/** renderHtml is the report page (with the sweep's picture when there is one). */
+export function renderHtml(res: SimResult, sum: Summary = summarise(res), sweep?: SweepResult): string {
   const s = res.scenario;
   const span = res.ticks * s.tickSeconds * 1000;
   const sim = res.policies.filter((p) => !isBound(p.policy));
@@ -234,6 +208,13 @@ export function renderHtml(res: SimResult, sum: Summary = summarise(res)): strin
 <tr><td>hostfleet has fewer SLA-violating minutes than HPA</td><td>${check(sum.checks.hostfleetFewerViolationsThanHpa)}</td></tr>
 <tr><td>… at no more server-hours than HPA</td><td>${check(sum.checks.hostfleetNoMoreServerHoursThanHpa)}</td></tr></table>
 <p class="note">The bounds know the future, ignore failures and the fleet's size, and never violate. optimum bounds every policy; optimum-cold, tighter, bounds those that add servers only from the cold pool and release them to it (static, HPA) — hostfleet's warm pool and moves straight between customers can take it below optimum-cold.</p>
+${
+  sweep
+    ? `<h2>Trade-off: each policy across its dial</h2>
+<p class="note">${sweep.runs} runs besides the one above, same seed. HPA's target utilisation and hostfleet's price of a violating minute (server-hours) are swept; filled, labelled points are the settings this report's other figures use; the dashed lines are the bounds.</p>
+${sweepChart(`${s.name}: server-hours against SLA-violating minutes`, sweep)}`
+    : ''
+}
 <h2>Demand against allocated capacity (Figure 10)</h2>
 ${charts.join('\n')}
 <h2>Fleet</h2>
@@ -262,16 +243,20 @@ ${lineChart(
 </body></html>`;
 }
 
-/** writeReport writes summary.json and report.html into dir. */
+/** writeReport writes summary.json and report.html into dir, and sweep.svg with a sweep. */
 export async function writeReport(
   res: SimResult,
   dir: string,
-): Promise<{ summary: Summary; html: string; json: string }> {
+  sweep?: SweepResult,
+): Promise<{ summary: Summary; html: string; json: string; svg: string | null }> {
   await mkdir(dir, { recursive: true });
-  const summary = summarise(res);
+  const summary = summarise(res, sweep);
   const json = join(dir, 'summary.json');
   const html = join(dir, 'report.html');
+  const svg = sweep ? join(dir, 'sweep.svg') : null;
   await writeFile(json, `${JSON.stringify(summary, null, 2)}\n`);
-  await writeFile(html, renderHtml(res, summary));
-  return { summary, html, json };
+  await writeFile(html, renderHtml(res, summary, sweep));
+  if (svg !== null && sweep)
+    await writeFile(svg, sweepChart(`${res.scenario.name}: server-hours against SLA-violating minutes`, sweep));
+  return { summary, html, json, svg };
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
-test('hostfleet sim writes an HTML report with charts and a JSON summary', async () => {
+test('hostfleet sim --sweep writes an HTML report with charts, a JSON summary and the sweep picture', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'hostfleet-sim-'));
   try {
     const r = spawnSync(
@@ -23,20 +23,27 @@ test('hostfleet sim writes an HTML report with charts and a JSON summary', async
         dir,
         '--seed',
         '3',
+        '--sweep',
+        '--no-progress',
       ],
       { cwd: root, encoding: 'utf8', timeout: 300_000 },
     );
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /hostfleet\s+server-hours/);
+    assert.match(r.stderr, /sweep: \d+ more runs/);
     const sum = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as {
       seed: number;
       policies: { policy: string; serverHours: number }[];
+      sweep: { points: { policy: string; dial: string | null; isDefault: boolean }[] };
     };
     assert.equal(sum.seed, 3);
     assert.deepEqual(
       sum.policies.map((p) => p.policy),
       ['static', 'hpa', 'hostfleet', 'optimum', 'optimum-cold'],
     );
+    for (const p of ['hpa', 'hostfleet'])
+      assert.equal(sum.sweep.points.filter((x) => x.policy === p && x.dial !== null && x.isDefault).length, 1, p);
+    assert.ok((await readFile(join(dir, 'sweep.svg'), 'utf8')).includes('<path data-policy="hpa"'));
     const html = await readFile(join(dir, 'report.html'), 'utf8');
     assert.equal((html.match(/<svg/g) ?? []).length >= 4, true, 'demand charts, powered, pool and violations');
     for (const id of ['shop-1', 'Powered servers', 'Pool size']) assert.ok(html.includes(id), id);
