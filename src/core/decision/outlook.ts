@@ -46,6 +46,10 @@ export interface Outlook {
   /** p is the quantile's bin; above counts the window's errors in bins above it. */
   p: number;
   above: number;
+  /** trend is the measured rate's recent slope (rps per ms, an EWMA), from the last measurement (lastRps at lastAt). */
+  trend: number;
+  lastRps: number;
+  lastAt: number;
   /** errors and misses count every error settled and those above the bound of their time. */
   errors: number;
   misses: number;
@@ -62,6 +66,9 @@ export function newOutlook(s: OutlookSettings = DEFAULT_OUTLOOK): Outlook {
     size: 0,
     p: binOf(s.initialUpper),
     above: 0,
+    trend: 0,
+    lastRps: Number.NaN,
+    lastAt: Number.NaN,
     errors: 0,
     misses: 0,
   };
@@ -141,4 +148,21 @@ export function upperRate(o: Outlook, estimate: number, s: OutlookSettings = DEF
   let m = estimate;
   for (const p of o.pending) if (p[1] > m) m = p[1];
   return m * Math.exp(upperLog(o, s));
+}
+
+// The slope forgets with about three measurements: a ramp shows within minutes, noise averages out.
+const TREND_WEIGHT = 0.3;
+
+/**
+ * lookAhead is the group's estimate for the horizon: the larger of the agent's forecast and the
+ * measured rate carried forward by its recent rise (a ramp the forecast, observed in steps of
+ * minutes, has not caught up with). A falling rate is not carried down: releasing is what the
+ * window's errors guard.
+ */
+export function lookAhead(o: Outlook, now: number, measured: number, forecast: number | null, horizonMs: number): number {
+  if (Number.isFinite(o.lastAt) && now > o.lastAt)
+    o.trend += TREND_WEIGHT * ((measured - o.lastRps) / (now - o.lastAt) - o.trend);
+  o.lastRps = measured;
+  o.lastAt = now;
+  return Math.max(forecast ?? 0, measured + Math.max(0, o.trend) * horizonMs);
 }

@@ -38,7 +38,7 @@ import type {
   DecisionSettings,
   RecentMove,
 } from './input.js';
-import { newOutlook, observe, upperRate } from './outlook.js';
+import { lookAhead, newOutlook, observe, upperRate } from './outlook.js';
 import type { Outlook, OutlookSettings } from './outlook.js';
 import { decide } from './plan.js';
 import type { Plan } from './plan.js';
@@ -293,7 +293,7 @@ export function learn(
     o = newOutlook(settings.outlook);
     state.outlooks.set(g.id, o);
   }
-  const estimate = Math.max(measuredRps, forecastRps ?? 0);
+  const estimate = lookAhead(o, now, measuredRps, forecastRps, horizonMs);
   observe(o, now, measuredRps, estimate, horizonMs, level, floorRps, settings.outlook);
   return { level, upper: upperRate(o, estimate, settings.outlook), table };
 }
