@@ -3,6 +3,7 @@
  * key (with the known key it most likely meant), and expands each customer entry's `count`,
  * drawing ranges from a generator seeded by the scenario's seed.
  */
+import { DEFAULT_COST } from '../core/decision/cost.js';
 import { invalid } from '../core/errors.js';
 import type { FieldProblem } from '../core/errors.js';
 import { settleProblems, unknownKeys } from '../core/keys.js';
@@ -45,7 +46,7 @@ const DEFAULT_HOSTFLEET: HostfleetSettings = {
   warmPoolSize: 4,
   maxMovesPerTick: 64,
   headroom: 0.1,
-  violationCost: 1,
+  violationCost: DEFAULT_COST.violationCost,
 };
 const DEFAULT_BILLING: BillingSettings = { currency: 'EUR', burstMultiple: 1.5, extendedMultiple: 2 };
 

@@ -3,9 +3,8 @@ import { test } from 'node:test';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isHostfleetError } from '../../src/core/errors.js';
-import { hostfleetPolicy } from '../../src/sim/policies/hostfleet.js';
 import { summarise } from '../../src/sim/report.js';
-import { buildContext, runScenario } from '../../src/sim/run.js';
+import { runScenario } from '../../src/sim/run.js';
 import type { SimResult } from '../../src/sim/run.js';
 import { loadScenario, parseScenario } from '../../src/sim/scenario.js';
 
@@ -56,24 +55,30 @@ test('no policy beats the optimum', async () => {
   }
 });
 
-test('the shipped trace scenario meets the issue: ≥ 30 % below static, fewer violations than HPA at no more server-hours', async () => {
-  const s = await loadScenario(join(root, 'scenarios/traces.yaml'));
-  const sum = summarise(await runScenario(s));
-  assert.equal(sum.checks.hostfleetAtLeast30PctBelowStatic, true, JSON.stringify(sum.checks));
-  assert.equal(sum.checks.hostfleetFewerViolationsThanHpa, true, JSON.stringify(sum.checks));
-  assert.equal(sum.checks.hostfleetNoMoreServerHoursThanHpa, true, JSON.stringify(sum.checks));
-  assert.ok(
-    sum.policies.every((p) => p.bound !== null || (p.revenue ?? 0) > 0),
-    'revenue is rated under SLA billing',
-  );
-});
-
-test("the agents' tabulated sizing agrees with the predictor's M/M/c model", async () => {
-  const ctx = await buildContext(await quick());
-  const p = hostfleetPolicy(ctx);
-  for (const lambda of [0.5, 10, 150, 333, 800, 1500, 2500])
-    assert.equal(p.agentWant(0, lambda, 30), p.agentWantSlow(0, lambda, 30), `λ=${lambda}`);
-});
+// The targets of the decision policy, on the week its defaults were chosen on and on a later
+// week they never saw (docs/DECISION.md): at least 10 % fewer server-hours and 25 % fewer
+// SLA-violating minutes than the HPA rule, and at most 1.25 times the optimum's server-hours.
+for (const file of ['scenarios/traces.yaml', 'scenarios/traces-late.yaml']) {
+  test(`${file}: hostfleet beats HPA on server-hours and violating minutes, within 1.25× the optimum`, async () => {
+    const s = await loadScenario(join(root, file));
+    const sum = summarise(await runScenario(s));
+    const by = Object.fromEntries(sum.policies.map((p) => [p.policy, p]));
+    const [hf, hpa, opt] = [by.hostfleet, by.hpa, by.optimum];
+    assert.ok(hf && hpa && opt);
+    const seen = JSON.stringify({
+      hf: [hf.serverHours, hf.violationMinutes],
+      hpa: [hpa.serverHours, hpa.violationMinutes],
+      optimum: opt.serverHours,
+    });
+    assert.ok(hf.serverHours <= 0.9 * hpa.serverHours, seen);
+    assert.ok(hf.violationMinutes <= 0.75 * hpa.violationMinutes, seen);
+    assert.ok(hf.serverHours <= 1.25 * opt.serverHours, seen);
+    assert.ok(
+      sum.policies.every((p) => p.bound !== null || (p.revenue ?? 0) > 0),
+      'revenue is rated under SLA billing',
+    );
+  });
+}
 
 test('a bad scenario names every bad field', () => {
   const cases = [

@@ -12,7 +12,6 @@ export * from './plan.js';
 export * from './invariants.js';
 export * from './failures.js';
 export * from './pool.js';
-export * from './sizing.js';
 export * from './capacity.js';
 export * from './cost.js';
 export * from './outlook.js';

@@ -9,9 +9,6 @@ import {
   planWarmPool,
   checkDecisionSettings,
   DEFAULT_FAILURE_SETTINGS,
-  perServerRps,
-  serversFor,
-  sizeAdd,
 } from '../../../../src/core/decision/index.js';
 import type {
   DecisionGroup,
@@ -411,31 +408,3 @@ for (const c of failureCases) {
   });
 }
 
-const sizeCases = [
-  {
-    name: 'unknown rate: one server',
-    x: { arrivalRps: null, perServerRps: 40, held: 1, targetUtilisation: 0.7 },
-    want: 1,
-  },
-  {
-    name: 'spike of 3.5x one server',
-    x: { arrivalRps: 70, perServerRps: 40, held: 1, targetUtilisation: 0.7 },
-    want: 2,
-  },
-  {
-    name: 'already enough held: still the one asked for',
-    x: { arrivalRps: 10, perServerRps: 40, held: 3, targetUtilisation: 0.7 },
-    want: 1,
-  },
-  { name: 'big spike', x: { arrivalRps: 1000, perServerRps: 40, held: 2, targetUtilisation: 0.7 }, want: 34 },
-];
-for (const c of sizeCases) {
-  test(`sizeAdd: ${c.name}`, () => assert.equal(sizeAdd(c.x), c.want));
-}
-test('perServerRps is concurrency over service time', () =>
-  assert.equal(perServerRps({ serviceTimeMs: 50, concurrency: 2 }), 40));
-test('serversFor: the servers that carry a rate at the target utilisation; null when unknown', () => {
-  assert.equal(serversFor(70, 40, 0.7), 3);
-  assert.equal(serversFor(null, 40, 0.7), null);
-  assert.equal(serversFor(10, Infinity, 0.7), null);
-});
