@@ -43,9 +43,7 @@ const DEFAULT_HOSTFLEET: HostfleetSettings = {
   cooldown: 3,
   responseWindow: 2,
   predictorStepS: 300,
-  warmPoolSize: 4,
   maxMovesPerTick: 64,
-  headroom: 0.1,
   violationCost: DEFAULT_COST.violationCost,
 };
 const DEFAULT_BILLING: BillingSettings = { currency: 'EUR', burstMultiple: 1.5, extendedMultiple: 2 };
@@ -207,7 +205,11 @@ export function parseScenario(raw: unknown, baseDir: string): Scenario {
         k,
         'hostfleet',
         d,
-        k === 'confirm' || k === 'responseWindow' || k === 'maxMovesPerTick' || k === 'predictorStepS' ? 1 : 0,
+        k === 'confirm' || k === 'responseWindow' || k === 'maxMovesPerTick' || k === 'predictorStepS'
+          ? 1
+          : k === 'violationCost'
+            ? 1e-6
+            : 0,
       ),
     ]),
   ) as unknown as HostfleetSettings;

@@ -105,11 +105,7 @@ export interface HostfleetSettings {
   readonly responseWindow: number;
   /** predictorStepS is the predictor's observation step. */
   readonly predictorStepS: number;
-  /** warmPoolSize per site. */
-  readonly warmPoolSize: number;
   readonly maxMovesPerTick: number;
-  /** headroom: the agent sizes an add for its forecast × (1 + headroom). */
-  readonly headroom: number;
   /**
    * violationCost is the price of one SLA-violating minute in server-hours (at priority 1): the
    * dial of the cost model in src/core/decision. `--sweep` varies it.

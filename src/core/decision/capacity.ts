@@ -70,15 +70,21 @@ export function serversNeeded(t: CapacityTable, lambda: number): number {
 }
 
 // One table per queue spec, shared by every caller: a table is a pure function of its spec.
+// Callers that keep their spec objects (the simulator, a manager between ticks) hit the
+// identity cache and skip building the key.
 const tables = new Map<string, CapacityTable>();
+const bySpec = new WeakMap<QueueSpec, CapacityTable>();
 
 /** tableFor returns the table of a queue spec covering at least maxServers (memoised: the decision tick asks every tick). */
 export function tableFor(spec: QueueSpec, maxServers: number): CapacityTable {
+  const hit = bySpec.get(spec);
+  if (hit !== undefined && hit.lamMax.length > maxServers) return hit;
   const key = `${spec.serviceMs}/${spec.workers}/${spec.targetMs}/${spec.percentile}`;
   let t = tables.get(key);
   if (t === undefined || t.lamMax.length <= maxServers) {
     t = capacityTable(spec, Math.max(maxServers, 2 * ((t?.lamMax.length ?? 32) - 1)));
     tables.set(key, t);
   }
+  bySpec.set(spec, t);
   return t;
 }

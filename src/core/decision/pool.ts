@@ -57,14 +57,14 @@ export function planWarmPool(input: DecisionInput, plan: Plan): WarmAction[] {
   // (and covers its group), or every tick would start another warm-up until the first ends.
   const warming = input.servers.filter((s) => s.spot === 'moving' && s.temp === 'warm');
   const warm = input.servers.filter((s) => s.spot === 'pool' && s.temp === 'warm' && !taken.has(s.id));
+  const target = input.settings.warmPoolSize;
+  const out: WarmAction[] = [];
+  // Ranking the groups and sorting the cold pool are the costly parts; a pool already at its target needs neither.
+  const have = warm.length + warming.length;
+  if (have === target) return out;
   const cold = input.servers
     .filter((s) => s.spot === 'pool' && s.temp !== 'warm' && !taken.has(s.id))
     .sort((a, b) => (a.id < b.id ? -1 : 1));
-  const target = input.settings.warmPoolSize;
-  const out: WarmAction[] = [];
-  // Ranking the groups is the costly part; a pool already at its target needs none of it.
-  const have = warm.length + warming.length;
-  if (have === target) return out;
   const ranked = likelyNeed(input, plan);
   if (have < target) {
     const covered = new Set([...warm, ...warming].map((s) => s.groupId));

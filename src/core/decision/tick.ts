@@ -170,15 +170,7 @@ export function tick(state: TickState, input: TickInput): TickResult {
       if (g.agent) sized.push(agentRequest(g, 1));
       continue;
     }
-    const { level, upper, table } = learn(
-      state,
-      { ...g, queue: g.queue },
-      g.measuredRps,
-      g.forecastRps,
-      now,
-      horizonMs,
-      settings,
-    );
+    const { level, upper, table } = learn(state, g, g.queue, g.measuredRps, g.forecastRps, now, horizonMs, settings);
     const want = Math.min(serversNeeded(table, upper), g.extended);
     sizings.push({ groupId: g.id, level, upperRps: upper, want });
     const held = g.active + g.joining;
@@ -278,7 +270,8 @@ export function tick(state: TickState, input: TickInput): TickResult {
  */
 export function learn(
   state: TickState,
-  g: Pick<TickGroup, 'id' | 'priority' | 'extended' | 'maxSize'> & { readonly queue: QueueSpec },
+  g: Pick<TickGroup, 'id' | 'priority' | 'extended' | 'maxSize'>,
+  queue: QueueSpec,
   measuredRps: number,
   forecastRps: number | null,
   now: number,
@@ -286,7 +279,7 @@ export function learn(
   settings: Pick<TickSettings, 'cost' | 'outlook'>,
 ) {
   const level = levelFor(settings.cost, g.priority);
-  const table = tableFor(g.queue, Math.max(g.extended, Number.isFinite(g.maxSize) ? g.maxSize : 0) + 1);
+  const table = tableFor(queue, Math.max(g.extended, Number.isFinite(g.maxSize) ? g.maxSize : 0) + 1);
   const floorRps = IDLE_FRACTION * (table.lamMax[1] ?? 1);
   let o = state.outlooks.get(g.id);
   if (o === undefined) {

@@ -80,7 +80,7 @@ test('withDial sets one dial and leaves the rest', async () => {
   assert.deepEqual(a.hostfleet, s.hostfleet);
   const b = withDial(s, 'hostfleet.violationCost', 3);
   assert.equal(b.hostfleet.violationCost, 3);
-  assert.equal(b.hostfleet.headroom, s.hostfleet.headroom);
+  assert.equal(b.hostfleet.confirm, s.hostfleet.confirm);
   assert.deepEqual(b.hpa, s.hpa);
   assert.equal(s.hpa.targetUtilisation, 0.6, 'the scenario itself is untouched');
 });
