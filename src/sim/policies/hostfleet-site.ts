@@ -19,6 +19,7 @@ import type {
   RecentMove,
   ServerLister,
   TickGroup,
+  TickInput,
   TickSettings,
   TickState,
 } from '../../core/decision/index.js';
@@ -112,12 +113,12 @@ export class SiteDecider {
   }
 
   /**
-   * run decides site's tick t with the shared tick of src/core/decision on the agents' statuses
-   * and the failure replacements, and carries out what it returns on the fleet.
+   * input gathers site's tick t as the manager's loop gathers it from its store and the agents'
+   * statuses: every group with its levels, servers and rates, the servers (listed on demand),
+   * the failure replacements and the recent moves.
    */
-  run(fleet: Fleet, site: number, t: number, statuses: readonly AgentView[], failures: DecisionRequest[]): void {
-    const { ctx, settings, stats, ids, index } = this;
-    const nSites = ctx.scenario.sites.length;
+  input(fleet: Fleet, site: number, t: number, statuses: readonly AgentView[], failures: DecisionRequest[]): TickInput {
+    const { ctx, settings, ids } = this;
     const now = ctx.scenario.start + t * this.tickMs;
     const groups: TickGroup[] = [];
     for (const c of this.siteCustomers[site] as number[]) {
@@ -156,15 +157,20 @@ export class SiteDecider {
     };
     const rec = (this.recent[site] as RecentMove[]).filter((m) => now - m.at < this.recentSpan);
     this.recent[site] = rec;
-    const out = tick(this.states[site] as TickState, {
-      tickId: `${site}:${t}`,
-      now,
-      groups,
-      servers: lister,
-      requests: failures,
-      recent: rec,
-      settings,
-    });
+    return { tickId: `${site}:${t}`, now, groups, servers: lister, requests: failures, recent: rec, settings };
+  }
+
+  /**
+   * run decides site's tick t with the shared tick of src/core/decision on the agents' statuses
+   * and the failure replacements, and carries out what it returns on the fleet.
+   */
+  run(fleet: Fleet, site: number, t: number, statuses: readonly AgentView[], failures: DecisionRequest[]): void {
+    const { ctx, stats, ids, index } = this;
+    const nSites = ctx.scenario.sites.length;
+    const input = this.input(fleet, site, t, statuses, failures);
+    const { now } = input;
+    const rec = this.recent[site] as RecentMove[];
+    const out = tick(this.states[site] as TickState, input);
     stats.requests += out.requests.length;
     if (out.input === null) return;
     stats.decideCalls++;
