@@ -18,7 +18,10 @@ function typeOf(s: TSchema): string {
   if (Array.isArray(x.anyOf)) return (x.anyOf as TSchema[]).map(typeOf).join(' \\| ');
   if (x.const !== undefined) return `\`${JSON.stringify(x.const)}\``;
   if (x.type === 'array') return `list of ${typeOf(x.items as TSchema)}`;
-  const bounds = [x.minimum !== undefined ? `≥ ${x.minimum}` : '', x.maximum !== undefined ? `≤ ${x.maximum}` : '']
+  const bounds = [
+    x.minimum !== undefined ? `≥ ${x.minimum}` : x.exclusiveMinimum !== undefined ? `> ${x.exclusiveMinimum}` : '',
+    x.maximum !== undefined ? `≤ ${x.maximum}` : '',
+  ]
     .filter(Boolean)
     .join(', ');
   return `${String(x.type ?? 'value')}${bounds ? ` (${bounds})` : ''}`;
