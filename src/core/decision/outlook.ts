@@ -159,7 +159,13 @@ const TREND_WEIGHT = 0.3;
  * minutes, has not caught up with). A falling rate is not carried down: releasing is what the
  * window's errors guard.
  */
-export function lookAhead(o: Outlook, now: number, measured: number, forecast: number | null, horizonMs: number): number {
+export function lookAhead(
+  o: Outlook,
+  now: number,
+  measured: number,
+  forecast: number | null,
+  horizonMs: number,
+): number {
   if (Number.isFinite(o.lastAt) && now > o.lastAt)
     o.trend += TREND_WEIGHT * ((measured - o.lastRps) / (now - o.lastAt) - o.trend);
   o.lastRps = measured;

@@ -407,4 +407,3 @@ for (const c of failureCases) {
     );
   });
 }
-
