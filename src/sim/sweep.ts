@@ -21,7 +21,7 @@ export const DIALS: Readonly<
 > = {
   hpa: { dial: 'hpa.targetUtilisation', values: [0.4, 0.5, 0.6, 0.7, 0.8, 0.9] },
   // about geometric (×2, ×2.5) around the default of 1: from violations nearly free to twenty server-hours a minute
-  hostfleet: { dial: 'hostfleet.violationCost', values: [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20] },
+  hostfleet: { dial: 'hostfleet.violationCost', values: [0.25, 0.5, 1, 2, 4, 8, 16, 32] },
 };
 
 /** SweepPoint is one run of one policy at one dial value (dial and value null: a policy without a dial, or a bound). */

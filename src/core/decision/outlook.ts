@@ -150,14 +150,15 @@ export function upperRate(o: Outlook, estimate: number, s: OutlookSettings = DEF
   return m * Math.exp(upperLog(o, s));
 }
 
-// The slope forgets with about three measurements: a ramp shows within minutes, noise averages out.
+// The slope forgets over about three sample intervals: a ramp shows within minutes, noise averages out.
 const TREND_WEIGHT = 0.3;
 
 /**
  * lookAhead is the group's estimate for the horizon: the larger of the agent's forecast and the
  * measured rate carried forward by its recent rise (a ramp the forecast, observed in steps of
- * minutes, has not caught up with). A falling rate is not carried down: releasing is what the
- * window's errors guard.
+ * minutes, has not caught up with). The rise is measured over whole sample intervals, so a
+ * manager ticking every second is not misled by one second's noise. A falling rate is not
+ * carried down: releasing is what the window's errors guard.
  */
 export function lookAhead(
   o: Outlook,
@@ -165,10 +166,15 @@ export function lookAhead(
   measured: number,
   forecast: number | null,
   horizonMs: number,
+  s: OutlookSettings = DEFAULT_OUTLOOK,
 ): number {
-  if (Number.isFinite(o.lastAt) && now > o.lastAt)
+  if (!Number.isFinite(o.lastAt)) {
+    o.lastRps = measured;
+    o.lastAt = now;
+  } else if (now - o.lastAt >= s.sampleMs) {
     o.trend += TREND_WEIGHT * ((measured - o.lastRps) / (now - o.lastAt) - o.trend);
-  o.lastRps = measured;
-  o.lastAt = now;
+    o.lastRps = measured;
+    o.lastAt = now;
+  }
   return Math.max(forecast ?? 0, measured + Math.max(0, o.trend) * horizonMs);
 }

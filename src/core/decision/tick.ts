@@ -286,7 +286,7 @@ export function learn(
     o = newOutlook(settings.outlook);
     state.outlooks.set(g.id, o);
   }
-  const estimate = lookAhead(o, now, measuredRps, forecastRps, horizonMs);
+  const estimate = lookAhead(o, now, measuredRps, forecastRps, horizonMs, settings.outlook);
   observe(o, now, measuredRps, estimate, horizonMs, level, floorRps, settings.outlook);
   return { level, upper: upperRate(o, estimate, settings.outlook), table };
 }

@@ -110,9 +110,9 @@ test('scenario files: each unknown key is one problem naming it, its place and t
     { name: 'hpa settings', input: scenario({ hpa: { tolerence: 0.2 } }), field: 'hpa.tolerence', near: 'tolerance' },
     {
       name: 'hostfleet settings',
-      input: scenario({ hostfleet: { warmPoolsize: 2 } }),
-      field: 'hostfleet.warmPoolsize',
-      near: 'warmPoolSize',
+      input: scenario({ hostfleet: { violationcost: 2 } }),
+      field: 'hostfleet.violationcost',
+      near: 'violationCost',
     },
     {
       name: 'billing settings',

@@ -45,7 +45,7 @@ test('a sweep of quick.yaml: every policy across its dial, the defaults marked, 
     hf.map((p) => [p.dial, p.value, p.isDefault]),
     [
       ['hostfleet.violationCost', 0.2, false],
-      ['hostfleet.violationCost', 1, true],
+      ['hostfleet.violationCost', 2, true],
       ['hostfleet.violationCost', 5, false],
     ],
   );
