@@ -239,9 +239,15 @@ export function tick(state: TickState, input: TickInput): TickResult {
       listed.add(r.groupId);
       if (r.kind === 'add') adds += r.count;
     }
-    if (adds > lister.pool) for (const g of input.groups) if (g.active > g.committed) listed.add(g.id);
+    const donors = adds > lister.pool;
+    if (donors) for (const g of input.groups) if (g.active > g.committed) listed.add(g.id);
     servers = lister.list(listed);
-    groups = input.groups.map((g) => (listed.has(g.id) ? g : { ...g, joining: g.joining + g.active }));
+    // When the pool covers every add and the warm pool is on target, no other group can take part
+    // in the plan (no donor is drawn on, no warm-up ranked), so only the listed groups are passed.
+    groups =
+      !donors && lister.warm === warmTarget
+        ? input.groups.filter((g) => listed.has(g.id))
+        : input.groups.map((g) => (listed.has(g.id) ? g : { ...g, joining: g.joining + g.active }));
   }
   const decideInput: DecisionInput = {
     tickId: input.tickId,

@@ -27,6 +27,8 @@ import type { SimContext } from '../context.js';
 import type { Fleet } from '../fleet.js';
 import type { HostfleetStats } from './hostfleet.js';
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** AgentView is what a group's agent reported this tick. */
 export interface AgentView {
   readonly measuredRps: number;
@@ -44,6 +46,7 @@ export class SiteDecider {
   private readonly recentSpan: number;
   private readonly siteCustomers: number[][];
   private readonly states: TickState[];
+  private readonly groupViews: Mutable<TickGroup>[][];
 
   /** asking marks the customers that asked for something this tick; serverIds names servers. */
   constructor(
@@ -69,6 +72,7 @@ export class SiteDecider {
         (ids[x] as string) < (ids[y] as string) ? -1 : (ids[x] as string) > (ids[y] as string) ? 1 : 0,
       );
     this.states = Array.from({ length: nSites }, () => newTickState());
+    this.groupViews = Array.from({ length: nSites }, () => []);
   }
 
   private serverView(fleet: Fleet, x: number, spot: 'group' | 'pool'): DecisionServer {
@@ -120,24 +124,36 @@ export class SiteDecider {
   input(fleet: Fleet, site: number, t: number, statuses: readonly AgentView[], failures: DecisionRequest[]): TickInput {
     const { ctx, settings, ids } = this;
     const now = ctx.scenario.start + t * this.tickMs;
-    const groups: TickGroup[] = [];
-    for (const c of this.siteCustomers[site] as number[]) {
+    // One view per group, refreshed in place: a run makes ten million of them otherwise.
+    const groups = this.groupViews[site] as Mutable<TickGroup>[];
+    const list = this.siteCustomers[site] as number[];
+    for (let k = 0; k < list.length; k++) {
+      const c = list[k] as number;
       const st = statuses[c] as AgentView;
-      groups.push({
-        id: ids[c] as string,
-        minSize: 0,
-        maxSize: ctx.extended[c] as number,
-        committed: ctx.committed[c] as number,
-        burst: ctx.burst[c] as number,
-        extended: ctx.extended[c] as number,
-        priority: ctx.priority[c] as number,
-        joining: fleet.joining[c] as number,
-        active: fleet.active[c] as number,
-        queue: (ctx.tables[c] as (typeof ctx.tables)[number]).spec,
-        measuredRps: st.measuredRps,
-        forecastRps: st.forecastRps,
-        agent: st.agent,
-      });
+      let g = groups[k];
+      if (g === undefined) {
+        g = {
+          id: ids[c] as string,
+          minSize: 0,
+          maxSize: ctx.extended[c] as number,
+          committed: ctx.committed[c] as number,
+          burst: ctx.burst[c] as number,
+          extended: ctx.extended[c] as number,
+          priority: ctx.priority[c] as number,
+          joining: 0,
+          active: 0,
+          queue: (ctx.tables[c] as (typeof ctx.tables)[number]).spec,
+          measuredRps: null,
+          forecastRps: null,
+          agent: null,
+        };
+        groups[k] = g;
+      }
+      g.joining = fleet.joining[c] as number;
+      g.active = fleet.active[c] as number;
+      g.measuredRps = st.measuredRps;
+      g.forecastRps = st.forecastRps;
+      g.agent = st.agent;
     }
     const coldCap = settings.maxMovesPerTick + (settings.warmPool === 'auto' ? 64 : settings.warmPool);
     const lister: ServerLister = {
