@@ -88,17 +88,21 @@ export interface DecisionSettings {
   readonly groupCooldownMs: number;
   /** reverseCooldownMs: no server goes from X to Y this soon after one went from Y to X. */
   readonly reverseCooldownMs: number;
-  /** warmPoolSize is how many pool servers should be kept warm. */
+  /** warmPoolSize is how many pool servers should be kept warm (the tick sets it each tick, see tick.ts). */
   readonly warmPoolSize: number;
 }
 
-/** DEFAULT_DECISION_SETTINGS suit a site of tens to thousands of servers with moves of seconds. */
+/**
+ * DEFAULT_DECISION_SETTINGS suit a site of tens to thousands of servers with moves of seconds.
+ * The warm pool's size is not a default of decide's: `tick` works it out every tick (or takes
+ * the operator's number) and passes it on.
+ */
 export const DEFAULT_DECISION_SETTINGS: DecisionSettings = {
   maxMovesPerTick: 16,
   serverCooldownMs: 30_000,
   groupCooldownMs: 20_000,
   reverseCooldownMs: 120_000,
-  warmPoolSize: 2,
+  warmPoolSize: 0,
 };
 
 /** checkDecisionSettings throws E_VALIDATION naming every bad field (prefix names where they came from). */
