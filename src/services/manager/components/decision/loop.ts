@@ -62,7 +62,7 @@ export interface TickRecord {
   readonly warmOutcomes: readonly MoveOutcome[];
   readonly requests: readonly DecisionRequest[];
   readonly violations: readonly unknown[];
-  /** sizings are the tick's conclusion per sized group: its quantile level, upper rate bound and servers wanted. */
+  /** sizings are the tick's conclusion for each group that asked: its quantile level, upper rate bound and servers wanted. */
   readonly sizings: readonly Sizing[];
   readonly warmTarget: number;
   /** offsite is demand the site could not supply (what it would ask other sites for). */
@@ -189,6 +189,7 @@ export class DecisionLoop {
     await nudgeServing(this.ctx, servers, now);
 
     this.intake.answer(new Set(plan.moves.flatMap((m) => (m.toGroup === null ? [] : [m.toGroup]))));
+    const asked = new Set(result.requests.map((r) => r.groupId));
     const record: TickRecord = {
       plan,
       outcomes,
@@ -197,7 +198,9 @@ export class DecisionLoop {
       warmOutcomes,
       requests: result.requests,
       violations,
-      sizings: result.sizings,
+      // Only the groups that asked: the sizings explain the moves, and a site of a thousand groups
+      // would otherwise store a thousand with every plan.
+      sizings: result.sizings.filter((z) => asked.has(z.groupId)),
       warmTarget: result.warmTarget,
       offsite: result.offsite,
     };
