@@ -20,7 +20,7 @@ export interface OutlookSettings {
   readonly sampleMs: number;
   /** window is how many errors the quantile is taken over. */
   readonly window: number;
-  /** minErrors: below this many errors, the bound uses initialUpper (or the largest error, if higher). */
+  /** minErrors: below this many errors, the bound uses initialUpper. */
   readonly minErrors: number;
   readonly initialUpper: number;
 }
@@ -83,10 +83,13 @@ export function logError(actual: number, estimate: number, floor: number): numbe
   return Math.log((Math.max(0, actual) + floor) / (Math.max(0, estimate) + floor));
 }
 
-/** upperLog is u: the upper edge of the quantile's bin, or the start-up margin while the window is short. */
+/**
+ * upperLog is u: the upper edge of the quantile's bin, or the start-up margin while the window
+ * is short — a handful of errors (the load arriving on an idle group among them) says little
+ * about the group's spread.
+ */
 export function upperLog(o: Outlook, s: OutlookSettings = DEFAULT_OUTLOOK): number {
-  const edge = LO + (o.p + 1) * WIDTH;
-  return o.size < s.minErrors ? Math.max(s.initialUpper, edge) : edge;
+  return o.size < s.minErrors ? s.initialUpper : LO + (o.p + 1) * WIDTH;
 }
 
 /** settle moves the quantile pointer so that at most `allowed` errors lie above its bin and more do with it. */

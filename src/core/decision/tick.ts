@@ -38,7 +38,7 @@ import type {
   DecisionSettings,
   RecentMove,
 } from './input.js';
-import { lookAhead, newOutlook, observe, upperRate } from './outlook.js';
+import { DEFAULT_OUTLOOK, lookAhead, newOutlook, observe, upperRate } from './outlook.js';
 import type { Outlook, OutlookSettings } from './outlook.js';
 import { decide } from './plan.js';
 import type { Plan } from './plan.js';
@@ -292,7 +292,14 @@ export function learn(
     o = newOutlook(settings.outlook);
     state.outlooks.set(g.id, o);
   }
-  const estimate = lookAhead(o, now, measuredRps, forecastRps, horizonMs, settings.outlook);
+  // A forecast the group has no record of yet (a young predictor's trend can run far ahead) is
+  // trusted only up to the start-up margin above what the group measures.
+  const young = o.size < (settings.outlook ?? DEFAULT_OUTLOOK).minErrors;
+  const forecast =
+    young && forecastRps !== null
+      ? Math.min(forecastRps, measuredRps * Math.exp((settings.outlook ?? DEFAULT_OUTLOOK).initialUpper))
+      : forecastRps;
+  const estimate = lookAhead(o, now, measuredRps, forecast, horizonMs, settings.outlook);
   observe(o, now, measuredRps, estimate, horizonMs, level, floorRps, settings.outlook);
   return { level, upper: upperRate(o, estimate, settings.outlook), table };
 }

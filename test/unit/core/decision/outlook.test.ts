@@ -51,7 +51,7 @@ test('the window moves on: wider errors widen the bound, and it narrows again wh
   assert.ok(Math.abs(upperLog(o) - calm) < 0.02, `back to ${upperLog(o)}`);
 });
 
-test('until the window holds minErrors, the bound is at least the start-up margin', () => {
+test('until the window holds minErrors, the bound is the start-up margin', () => {
   const o = newOutlook();
   feed(o, 0, 10, () => -0.5, 0.99);
   assert.equal(upperLog(o), DEFAULT_OUTLOOK.initialUpper);

@@ -80,7 +80,7 @@ export class DecisionLoop {
   private lastTick: { at: number; moves: number } | null = null;
   private lastUnmet = '[]';
   private readonly state = newTickState();
-  private lead: { at: number; ms: number } | null = null;
+  private lead: { at: number; ms: number; known: boolean } | null = null;
 
   constructor(private readonly ctx: DecisionDeps) {
     this.intake = new RequestIntake(ctx);
@@ -209,13 +209,17 @@ export class DecisionLoop {
     return record;
   }
 
-  /** leadMs is decision.leadMs, or with 'auto' the median of the site's recent joins from the pool (re-read every minute). */
+  /**
+   * leadMs is decision.leadMs, or with 'auto' the median of the site's recent joins from the
+   * pool: re-read every minute once known, every few seconds until the site has joined a server.
+   */
   private async leadMs(): Promise<number> {
     if (this.d.leadMs !== 'auto') return this.d.leadMs;
     const now = this.ctx.clock.now().getTime();
-    if (this.lead === null || now - this.lead.at > 60_000) {
+    if (this.lead === null || now - this.lead.at > (this.lead.known ? 60_000 : 5_000)) {
       const ms = await ddb.medianJoinMs(this.ctx.store, this.ctx.siteId).catch(() => null);
-      this.lead = { at: now, ms: ms === null || !(ms > 0) ? DEFAULT_LEAD_MS : Math.max(100, Math.round(ms)) };
+      const known = ms !== null && ms > 0;
+      this.lead = { at: now, known, ms: known ? Math.max(100, Math.round(ms)) : DEFAULT_LEAD_MS };
     }
     return this.lead.ms;
   }
