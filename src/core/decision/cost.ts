@@ -11,8 +11,6 @@
  * the two at the margin (the newsvendor's critical fractile): a dearer minute asks for a higher
  * quantile and more servers, a cheaper one for fewer.
  */
-import { invalid } from '../errors.js';
-
 /** CostModel is the operator's price of an SLA-violating minute. */
 export interface CostModel {
   /** violationCost is the price of one SLA-violating minute in server-hours, for a group of priority 0.5. */
@@ -38,16 +36,4 @@ export function minutePrice(cost: CostModel, priority: number): number {
 export function levelFor(cost: CostModel, priority: number): number {
   const v = minutePrice(cost, priority);
   return Math.min(MAX_LEVEL, v / (v + 1 / 60));
-}
-
-/** checkCost throws E_VALIDATION naming a bad price (prefix says where it came from). */
-export function checkCost(c: CostModel, prefix = 'decision'): CostModel {
-  if (!(Number.isFinite(c.violationCost) && c.violationCost > 0))
-    throw invalid([
-      {
-        field: `${prefix}.violationCost`,
-        problem: `must be a number > 0 (server-hours per violating minute); got ${String(c.violationCost)}`,
-      },
-    ]);
-  return c;
 }
