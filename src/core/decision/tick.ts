@@ -118,14 +118,15 @@ export interface TickState {
   readonly outlooks: Map<string, Outlook>;
   /** lastAdd is when each group last received a server (ms). */
   readonly lastAdd: Map<string, number>;
-  /** surprises is the site's rate of adds the bound did not foresee, per ms (an EWMA). */
+  /** surprises is the site's rate of shortfalls the bound did not foresee, per ms (an EWMA); short holds the groups short now. */
   surprises: number;
+  readonly short: Set<string>;
   lastAt: number | null;
 }
 
 /** newTickState starts a site's state. */
 export function newTickState(): TickState {
-  return { outlooks: new Map(), lastAdd: new Map(), surprises: 0, lastAt: null };
+  return { outlooks: new Map(), lastAdd: new Map(), surprises: 0, short: new Set(), lastAt: null };
 }
 
 /** Sizing is one group's conclusion this tick (for the explain view and the tests). */
@@ -174,8 +175,12 @@ export function tick(state: TickState, input: TickInput): TickResult {
     const want = Math.min(serversNeeded(table, upper), g.extended);
     sizings.push({ groupId: g.id, level, upperRps: upper, want });
     const held = g.active + g.joining;
-    // A shortfall now (the measured rate needs more than is active) is a surprise the bound missed.
-    if (serversNeeded(table, g.measuredRps) > held) surprise++;
+    // A shortfall that begins now (the measured rate needs more than the group holds, below its
+    // ceiling) is a surprise the bound missed; one that goes on is the same surprise.
+    const short = serversNeeded(table, g.measuredRps) > held && held < g.extended;
+    if (short && !state.short.has(g.id)) surprise++;
+    if (short) state.short.add(g.id);
+    else state.short.delete(g.id);
     if (want > held) {
       sized.push({
         id: `size:${g.id}:${input.tickId}`,

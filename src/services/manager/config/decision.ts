@@ -82,7 +82,7 @@ export const DecisionSection = Type.Object(
     warmPoolSize: Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 0, maximum: 10_000 })], {
       default: 'auto',
       description:
-        "pool servers kept booted (warm, not in rotation) for the groups most likely to need one next; 'auto' keeps as many as the adds the forecasts missed per cold boot (docs/DECISION.md)",
+        "pool servers kept booted (warm, not in rotation) for the groups most likely to need one next; 'auto' keeps as many as the shortfalls the forecasts missed per lead time (docs/DECISION.md)",
     }),
     violationCost: Type.Number({
       exclusiveMinimum: 0,

@@ -134,3 +134,24 @@ test('a server lister gives the same plan as the full list, and the same input g
   assert.deepEqual(plans[0], plans[2]);
   assert.ok((plans[0] ?? []).length >= 3, JSON.stringify(plans[0]));
 });
+
+test('an automatic warm pool follows the shortfalls the forecasts missed, and stays empty without them', () => {
+  const auto: TickSettings = { ...settings, warmPool: 'auto' };
+  const target = (jumpEvery: number | null) => {
+    const st = newTickState();
+    let r = run(st, 0, [group('a', { active: 3 })], world({ a: 3 }, 10), { settings: auto });
+    for (let t = 1; t < 3000; t++) {
+      // Every jumpEvery ticks the measured rate leaps past what three servers carry, unforeseen.
+      const jump = jumpEvery !== null && t % jumpEvery === 0;
+      const rps = jump ? 2000 : 300;
+      r = run(st, t, [group('a', { active: 3, measuredRps: rps, forecastRps: 300 })], world({ a: 3 }, 10), {
+        settings: auto,
+      });
+    }
+    return r.warmTarget;
+  };
+  assert.equal(target(null), 0);
+  // One unforeseen shortfall every two minutes, with a three-minute lead: one or two expected per lead.
+  const t = target(2);
+  assert.ok(t >= 1 && t <= 2, `warm target ${t}`);
+});
