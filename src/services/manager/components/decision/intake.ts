@@ -5,6 +5,7 @@
  * It also reads the deciders' measured and forecast rates off the agent status board.
  */
 import { parseAgentRequest } from '../../../../core/agent/messages.js';
+import type { AgentStatus } from '../../../../core/agent/messages.js';
 import type { AgentAsk, DecisionRequest } from '../../../../core/decision/index.js';
 import { streams } from '../../../../drivers/bus/index.js';
 import type { Subscription } from '../../../../drivers/bus/index.js';
@@ -109,28 +110,25 @@ export class RequestIntake {
   }
 }
 
-/** deciderRate is the arrival rate the group's decider last reported on the board, or null. */
-export function deciderRate(board: AgentStatusBoard, groupId: string, now: number): number | null {
-  let best: { at: number; rps: number } | null = null;
+/**
+ * deciderRates are the arrival rate the group's decider last measured and the forecast it last
+ * reported (null when no decider has reported, or an older agent sends no forecast), from one
+ * walk over the group's latest statuses on the board.
+ */
+export function deciderRates(
+  board: AgentStatusBoard,
+  groupId: string,
+  now: number,
+): { measuredRps: number | null; forecastRps: number | null } {
+  let best: { at: number; decision: NonNullable<AgentStatus['decision']> } | null = null;
   for (const id of board.servers(groupId)) {
     const l = board.latest(id, now);
     if (l === null) continue;
     const { receivedAt: at, status } = l;
     if (!status.decider || status.decision === null || isWarmStatus(status)) continue;
-    if (best === null || at > best.at) best = { at, rps: status.decision.arrivalRps };
+    if (best === null || at > best.at) best = { at, decision: status.decision };
   }
-  return best === null || !Number.isFinite(best.rps) ? null : best.rps;
-}
-
-/** deciderForecast is the forecast rate the group's decider last reported, or null (none yet, or an older agent). */
-export function deciderForecast(board: AgentStatusBoard, groupId: string, now: number): number | null {
-  let best: { at: number; rps: number | null } | null = null;
-  for (const id of board.servers(groupId)) {
-    const l = board.latest(id, now);
-    if (l === null) continue;
-    const { receivedAt: at, status } = l;
-    if (!status.decider || status.decision === null || isWarmStatus(status)) continue;
-    if (best === null || at > best.at) best = { at, rps: status.decision.forecastRps ?? null };
-  }
-  return best?.rps ?? null;
+  if (best === null) return { measuredRps: null, forecastRps: null };
+  const { arrivalRps, forecastRps } = best.decision;
+  return { measuredRps: Number.isFinite(arrivalRps) ? arrivalRps : null, forecastRps: forecastRps ?? null };
 }

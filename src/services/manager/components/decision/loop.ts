@@ -23,7 +23,7 @@ import * as wdb from '../../../../drivers/store/warm.js';
 import type { ManagerContext } from '../../context.js';
 import type { AgentStatusBoard } from '../agent-status-board.js';
 import { FailureHandler } from './failures.js';
-import { deciderForecast, deciderRate, RequestIntake } from './intake.js';
+import { deciderRates, RequestIntake } from './intake.js';
 import { outcomeOf } from './outcome.js';
 import type { MoveOutcome } from './outcome.js';
 import { snapshotOf, tickGroups } from './snapshot.js';
@@ -141,10 +141,7 @@ export class DecisionLoop {
     const result = tick(this.state, {
       tickId,
       now,
-      groups: tickGroups(snap, site, asks, (g) => ({
-        measuredRps: deciderRate(this.ctx.board, g, now),
-        forecastRps: deciderForecast(this.ctx.board, g, now),
-      })),
+      groups: tickGroups(snap, site, asks, (g) => deciderRates(this.ctx.board, g, now)),
       servers: snap.servers,
       requests,
       recent,
