@@ -26,6 +26,12 @@ export async function listSites(sql: Sql): Promise<SiteRecord[]> {
 /** FIRST_ACCOUNT_UID is the first uid given to a customer account's workloads. */
 export const FIRST_ACCOUNT_UID = 200_001;
 
+/**
+ * UID_RANGE is how many uids one site gives out from its first (site.firstUid). Sites that hold
+ * each other's data must have disjoint ranges: a guest account keeps its home uid.
+ */
+export const UID_RANGE = 100_000;
+
 const accountOf = (x: Row): AccountRecord => ({
   id: String(x.id),
   displayName: String(x.display_name),
@@ -38,11 +44,17 @@ const accountOf = (x: Row): AccountRecord => ({
 export async function createAccount(
   sql: Sql,
   a: { id: string; displayName: string; resellerId?: string | null },
+  firstUid: number = FIRST_ACCOUNT_UID,
 ): Promise<AccountRecord> {
-  const next = await sql.query<{ uid: number }>('SELECT COALESCE(MAX(uid) + 1, $1)::int AS uid FROM accounts', [
-    FIRST_ACCOUNT_UID,
-  ]);
-  const uid = next.rows[0]?.uid ?? FIRST_ACCOUNT_UID;
+  // Guest accounts (another site's customers served here) keep their home uids; this site's own
+  // uids come from its own range.
+  const next = await sql.query<{ uid: number }>(
+    'SELECT COALESCE(MAX(uid) + 1, $1)::int AS uid FROM accounts WHERE uid >= $1 AND uid < $2',
+    [firstUid, firstUid + UID_RANGE],
+  );
+  const uid = next.rows[0]?.uid ?? firstUid;
+  if (uid >= firstUid + UID_RANGE)
+    throw new HostfleetError('E_CONFLICT', `the site has given out all ${UID_RANGE} uids from ${firstUid}`);
   try {
     const r = await sql.query<Row>(
       'INSERT INTO accounts (id, display_name, uid, gid, reseller_id) VALUES ($1, $2, $3, $3, $4) RETURNING *',
@@ -56,6 +68,33 @@ export async function createAccount(
       });
     throw e;
   }
+}
+
+/**
+ * ensureGuestAccount creates (or finds) the account under which this site serves another
+ * site's customer, with the customer's home uid. E_CONFLICT when that uid belongs to another
+ * account here: serving it would let one customer read another's data.
+ */
+export async function ensureGuestAccount(
+  sql: Sql,
+  a: { id: string; displayName: string; uid: number; homeSite: string },
+): Promise<AccountRecord> {
+  const clash = await sql.query<Row>('SELECT id, home_site FROM accounts WHERE uid = $1 AND id <> $2', [a.uid, a.id]);
+  if (clash.rows.length > 0)
+    throw new HostfleetError(
+      'E_CONFLICT',
+      `uid ${a.uid} of ${a.homeSite}'s account belongs to account ${String(clash.rows[0]?.id)} here; give the sites disjoint uid ranges (site.firstUid)`,
+    );
+  await sql.query(
+    `INSERT INTO accounts (id, display_name, uid, gid, home_site) VALUES ($1, $2, $3, $3, $4)
+     ON CONFLICT (id) DO NOTHING`,
+    [a.id, a.displayName, a.uid, a.homeSite],
+  );
+  const r = await sql.query<Row>('SELECT * FROM accounts WHERE id = $1', [a.id]);
+  const got = accountOf(r.rows[0] as Row);
+  if (got.uid !== a.uid)
+    throw new HostfleetError('E_CONFLICT', `account ${a.id} exists here with uid ${got.uid}, not ${a.uid}`);
+  return got;
 }
 
 /** getAccount returns an account or null. */

@@ -59,6 +59,20 @@ export async function createGroup(sql: Sql, g: Omit<GroupRecord, 'image'> & { im
   return out;
 }
 
+/** setGroupDomains makes domains exactly the group's; E_CONFLICT if another group holds one. */
+export async function setGroupDomains(sql: Sql, groupId: string, domains: readonly string[]): Promise<void> {
+  try {
+    await sql.query('DELETE FROM domains WHERE group_id = $1', [groupId]);
+    for (const d of domains) await sql.query('INSERT INTO domains (domain, group_id) VALUES ($1, $2)', [d, groupId]);
+  } catch (e) {
+    if (isUniqueViolation(e))
+      throw new HostfleetError('E_CONFLICT', `one of ${domains.join(', ')} belongs to another group here`, {
+        details: { group: groupId, domains },
+      });
+    throw e;
+  }
+}
+
 /** getGroup returns a group with its domains, or null. */
 export async function getGroup(sql: Sql, id: string): Promise<GroupRecord | null> {
   const r = await sql.query<Row>(`${GROUP_SELECT} WHERE g.id = $1 GROUP BY g.id`, [id]);

@@ -9,6 +9,7 @@ import type { EnvBinding } from '../shared/config.js';
 import { DecisionSection, LeaseSection, MovesSection } from './config/decision.js';
 import { BmcsSection, BusSection, EdgeSection, VolumesSection } from './config/drivers.js';
 import { BillingSection, LoginSection, PlacementSection, ProvisioningSection } from './config/features.js';
+import { GlobalSection } from './config/global.js';
 
 const Slug = Type.String({
   pattern: '^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$',
@@ -21,6 +22,13 @@ export const ManagerConfigSchema = Type.Object({
     id: Slug,
     name: Type.String({ minLength: 1, maxLength: 100, default: 'Local site', description: 'display name of the site' }),
     timeZone: Type.String({ default: 'UTC', description: 'IANA time zone of the site (for cross-site lending)' }),
+    firstUid: Type.Integer({
+      minimum: 1000,
+      maximum: 4_000_000_000,
+      default: 200_001,
+      description:
+        "first uid of the site's accounts (it gives out 100 000 from here); sites that hold each other's data need disjoint ranges",
+    }),
   }),
   dataDir: Type.String({ minLength: 1, description: 'where PGlite and other local state live' }),
   listen: Type.Object(
@@ -67,6 +75,7 @@ export const ManagerConfigSchema = Type.Object({
   provisioning: ProvisioningSection,
   placement: PlacementSection,
   login: LoginSection,
+  global: GlobalSection,
   bootPointerTtlMs: Type.Integer({
     minimum: 1000,
     maximum: 3_600_000,

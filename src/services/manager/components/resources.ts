@@ -20,7 +20,7 @@ import { principalOf, requireLeader } from '../principal.js';
 import { CreateAccount, CreateGroup, CreateMove, CreateToken, IdParam, RegisterServer } from '../schemas.js';
 
 /** ResourcesDeps are what the resource routes read and act through: registering a server asks its BMC for the system's UUID. */
-export type ResourcesDeps = Pick<ManagerContext, 'store' | 'siteId' | 'dispatcher' | 'bmcFor' | 'isLeader'>;
+export type ResourcesDeps = Pick<ManagerContext, 'cfg' | 'store' | 'siteId' | 'dispatcher' | 'bmcFor' | 'isLeader'>;
 
 /** serverOut is a server as a caller sees it: operators also see how it is reached and what it is warm for. */
 export function serverOut(s: StoredServer, full: boolean) {
@@ -118,7 +118,7 @@ export function createResources(d: ResourcesDeps): Component {
             fields: [{ field: 'body.resellerId', problem: 'must name an existing account' }],
           });
         }
-        const a = await db.createAccount(d.store, { id: req.body.id, displayName: req.body.displayName, resellerId });
+        const a = await db.createAccount(d.store, { id: req.body.id, displayName: req.body.displayName, resellerId }, d.cfg.site.firstUid);
         return reply.status(201).send({ account: a });
       });
 
