@@ -16,6 +16,7 @@ export * from './metric-meter.js';
 export * from './usage-report.js';
 export * from './plan.js';
 export * from './line.js';
+export * from './offsite.js';
 export * from './rate.js';
 export * from './allotment-plan.js';
 export * from './allotment-projection.js';

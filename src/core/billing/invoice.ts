@@ -16,12 +16,19 @@ import {
 import type { InvoiceLine } from './line.js';
 import type { AllocationUsage } from './meter.js';
 import type { MetricUsage } from './metric-meter.js';
-import { accountRamGbHoursByDay } from './ram-hours.js';
+import {
+  type OffsiteMinutes,
+  type OffsiteStretch,
+  meterOffsite,
+  offsiteMinutesByDay,
+  totalOffsiteMinutes,
+} from './offsite.js';
+import { accountRamGbHoursByDay, gbHoursFromMbMinutes } from './ram-hours.js';
 import { type Currency, type Money, type MoneyJSON, formatMoney, moneyToJSON, sumMoney } from './money.js';
 import { type BillingPeriod, HOUR_MS, periodDays } from './period.js';
 import type { SlaPlan } from './plan.js';
 import { type SlaRating, BYTES_PER_GB, rateSla } from './rate.js';
-import { type Ratio, ratio, toPlainDecimal } from './ratio.js';
+import { type Ratio, add, ratio, toPlainDecimal } from './ratio.js';
 import {
   type Recommendation,
   type RecommendationPolicy,
@@ -71,11 +78,14 @@ export function buildInvoice(input: Omit<Invoice, 'id' | 'total'>): Invoice {
 export interface SlaInvoiceOptions {
   readonly issuedAtMs: number;
   readonly policy?: RecommendationPolicy;
+  /** offsite is the account's minutes of servers lent by other sites in the period (meterOffsite). */
+  readonly offsite?: readonly OffsiteMinutes[];
 }
 
 /**
- * invoiceSla bills an account under an SLA plan for a period: rated level usage, one-time
- * fees, and next-period recommendations. `usage` must be metered over exactly `period`.
+ * invoiceSla bills an account under an SLA plan for a period: rated level usage, off-site
+ * (extended) minutes, one-time fees, and next-period recommendations. `usage` must be metered
+ * over exactly `period`.
  */
 export function invoiceSla(
   plan: SlaPlan,
@@ -85,7 +95,7 @@ export function invoiceSla(
   metrics: readonly MetricUsage[],
   opts: SlaInvoiceOptions,
 ): { readonly invoice: Invoice; readonly rating: SlaRating } {
-  const rating = rateSla(plan, account, period, usage, metrics);
+  const rating = rateSla(plan, account, period, usage, metrics, opts.offsite ?? []);
   const notes: string[] = [];
   if (rating.overCeilingServerMinutes > 0) {
     notes.push(
@@ -111,25 +121,52 @@ export interface AllotmentInvoiceOptions {
   readonly catalogue: readonly AllotmentPlan[];
   /** payments is the outcome of each day's overage charge (date → outcome), when known. */
   readonly payments?: Readonly<Record<string, PaymentOutcome>>;
+  /** offsite is the account's stretches of servers lent by other sites (their RAM counts like local servers'). */
+  readonly offsite?: AllotmentOffsite;
+}
+
+/**
+ * AllotmentOffsite is what an allotment plan needs of servers lent by other sites: their
+ * stretches up to the instant metered (asOfMs), and the memory each gives the account — the
+ * same billing.serverRamMb local stretches are recorded with.
+ */
+export interface AllotmentOffsite {
+  readonly stretches: readonly OffsiteStretch[];
+  readonly ramMb: number;
+  readonly asOfMs: number;
 }
 
 /**
  * allotmentDaysFromUsage derives the daily usage of an allotment plan from metering: GB
- * RAM-hours from the allocation history's memory, GB transferred from 'transfer-bytes'.
+ * RAM-hours from the allocation history's memory, plus the memory of servers lent by other
+ * sites (an allotment has no levels: a lent server's RAM-hours are RAM-hours like any other,
+ * under the same allotment and overage rate), GB transferred from 'transfer-bytes'.
  */
 export function allotmentDaysFromUsage(
   account: string,
   period: BillingPeriod,
   usage: AllocationUsage,
   metrics: readonly MetricUsage[],
+  offsite: AllotmentOffsite | null = null,
 ): { readonly date: string; readonly usage: { readonly 'ram-gb-hours': Ratio; readonly 'transfer-gb': Ratio } }[] {
   const days = periodDays(period);
   const ram = accountRamGbHoursByDay(usage, account, days);
+  const lent =
+    offsite === null
+      ? days.map(() => 0)
+      : offsiteMinutesByDay(
+          offsite.stretches,
+          account,
+          days.map((d) => ({ ...d, endMs: Math.min(d.endMs, offsite.asOfMs) })),
+        );
   const transfer = metrics.find((m) => m.account === account && m.metric === 'transfer-bytes');
   return days.map((d, i) => ({
     date: d.date,
     usage: {
-      'ram-gb-hours': (ram[i] as { gbHours: Ratio }).gbHours,
+      'ram-gb-hours': add(
+        (ram[i] as { gbHours: Ratio }).gbHours,
+        gbHoursFromMbMinutes(BigInt(offsite?.ramMb ?? 0) * BigInt(lent[i] ?? 0)),
+      ),
       'transfer-gb': ratio(transfer?.byDay[i]?.total ?? 0n, BYTES_PER_GB),
     },
   }));
@@ -159,7 +196,7 @@ export function invoiceAllotment(
   metrics: readonly MetricUsage[],
   opts: AllotmentInvoiceOptions,
 ): { readonly invoice: Invoice; readonly rating: AllotmentPeriodRating } {
-  const days = allotmentDaysFromUsage(account, period, usage, metrics);
+  const days = allotmentDaysFromUsage(account, period, usage, metrics, opts.offsite ?? null);
   const rating = rateAllotmentPeriod(plan, opts.catalogue, days, opts.payments ?? {});
   const rec = recommendAllotmentPlan(rating.plan, rating.state.used, opts.catalogue);
   const recommendations: Recommendation[] =
@@ -173,10 +210,24 @@ export function invoiceAllotment(
     plan: { kind: 'allotment', id: rating.plan.id, name: rating.plan.name },
     lines: rating.lines,
     recommendations,
-    notes: rating.actions.map((a) => describeAction(a.date, a.action)),
+    notes: [
+      ...offsiteAllotmentNote(account, period, opts.offsite),
+      ...rating.actions.map((a) => describeAction(a.date, a.action)),
+    ],
     issuedAtMs: opts.issuedAtMs,
   });
   return { invoice, rating };
+}
+
+/** offsiteAllotmentNote says how many lent servers' minutes an allotment invoice counts in its RAM-hours, and from whom. */
+function offsiteAllotmentNote(account: string, period: BillingPeriod, o: AllotmentOffsite | undefined): string[] {
+  if (o === undefined) return [];
+  const ms = meterOffsite(o.stretches, account, { startMs: period.startMs, endMs: Math.min(period.endMs, o.asOfMs) });
+  if (ms.length === 0) return [];
+  const lenders = [...new Set(ms.map((m) => m.lender))].join(', ');
+  return [
+    `${totalOffsiteMinutes(ms)} server-minutes of servers lent by other sites (${lenders}) are counted in the RAM-hours, at ${o.ramMb} MB each.`,
+  ];
 }
 
 /** InvoiceLineJSON is a line as JSON: exact decimals as strings, money as MoneyJSON. */

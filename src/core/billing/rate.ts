@@ -9,7 +9,9 @@
  *   extended  = Σ_m max(n_r(m) − b_r, 0) / 60 × p_r × extendedMultiple
  *
  * plus the one-time burst fee if any resource entered burst in the period and the one-time
- * extended fee if any entered extended. Network (GB transferred in the period) is split into
+ * extended fee if any entered extended. Servers lent by other sites (offsite.ts) are all
+ * extended: Σ off-site minutes / 60 × p_r × extendedMultiple on a line of their own, and
+ * using any enters the extended level (its fee is still charged once per period). Network (GB transferred in the period) is split into
  * the same three tiers by its running total; storage (GB held) like servers, minute by minute.
  */
 import { HostfleetError } from '../errors.js';
@@ -19,6 +21,7 @@ import { type InvoiceLine, feeLine, makeLine } from './line.js';
 import { type LevelMinutes, levelMinutes } from './levels.js';
 import type { AllocationUsage } from './meter.js';
 import type { MetricUsage } from './metric-meter.js';
+import { type OffsiteMinutes, rateOffsite, totalOffsiteMinutes } from './offsite.js';
 import { MB_PER_GB } from './ram-hours.js';
 import { type BillingPeriod, MINUTE_MS, periodMinutes } from './period.js';
 import { type QuantityCommitment, type SlaPlan, levelRate } from './plan.js';
@@ -54,6 +57,8 @@ export interface SlaRating {
   readonly enteredExtended: boolean;
   /** overCeilingServerMinutes counts server-minutes above the extended ceiling (billed as extended). */
   readonly overCeilingServerMinutes: number;
+  /** offsite is the server-minutes of servers lent by other sites, by role and lender (all billed as extended). */
+  readonly offsite: readonly OffsiteMinutes[];
 }
 
 const LEVEL_WORD: Readonly<Record<Level, string>> = { committed: 'committed', burst: 'burst', extended: 'extended' };
@@ -74,8 +79,10 @@ function tiers(used: Ratio, q: QuantityCommitment): { committed: Ratio; burst: R
 /**
  * rateSla prices one account's usage in one period. Allocation usage must have been metered
  * over exactly this period; metrics are the account's metered metrics (network uses
- * 'transfer-bytes', storage uses 'storage-mb'). A role the account used but the plan does not
- * cover is a configuration error (E_CONFIG), never a silently dropped minute.
+ * 'transfer-bytes', storage uses 'storage-mb'); offsite is the account's minutes of servers
+ * lent by other sites in the same period (meterOffsite). A role the account used, here or
+ * off-site, but the plan does not cover is a configuration error (E_CONFIG), never a silently
+ * dropped minute.
  */
 export function rateSla(
   plan: SlaPlan,
@@ -83,6 +90,7 @@ export function rateSla(
   period: BillingPeriod,
   usage: AllocationUsage,
   metrics: readonly MetricUsage[] = [],
+  offsite: readonly OffsiteMinutes[] = [],
 ): SlaRating {
   if (usage.window.startMs !== period.startMs || usage.window.endMs !== period.endMs) {
     throw new HostfleetError(
@@ -134,6 +142,9 @@ export function rateSla(
       );
     }
   }
+  // Lent servers are never in the allocation history, so these minutes are not in the split above.
+  lines.push(...rateOffsite(plan, account, offsite));
+  enteredExtended ||= totalOffsiteMinutes(offsite) > 0;
   let network: QuantityRating | null = null;
   if (plan.network !== null) {
     const bytes = metrics.find((m) => m.account === account && m.metric === 'transfer-bytes')?.total ?? 0n;
@@ -206,6 +217,7 @@ export function rateSla(
     enteredBurst,
     enteredExtended,
     overCeilingServerMinutes: overCeiling,
+    offsite,
   };
 }
 

@@ -19,7 +19,7 @@ import * as bdb from '../../../../drivers/store/billing.js';
 import type { Store } from '../../../../drivers/store/index.js';
 import type { ManagerContext } from '../../context.js';
 import { catalogueOf, loadPlans } from './plans.js';
-import { meterAccount } from './usage.js';
+import { allotmentOffsite, meterAccount } from './usage.js';
 
 /**
  * runDailyAllotments runs seed 003's daily process for every account on an allotment plan and
@@ -43,7 +43,9 @@ export async function runDailyAllotments(
       const lastDone = (done[done.length - 1] as { date: string }).date;
       if (stored?.state.lastDay != null && stored.state.lastDay >= lastDone) continue;
       const m = await meterAccount(ctx, a.accountId, period, nowMs);
-      const days = allotmentDaysFromUsage(a.accountId, period, m.usage, m.metrics).filter((d) => d.date <= lastDone);
+      const days = allotmentDaysFromUsage(a.accountId, period, m.usage, m.metrics, allotmentOffsite(ctx, m)).filter(
+        (d) => d.date <= lastDone,
+      );
       for (const day of days) {
         const did = await ctx.store.transaction(async (tx) => {
           const cur = await bdb.getAllotmentState(tx, a.accountId, period.label, true);

@@ -3,23 +3,32 @@
  * usage report and the invoice are computed on request from the stored facts, never stored —
  * the facts are the record, so an invoice read after a failover is the same invoice.
  */
+import { HostfleetError } from '../../../../core/errors.js';
 import {
   gbHoursFromMbMinutes,
   invoiceAllotment,
   invoiceSla,
   meterAllocations,
   meterMetrics,
+  meterOffsite,
   monthPeriod,
   periodDays,
   ramMbMinutes,
   toPlainDecimal,
+  totalOffsiteMinutes,
   usageReport,
   type BillingPeriod,
   type Invoice,
   type LevelCeilings,
+  type OffsiteMinutes,
+  type OffsiteStretch,
+  type AllotmentOffsite,
 } from '../../../../core/billing/index.js';
 import type { Role } from '../../../../core/model/names.js';
 import * as bdb from '../../../../drivers/store/billing.js';
+import { getGroup } from '../../../../drivers/store/groups.js';
+import { listOffsiteUse } from '../../../../drivers/store/offsite.js';
+import type { Sql } from '../../../../drivers/store/index.js';
 import type { ManagerContext } from '../../context.js';
 import { accountPlan, catalogueOf, loadPlans } from './plans.js';
 import type { Plan } from './plans.js';
@@ -32,12 +41,48 @@ export interface Metered {
   readonly draft: boolean;
   readonly usage: ReturnType<typeof meterAllocations>;
   readonly metrics: ReturnType<typeof meterMetrics>['usage'];
+  /** offsite is the account's stretches of servers lent by other sites overlapping [period start, asOfMs). */
+  readonly offsite: readonly OffsiteStretch[];
+}
+
+/**
+ * loadOffsite reads an account's recorded use of servers lent by other sites overlapping
+ * [fromMs, toMs), with each group's role (the plan's rate is per role). A row whose group is
+ * gone cannot be priced; it stops the bill (E_INTERNAL) rather than drop its minutes.
+ */
+async function loadOffsite(sql: Sql, account: string, fromMs: number, toMs: number): Promise<OffsiteStretch[]> {
+  const uses = await listOffsiteUse(sql, account, new Date(fromMs), new Date(toMs));
+  const roles = new Map<string, Role>();
+  for (const id of new Set(uses.map((u) => u.groupId))) {
+    const g = await getGroup(sql, id);
+    if (g === null)
+      throw new HostfleetError(
+        'E_INTERNAL',
+        `account ${account} used servers lent by other sites in group ${id}, which no longer exists; its role (and so its rate) is unknown`,
+        { details: { account, group: id } },
+      );
+    roles.set(id, g.role);
+  }
+  return uses.map((u) => ({
+    account: u.accountId,
+    role: roles.get(u.groupId) as Role,
+    lender: u.lender,
+    startMs: u.startedAt.getTime(),
+    endMs: u.endedAt === null ? null : u.endedAt.getTime(),
+  }));
+}
+
+/** offsiteMinutesOf is the metered account's minutes of lent servers, up to the instant it was metered to. */
+export function offsiteMinutesOf(account: string, m: Metered): OffsiteMinutes[] {
+  return meterOffsite(m.offsite, account, { startMs: m.period.startMs, endMs: m.asOfMs });
 }
 
 /**
  * meterAccount meters an account's facts and samples over a period as they stand at asOfMs
  * (the period's end when asOfMs is later). Facts are synced from the allocation history
- * first, so a stretch closed a moment ago is already billed to its minute.
+ * first, so a stretch closed a moment ago is already billed to its minute. Servers lent by
+ * other sites are read from their own record (offsite_use), never from the allocations: the
+ * two never overlap, so no minute is counted twice.
  */
 export async function meterAccount(
   ctx: Pick<ManagerContext, 'store' | 'cfg'>,
@@ -56,7 +101,8 @@ export async function meterAccount(
     (s) => s.at < until,
   );
   const { usage: metrics } = meterMetrics(samples, { startMs: period.startMs, endMs: until }, periodDays(period));
-  return { period, asOfMs: until, draft: until < period.endMs, usage, metrics };
+  const offsite = await loadOffsite(ctx.store, account, period.startMs, until);
+  return { period, asOfMs: until, draft: until < period.endMs, usage, metrics, offsite };
 }
 
 /** computeInvoice bills an account for a period as of an instant, under its current plan. */
@@ -72,7 +118,10 @@ export async function computeInvoice(
   const m = await meterAccount(ctx, account, monthPeriod(periodLabel), asOfMs);
   if (plan.kind === 'sla')
     return {
-      invoice: invoiceSla(plan, account, m.period, m.usage, m.metrics, { issuedAtMs: nowMs }).invoice,
+      invoice: invoiceSla(plan, account, m.period, m.usage, m.metrics, {
+        issuedAtMs: nowMs,
+        offsite: offsiteMinutesOf(account, m),
+      }).invoice,
       draft: m.draft,
       asOfMs: m.asOfMs,
     };
@@ -93,10 +142,16 @@ export async function computeInvoice(
       issuedAtMs: nowMs,
       catalogue: catalogueOf(plans),
       payments,
+      offsite: allotmentOffsite(ctx, m),
     }).invoice,
     draft: m.draft,
     asOfMs: m.asOfMs,
   };
+}
+
+/** allotmentOffsite is what an allotment plan counts of lent servers: their stretches, at the RAM local stretches are recorded with. */
+export function allotmentOffsite(ctx: Pick<ManagerContext, 'cfg'>, m: Metered): AllotmentOffsite {
+  return { stretches: m.offsite, ramMb: ctx.cfg.billing.serverRamMb, asOfMs: m.asOfMs };
 }
 
 /** usageJSON renders an account's metered usage for the API and `hostfleet usage`. */
@@ -104,6 +159,7 @@ export function usageJSON(account: string, m: Metered, plan: Plan | null): Recor
   const levelsFor = (_a: string, role: Role): LevelCeilings | undefined =>
     plan?.kind === 'sla' ? plan.servers[role] : undefined;
   const rows = usageReport(m.usage, levelsFor).filter((r) => r.account === account);
+  const offsite = offsiteMinutesOf(account, m);
   return {
     kind: 'hostfleet.usage/v1',
     account,
@@ -137,5 +193,15 @@ export function usageJSON(account: string, m: Metered, plan: Plan | null): Recor
     metrics: m.metrics
       .filter((x) => x.account === account)
       .map((x) => ({ metric: x.metric, kind: x.kind, total: x.total.toString(), peak: x.peak })),
+    // Servers lent by other sites: always the extended level, never in `roles` above.
+    offsite: {
+      serverMinutes: totalOffsiteMinutes(offsite),
+      byLender: offsite.map((o) => ({
+        role: o.role,
+        lender: o.lender,
+        serverMinutes: o.minutes,
+        serverHours: toPlainDecimal({ n: BigInt(o.minutes), d: 60n }, 4),
+      })),
+    },
   };
 }
