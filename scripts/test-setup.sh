@@ -5,10 +5,10 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 # Real components the tests drive: HAProxy (edge), glpsol (scheduler optimum), redfishtool (a
-# standard Redfish client), NATS, nginx, BIND, Postfix, Dovecot, Pure-FTPd (provisioning), curl and
-# dig (protocol clients), chromium (console end-to-end tests), fonts (rendered images).
+# standard Redfish client), NATS, nginx, BIND, Postfix, Dovecot, Pure-FTPd (provisioning), rsync
+# (replication), curl and dig (protocol clients), chromium (console end-to-end tests), fonts (rendered images).
 DEBS=(haproxy glpk-utils redfishtool fonts-dejavu-core nats-server openssl
-      nginx-light bind9 bind9-utils dnsutils postfix dovecot-imapd pure-ftpd curl chromium)
+      nginx-light bind9 bind9-utils dnsutils postfix dovecot-imapd pure-ftpd rsync curl chromium)
 missing=()
 for p in "${DEBS[@]}"; do dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
