@@ -220,7 +220,7 @@ export function planGlobal(
       [...alive].filter((s) => s !== site).map((s) => reports.get(s) as SiteReport),
       (s) => spareLeft.get(s) ?? 0,
     );
-    for (let rank = 0; rank < order.length && want > 0; rank++) {
+    for (let rank = 0; rank < order.length && want > 0 && roundLeft > 0; rank++) {
       const lender = (order[rank] as SiteReport).site;
       const lag = replicaLag(borrower, a.account, lender);
       if (lag === undefined || lag === null) {
@@ -233,10 +233,6 @@ export function planGlobal(
       }
       const can = Math.min(want, spareLeft.get(lender) ?? 0, roundLeft);
       if (can <= 0) {
-        if (roundLeft <= 0) {
-          reasons.push({ code: 'round-limit', site, group: to, count: want });
-          break;
-        }
         reasons.push({ code: 'no-offer', site, group: to, lender, rank });
         continue;
       }
@@ -248,6 +244,8 @@ export function planGlobal(
       roundLeft -= can;
       want -= can;
     }
+    // The limit can fall after the last lender that had servers: what it leaves waits for the next round.
+    if (want > 0 && roundLeft <= 0) reasons.push({ code: 'round-limit', site, group: to, count: want });
   }
 
   return {
