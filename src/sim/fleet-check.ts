@@ -11,12 +11,19 @@ export function checkFleet(f: Fleet): string[] {
   const byState = new Int32Array(SIM_STATES.length);
   const act = new Int32Array(f.active.length);
   const joi = new Int32Array(f.active.length);
+  const from = new Int32Array(f.heldFrom.length);
+  const foreign = new Int32Array(f.active.length);
   for (let s = 0; s < f.n; s++) {
     const st = f.state[s] as number;
     byState[st] = (byState[st] as number) + 1;
     const o = f.owner[s] as number;
     if (st === ACTIVE) act[o] = (act[o] as number) + 1;
     if (st === JOINING) joi[o] = (joi[o] as number) + 1;
+    if (st === ACTIVE || st === JOINING) {
+      const i = o * f.siteCount + (f.site[s] as number);
+      from[i] = (from[i] as number) + 1;
+      if (st === ACTIVE && f.site[s] !== f.customerSite[o]) foreign[o] = (foreign[o] as number) + 1;
+    }
   }
   let total = 0;
   for (let i = 0; i < SIM_STATES.length; i++) {
@@ -29,6 +36,11 @@ export function checkFleet(f: Fleet): string[] {
     if (act[c] !== f.active[c] || f.activeServers(c).length !== act[c])
       bad.push(`customer ${c}: active ${f.active[c]}, found ${act[c]}`);
     if (joi[c] !== f.joining[c]) bad.push(`customer ${c}: joining ${f.joining[c]}, found ${joi[c]}`);
+    if (foreign[c] !== f.foreignActive[c])
+      bad.push(`customer ${c}: ${f.foreignActive[c]} active servers of other sites, found ${foreign[c]}`);
+    for (let si = 0; si < f.siteCount; si++)
+      if (from[c * f.siteCount + si] !== f.lentTo(c, si))
+        bad.push(`customer ${c}: holds ${f.lentTo(c, si)} of site ${si}, found ${from[c * f.siteCount + si]}`);
   }
   const cold = Array.from({ length: f.siteCount }, (_, si) => f.coldServers(si));
   const warm = Array.from({ length: f.siteCount }, (_, si) => f.warmServers(si));

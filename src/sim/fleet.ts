@@ -10,6 +10,10 @@
  * move towards a group: moving + booting), active, leaving (draining + power-off back to the
  * pool) and failed. Powered servers — warm, joining, active, leaving — are what server-hours
  * count.
+ *
+ * Every server belongs to one site for good (`site`): lent to a group of another site, it
+ * serves there and, released or repaired, goes back to its own site's pool. The fleet counts
+ * what each group holds from each site, so a lender's loans can be checked against it.
  */
 import { checkFleet } from './fleet-check.js';
 import { moveSeconds } from './move-time.js';
@@ -50,6 +54,10 @@ export class Fleet {
   private readonly coldList: number[][];
   private readonly warmList: number[][];
   readonly customerSite: Uint8Array;
+  /** heldFrom[c × sites + site] is how many servers of site customer c holds (joining or active). */
+  readonly heldFrom: Int32Array;
+  /** foreignActive[c] is how many of customer c's active servers belong to another site (lent to it). */
+  readonly foreignActive: Int32Array;
   readonly stateCount: Int32Array;
   /** moves and crossSiteMoves count started moves towards groups; releases count moves to the pool. */
   moves = 0;
@@ -57,7 +65,7 @@ export class Fleet {
   releases = 0;
   failures = 0;
   private readonly tickS: number;
-  private readonly joinTicks: { cold: number; warm: number; group: number; lag: number; release: number };
+  private readonly joinTicks: { cold: number; warm: number; group: number; release: number };
   private readonly rng: Rng;
   private readonly mtbfTicks: number;
   private readonly mttrTicks: number;
@@ -68,7 +76,6 @@ export class Fleet {
     customerSite: readonly number[],
     ticks: number,
     tickSeconds: number,
-    replicationLagS: number,
     rng: Rng,
   ) {
     this.n = siteSizes.reduce((a, b) => a + b, 0);
@@ -83,6 +90,8 @@ export class Fleet {
     this.joining = new Int32Array(nc);
     this.activeList = Array.from({ length: nc }, () => []);
     this.customerSite = Uint8Array.from(customerSite);
+    this.heldFrom = new Int32Array(nc * siteSizes.length);
+    this.foreignActive = new Int32Array(nc);
     this.coldList = siteSizes.map(() => []);
     this.warmList = siteSizes.map(() => []);
     this.stateCount = new Int32Array(SIM_STATES.length);
@@ -100,7 +109,6 @@ export class Fleet {
       cold: t(moveSeconds(model, null, 'g')),
       warm: t(moveSeconds(model, null, 'g', true)),
       group: t(moveSeconds(model, 'a', 'b')),
-      lag: Math.ceil(replicationLagS / tickSeconds - 1e-9),
       release: t(moveSeconds(model, 'a', null)),
     };
     this.rng = rng;
@@ -108,9 +116,22 @@ export class Fleet {
     this.mttrTicks = (model.mttrHours * 3600) / tickSeconds;
   }
 
-  /** joinDelayTicks is how many ticks a join of this kind takes (plus the replication lag between sites). */
-  joinDelayTicks(kind: JoinKind, crossSite: boolean): number {
-    return this.joinTicks[kind] + (crossSite ? this.joinTicks.lag : 0);
+  /** joinDelayTicks is how many ticks a join takes (a lent server's too: its site holds a replica of the data). */
+  joinDelayTicks(kind: JoinKind): number {
+    return this.joinTicks[kind];
+  }
+
+  /** hold counts server s of its site into (k = 1) or out of (k = −1) what customer c holds; active: it serves. */
+  private hold(s: number, c: number, k: number, active: boolean): void {
+    const site = this.site[s] as number;
+    const i = c * this.coldList.length + site;
+    this.heldFrom[i] = (this.heldFrom[i] as number) + k;
+    if (active && site !== this.customerSite[c]) this.foreignActive[c] = (this.foreignActive[c] as number) + k;
+  }
+
+  /** lentTo is how many servers of site customer c holds (joining or active). */
+  lentTo(c: number, site: number): number {
+    return this.heldFrom[c * this.coldList.length + site] as number;
   }
 
   private pushList(list: number[], s: number): void {
@@ -196,6 +217,7 @@ export class Fleet {
     this.owner[s] = c;
     this.pushList(this.activeList[c] as number[], s);
     this.active[c] = (this.active[c] as number) + 1;
+    this.hold(s, c, 1, true);
     this.eventTick[s] = now;
     return true;
   }
@@ -220,15 +242,17 @@ export class Fleet {
       if (from === c) return false;
       this.removeList(this.activeList[from] as number[], s);
       this.active[from] = (this.active[from] as number) - 1;
+      this.hold(s, from, -1, true);
       kind = 'group';
     } else return false;
     const cross = site !== this.customerSite[c];
     this.setState(s, JOINING);
     this.owner[s] = c;
     this.joining[c] = (this.joining[c] as number) + 1;
+    this.hold(s, c, 1, false);
     this.moves++;
     if (cross) this.crossSiteMoves++;
-    this.schedule(s, now + this.joinDelayTicks(kind, cross));
+    this.schedule(s, now + this.joinDelayTicks(kind));
     return true;
   }
 
@@ -238,6 +262,7 @@ export class Fleet {
     const c = this.owner[s] as number;
     this.removeList(this.activeList[c] as number[], s);
     this.active[c] = (this.active[c] as number) - 1;
+    this.hold(s, c, -1, true);
     this.setState(s, LEAVING);
     this.owner[s] = -1;
     this.releases++;
@@ -297,9 +322,11 @@ export class Fleet {
     else if (st === ACTIVE) {
       this.removeList(this.activeList[c] as number[], s);
       this.active[c] = (this.active[c] as number) - 1;
+      this.hold(s, c, -1, true);
       hit = c;
     } else if (st === JOINING) {
       this.joining[c] = (this.joining[c] as number) - 1;
+      this.hold(s, c, -1, false);
       hit = c;
     }
     this.setState(s, FAILED);
@@ -324,6 +351,7 @@ export class Fleet {
           const c = this.owner[s] as number;
           this.joining[c] = (this.joining[c] as number) - 1;
           this.active[c] = (this.active[c] as number) + 1;
+          if (this.site[s] !== this.customerSite[c]) this.foreignActive[c] = (this.foreignActive[c] as number) + 1;
           this.setState(s, ACTIVE);
           this.pushList(this.activeList[c] as number[], s);
         } else if (st === LEAVING || st === FAILED) {

@@ -233,7 +233,6 @@ function simulate(
     Array.from(ctx.customerSite),
     ticks,
     s.tickSeconds,
-    s.replicationLagS,
     new Rng(seedOf(seed, 'failures')),
   );
   policy.init(fleet);

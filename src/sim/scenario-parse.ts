@@ -19,6 +19,7 @@ import {
   type HostfleetSettings,
   type HpaSettings,
   type PolicyName,
+  type ReplicationSettings,
   type Scenario,
   type ServerModel,
   type SiteSpec,
@@ -45,7 +46,11 @@ const DEFAULT_HOSTFLEET: HostfleetSettings = {
   predictorStepS: 300,
   maxMovesPerTick: 64,
   violationCost: DEFAULT_COST.violationCost,
+  lending: true,
 };
+// A replica one minute behind: a sync started every minute, as a site's replicator runs for web
+// content; a fifth of the global routine's maxLagMs (5 min), so the copies serve unless syncs stall.
+const DEFAULT_REPLICATION: ReplicationSettings = { lagS: 60 };
 const DEFAULT_BILLING: BillingSettings = { currency: 'EUR', burstMultiple: 1.5, extendedMultiple: 2 };
 
 // The keys each level of a scenario file may hold; the blocks with defaults (server, hpa,
@@ -59,7 +64,7 @@ const SCENARIO_KEYS = [
   'seed',
   'warmupDays',
   'percentile',
-  'replicationLagS',
+  'replication',
   'server',
   'sites',
   'policies',
@@ -70,7 +75,7 @@ const SCENARIO_KEYS = [
   'chartCustomers',
 ] as const;
 const SITE_KEYS = ['id', 'utcOffsetHours', 'servers'] as const;
-const CUSTOMER_KEYS = ['id', 'count', 'site', 'sla', 'trace', 'synthetic'] as const;
+const CUSTOMER_KEYS = ['id', 'count', 'site', 'replicas', 'sla', 'trace', 'synthetic'] as const;
 const SLA_KEYS = ['committed', 'burst', 'extended', 'priority', 'targetMs', 'rate'] as const;
 const TRACE_KEYS = ['file', 'column', 'from', 'shiftHours', 'local', 'peakRps'] as const;
 const SYNTHETIC_KEYS = [
@@ -117,6 +122,14 @@ class Reader {
     )
       return rng.between(v[0], v[1]);
     return this.num(o, k, field, def, min);
+  }
+  bool(o: Raw, k: string, field: string, def: boolean): boolean {
+    const v = o[k] ?? def;
+    if (typeof v !== 'boolean') {
+      this.problems.push({ field: `${field}.${k}`, problem: `must be true or false; got ${JSON.stringify(v)}` });
+      return def;
+    }
+    return v;
   }
   str(o: Raw, k: string, field: string, def?: string): string {
     const v = o[k] ?? def;
@@ -200,19 +213,23 @@ export function parseScenario(raw: unknown, baseDir: string): Scenario {
   const hostfleet = Object.fromEntries(
     Object.entries(DEFAULT_HOSTFLEET).map(([k, d]) => [
       k,
-      r.num(
-        hfo,
-        k,
-        'hostfleet',
-        d,
-        k === 'confirm' || k === 'responseWindow' || k === 'maxMovesPerTick' || k === 'predictorStepS'
-          ? 1
-          : k === 'violationCost'
-            ? 1e-6
-            : 0,
-      ),
+      typeof d === 'boolean'
+        ? r.bool(hfo, k, 'hostfleet', d)
+        : r.num(
+            hfo,
+            k,
+            'hostfleet',
+            d,
+            k === 'confirm' || k === 'responseWindow' || k === 'maxMovesPerTick' || k === 'predictorStepS'
+              ? 1
+              : k === 'violationCost'
+                ? 1e-6
+                : 0,
+          ),
     ]),
   ) as unknown as HostfleetSettings;
+  const ro = r.obj(o, 'replication', 'scenario', Object.keys(DEFAULT_REPLICATION));
+  const replication: ReplicationSettings = { lagS: r.num(ro, 'lagS', 'replication', DEFAULT_REPLICATION.lagS, 0) };
   const bo = r.obj(o, 'billing', 'scenario', Object.keys(DEFAULT_BILLING));
   const billing: BillingSettings = {
     currency: r.str(bo, 'currency', 'billing', DEFAULT_BILLING.currency),
@@ -234,6 +251,7 @@ export function parseScenario(raw: unknown, baseDir: string): Scenario {
     for (const s of siteList)
       if (!siteIds.has(s))
         r.problems.push({ field: `${f}.site`, problem: `no site '${s}'; sites: ${[...siteIds].join(', ')}` });
+    const replicaList = replicasOf(r, co, f, siteList, [...siteIds]);
     const sla = r.obj(co, 'sla', f, SLA_KEYS);
     // Read once per customer, not once per expanded copy: each problem is told once.
     const to = co['trace'] === undefined ? undefined : r.obj(co, 'trace', f, TRACE_KEYS);
@@ -287,7 +305,8 @@ export function parseScenario(raw: unknown, baseDir: string): Scenario {
         r.problems.push({ field: f, problem: 'needs a trace or a synthetic demand' });
         continue;
       }
-      customers.push({ id: count === 1 ? id : `${id}-${k + 1}`, site, sla: slaSpec, demand });
+      const replicas = (replicaList ?? [...siteIds]).filter((x) => x !== site);
+      customers.push({ id: count === 1 ? id : `${id}-${k + 1}`, site, replicas, sla: slaSpec, demand });
     }
   });
   const ids = new Set(customers.map((c) => c.id));
@@ -305,7 +324,7 @@ export function parseScenario(raw: unknown, baseDir: string): Scenario {
     tickSeconds: r.num(o, 'tickSeconds', 'scenario', 60, 1, 3600),
     warmupDays: r.num(o, 'warmupDays', 'scenario', 1, 0, 30),
     percentile: r.num(o, 'percentile', 'scenario', 0.95, 0.5, 0.9999),
-    replicationLagS: r.num(o, 'replicationLagS', 'scenario', 300, 0),
+    replication,
     server,
     sites,
     customers,
@@ -319,4 +338,35 @@ export function parseScenario(raw: unknown, baseDir: string): Scenario {
   const problems = settleProblems(r.problems);
   if (problems.length > 0) throw invalid(problems);
   return sc;
+}
+
+/**
+ * replicasOf reads a customer's `replicas`, the sites holding a copy of its data; undefined when
+ * absent (every other site then holds one). A customer expanded round a list of sites leaves its
+ * own site out of the list; a customer of one site may not name it (its working data is there).
+ */
+function replicasOf(
+  r: Reader,
+  co: Raw,
+  f: string,
+  homes: readonly string[],
+  sites: readonly string[],
+): string[] | undefined {
+  const v = co['replicas'];
+  if (v === undefined) return undefined;
+  const field = `${f}.replicas`;
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
+    r.problems.push({ field, problem: `must be a list of site ids (sites: ${sites.join(', ')})` });
+    return [];
+  }
+  const list = v as string[];
+  for (const s of list)
+    if (!sites.includes(s)) r.problems.push({ field, problem: `no site '${s}'; sites: ${sites.join(', ')}` });
+    else if (homes.length === 1 && homes[0] === s)
+      r.problems.push({
+        field,
+        problem: `'${s}' is the customer's own site, which holds its working data; list the other sites that hold a copy`,
+      });
+  if (new Set(list).size !== list.length) r.problems.push({ field, problem: 'names a site twice' });
+  return list;
 }

@@ -85,8 +85,16 @@ export type DemandSource = TraceSource | SyntheticSource;
 export interface CustomerSpec {
   readonly id: string;
   readonly site: string;
+  /** replicas are the sites holding a copy of the customer's data (never its own site): the only sites that may lend to it. */
+  readonly replicas: readonly string[];
   readonly sla: SlaSpec;
   readonly demand: DemandSource;
+}
+
+/** ReplicationSettings describe the copies of customers' data at their replica sites. */
+export interface ReplicationSettings {
+  /** lagS is how far a replica trails the working data (seconds): the global routine lends only from copies within its maxLagMs. */
+  readonly lagS: number;
 }
 
 /** HpaSettings tune the Kubernetes rule. */
@@ -111,6 +119,11 @@ export interface HostfleetSettings {
    * dial of the cost model in src/core/decision. `--sweep` varies it.
    */
   readonly violationCost: number;
+  /**
+   * lending: the global routine (src/core/global) lends idle servers between sites; false runs
+   * every site alone, the same run otherwise, to measure what lending buys.
+   */
+  readonly lending: boolean;
 }
 
 /** BillingSettings are the SLA price plan's multiples (seed 000, claim 10). */
@@ -132,7 +145,7 @@ export interface Scenario {
   /** warmupDays of demand are fed to the predictors before tick 0 (history an operator has). */
   readonly warmupDays: number;
   readonly percentile: number;
-  readonly replicationLagS: number;
+  readonly replication: ReplicationSettings;
   readonly server: ServerModel;
   readonly sites: readonly SiteSpec[];
   readonly customers: readonly CustomerSpec[];

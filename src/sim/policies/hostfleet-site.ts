@@ -1,9 +1,12 @@
 /**
- * hostfleet-site runs the hostfleet policy's decision loop for one site: it builds the site's
- * DecisionInput, calls `decide` of src/core/decision, carries the plan out on the fleet, keeps
- * the warm pool with `planWarmPool`, and serves demand the site cannot meet locally with
- * servers from the site with the most spare pool (the extended level of seed 001, paying the
- * replication lag) — the global coordinator's part, done here in the simulator.
+ * hostfleet-site runs the hostfleet policy's decision loop for one site: it gathers the site's
+ * tick, calls `tick` of src/core/decision, and carries out the plan's moves and the warm pool's
+ * actions on the fleet. What the site could not supply goes, in the tick's result, to the
+ * global round (hostfleet-global.ts), which lends servers of other sites.
+ *
+ * Lent servers: a group's servers of other sites count in what it holds (as joining, so the
+ * tick neither moves nor releases them — the site does not own them) and are not listed; they
+ * leave only when the global routine returns them to their lender.
  *
  * Snapshot: to keep a tick cheap, the input lists the servers of groups that ask for something
  * or hold more than their floor (the only possible donors), and the pool; every other group's
@@ -20,6 +23,7 @@ import type {
   ServerLister,
   TickGroup,
   TickInput,
+  TickResult,
   TickSettings,
   TickState,
 } from '../../core/decision/index.js';
@@ -149,8 +153,9 @@ export class SiteDecider {
         };
         groups[k] = g;
       }
-      g.joining = fleet.joining[c] as number;
-      g.active = fleet.active[c] as number;
+      const lent = fleet.foreignActive[c] as number;
+      g.joining = (fleet.joining[c] as number) + lent;
+      g.active = (fleet.active[c] as number) - lent;
       g.measuredRps = st.measuredRps;
       g.forecastRps = st.forecastRps;
       g.agent = st.agent;
@@ -163,7 +168,8 @@ export class SiteDecider {
         const servers: DecisionServer[] = [];
         for (const c of this.siteCustomers[site] as number[])
           if (listed.has(ids[c] as string))
-            for (const x of fleet.activeServers(c)) servers.push(this.serverView(fleet, x, 'group'));
+            for (const x of fleet.activeServers(c))
+              if (fleet.site[x] === site) servers.push(this.serverView(fleet, x, 'group'));
         for (const x of fleet.warmServers(site)) servers.push(this.serverView(fleet, x, 'pool'));
         const cold = fleet.coldServers(site);
         for (let k = cold.length - 1; k >= 0 && k >= cold.length - coldCap; k--)
@@ -178,17 +184,17 @@ export class SiteDecider {
 
   /**
    * run decides site's tick t with the shared tick of src/core/decision on the agents' statuses
-   * and the failure replacements, and carries out what it returns on the fleet.
+   * and the failure replacements, carries out its moves and warm-pool actions on the fleet, and
+   * returns the tick's result (its sizings and what it could not supply feed the global round).
    */
-  run(fleet: Fleet, site: number, t: number, statuses: readonly AgentView[], failures: DecisionRequest[]): void {
-    const { ctx, stats, ids, index } = this;
-    const nSites = ctx.scenario.sites.length;
+  run(fleet: Fleet, site: number, t: number, statuses: readonly AgentView[], failures: DecisionRequest[]): TickResult {
+    const { stats, ids, index } = this;
     const input = this.input(fleet, site, t, statuses, failures);
     const { now } = input;
     const rec = this.recent[site] as RecentMove[];
     const out = tick(this.states[site] as TickState, input);
     stats.requests += out.requests.length;
-    if (out.input === null) return;
+    if (out.input === null) return out;
     stats.decideCalls++;
     for (const m of out.plan.moves) {
       const x = Number(m.serverId.slice(1));
@@ -202,19 +208,7 @@ export class SiteDecider {
         if (fleet.warmServer(x, index.get(w.groupId) as number, t)) stats.warmed++;
       } else if (w.kind === 'cool') fleet.cool(x);
     }
-    // What the site could not supply, another site lends from its cold pool (the global routine's part).
-    for (const u of out.offsite) {
-      stats.unmet += u.count;
-      const c = index.get(u.groupId) as number;
-      for (let k = 0; k < u.count && fleet.held(c) < (ctx.extended[c] as number); k++) {
-        let best = -1;
-        for (let o = 0; o < nSites; o++)
-          if (o !== site && fleet.poolCold(o) > 0 && (best < 0 || fleet.poolCold(o) > fleet.poolCold(best))) best = o;
-        if (best < 0) break;
-        const pool = fleet.coldServers(best);
-        if (!fleet.join(pool[pool.length - 1] as number, c, t)) break;
-        stats.borrowed++;
-      }
-    }
+    for (const u of out.offsite) stats.unmet += u.count;
+    return out;
   }
 }

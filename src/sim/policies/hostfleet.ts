@@ -5,18 +5,21 @@
  * (aggregate → predict → FIS → hysteresis); its add and release requests, plus a replacement
  * request for every failed server (claim 5), go each tick to `decide` of src/core/decision per
  * site, whose plan is carried out on the fleet with move durations from src/core/dispatch;
- * `planWarmPool` keeps the warm pool. Demand a site cannot meet locally is served with servers
- * from the site with the most spare pool — the global coordinator's part, done here in the
- * simulator while src/core/global is empty. The agents are hostfleet-agents.ts, each site's
- * decision loop hostfleet-site.ts.
+ * `planWarmPool` keeps the warm pool. Then, once per tick, the global routine of src/core/global
+ * lends servers between sites for what a site could not supply (east first, only where a
+ * current replica of the customer's data lives) and takes them back when the ask falls or the
+ * lender recalls them; `hostfleet.lending: false` leaves it out. The agents are
+ * hostfleet-agents.ts, each site's decision loop hostfleet-site.ts, the global round
+ * hostfleet-global.ts.
  */
 import { DEFAULT_TICK_SETTINGS } from '../../core/decision/index.js';
-import type { DecisionRequest, TickSettings } from '../../core/decision/index.js';
+import type { DecisionRequest, TickResult, TickSettings } from '../../core/decision/index.js';
 import { serversNeeded } from '../capacity.js';
 import type { Policy, SimContext } from '../context.js';
 import { rateAt } from '../context.js';
 import type { Fleet } from '../fleet.js';
 import { SimAgents } from './hostfleet-agents.js';
+import { GlobalRound } from './hostfleet-global.js';
 import { SiteDecider } from './hostfleet-site.js';
 import type { AgentView } from './hostfleet-site.js';
 import { moveSeconds } from '../move-time.js';
@@ -26,14 +29,16 @@ export interface HostfleetStats {
   decideCalls: number;
   requests: number;
   unmet: number;
+  /** borrowed counts servers lent to groups of other sites; returned, lent servers given back. */
   borrowed: number;
+  returned: number;
   warmed: number;
 }
 
 /** hostfleetPolicy builds the agents and the decision loop for a run. */
 export function hostfleetPolicy(
   ctx: SimContext,
-  stats: HostfleetStats = { decideCalls: 0, requests: 0, unmet: 0, borrowed: 0, warmed: 0 },
+  stats: HostfleetStats = { decideCalls: 0, requests: 0, unmet: 0, borrowed: 0, returned: 0, warmed: 0 },
 ): Policy & { readonly stats: HostfleetStats } {
   const s = ctx.scenario;
   const hf = s.hostfleet;
@@ -54,6 +59,8 @@ export function hostfleetPolicy(
   const failures: DecisionRequest[][] = Array.from({ length: nSites }, () => []);
   const views: AgentView[] = new Array<AgentView>(n);
   const sites = new SiteDecider(ctx, settings, stats, serverIds);
+  const global = hf.lending ? new GlobalRound(ctx, stats, Math.round(settings.holdMs / (s.tickSeconds * 1000))) : null;
+  const results: TickResult[] = new Array<TickResult>(nSites);
   let reqSeq = 0;
   const nextSeq = (): number => reqSeq++;
 
@@ -84,7 +91,9 @@ export function hostfleetPolicy(
           source: 'failure',
         });
       for (let c = 0; c < n; c++) views[c] = agents.status(fleet, c, t, serverIds, nextSeq);
-      for (let site = 0; site < nSites; site++) sites.run(fleet, site, t, views, failures[site] as DecisionRequest[]);
+      for (let site = 0; site < nSites; site++)
+        results[site] = sites.run(fleet, site, t, views, failures[site] as DecisionRequest[]);
+      global?.round(fleet, t, results);
     },
   };
 }

@@ -39,7 +39,7 @@ test('conservation: random operations never create or lose a server', () => {
   fc.assert(
     fc.property(fc.array(op, { maxLength: 300 }), fc.nat(1000), (ops, seed) => {
       const ticks = 400;
-      const f = new Fleet(model, [30, 30], [0, 0, 1, 1, 0], ticks, 60, 300, new Rng(seed));
+      const f = new Fleet(model, [30, 30], [0, 0, 1, 1, 0], ticks, 60, new Rng(seed));
       for (let c = 0; c < 5; c++) f.placeActive(c, 0);
       let t = 0;
       const hit: number[] = [];
@@ -63,7 +63,7 @@ test('conservation: random operations never create or lose a server', () => {
 });
 
 test('a join becomes active after its delay; a release returns to the cold pool', () => {
-  const f = new Fleet({ ...model, mtbfHours: 0 }, [4], [0], 100, 60, 0, new Rng(1));
+  const f = new Fleet({ ...model, mtbfHours: 0 }, [4], [0], 100, 60, new Rng(1));
   const s = f.coldServers(0)[0] as number;
   assert.equal(f.join(s, 0, 0), true);
   const hit: number[] = [];

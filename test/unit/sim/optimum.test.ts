@@ -111,7 +111,7 @@ test("optimum-cold's schedule played on the simulator's fleet powers exactly the
   assert.deepEqual([joinTicks, release], [3, 1], '140 s and 15 s in 1-minute ticks');
   const need = [2, 1, 0, 0, 0, 0, 0, 0, 4, 4, 1, 0, 2, 3, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0];
   const h = coldHoldings(need, joinTicks, release);
-  const fleet = new Fleet(model, [20], [0], need.length, 60, 0, new Rng(1));
+  const fleet = new Fleet(model, [20], [0], need.length, 60, new Rng(1));
   for (let k = 0; k < (h.active[0] as number); k++) fleet.placeActive(0, 0);
   const hit: number[] = [];
   for (let t = 0; t < need.length; t++) {

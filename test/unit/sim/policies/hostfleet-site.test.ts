@@ -37,7 +37,7 @@ async function world() {
     '.',
   );
   const ctx = await buildContext(scenario);
-  const fleet = new Fleet(scenario.server, [24], [0, 0, 0], ctx.ticks, scenario.tickSeconds, 0, new Rng(1));
+  const fleet = new Fleet(scenario.server, [24], [0, 0, 0], ctx.ticks, scenario.tickSeconds, new Rng(1));
   [3, 6, 2].forEach((n, c) => {
     for (let k = 0; k < n; k++) fleet.placeActive(c, 0);
   });
@@ -57,7 +57,7 @@ test('the manager and the simulator gather the same site into the same tick and 
   const { scenario, ctx, fleet } = await world();
   const settings: TickSettings = { ...DEFAULT_TICK_SETTINGS, warmPool: 0, leadMs: 180_000, holdMs: 180_000 };
   const serverIds = Array.from({ length: fleet.n }, (_, x) => `s${x}`);
-  const stats = { decideCalls: 0, requests: 0, unmet: 0, borrowed: 0, warmed: 0 };
+  const stats = { decideCalls: 0, requests: 0, unmet: 0, borrowed: 0, returned: 0, warmed: 0 };
   const sim = new SiteDecider(ctx, settings, stats, serverIds);
   // Ten minutes in: the servers placed at tick 0 are past their cool-down, as the store's are.
   const simInput = sim.input(fleet, 0, 10, VIEWS, []);
