@@ -93,10 +93,11 @@ export async function seedDemo(
   bmcUrl: string,
   volumes: VolumeDriver,
   log: (s: string) => void,
+  customers: readonly DemoCustomer[] = DEMO_CUSTOMERS,
 ): Promise<void> {
   const { accounts } = await client.call<{ accounts: AccountRecord[] }>('GET', '/v1/accounts');
   const created: string[] = [];
-  for (const c of DEMO_CUSTOMERS) {
+  for (const c of customers) {
     let account = accounts.find((a) => a.id === c.id);
     if (!account) {
       account = (
@@ -137,6 +138,7 @@ export async function seedDemo(
 export async function fillDemoGroups(
   client: Client,
   onProgress: (done: number, total: number) => void,
+  customers: readonly DemoCustomer[] = DEMO_CUSTOMERS,
 ): Promise<MoveRecord[]> {
   const st = await client.call<{
     groups: { id: string; servers: unknown[] }[];
@@ -147,7 +149,7 @@ export async function fillDemoGroups(
   const pool = st.pool.filter((s) => s.state === 'pool-cold' || s.state === 'pool-warm').map((s) => s.id);
   const wanted: { server: string; group: string }[] = [];
   for (const g of st.groups) {
-    if (!DEMO_CUSTOMERS.some((c) => `${c.id}-web` === g.id)) continue;
+    if (!customers.some((c) => `${c.id}-web` === g.id)) continue;
     for (let k = g.servers.length; k < DEMO_SERVERS_PER_CUSTOMER && pool.length > 0; k++)
       wanted.push({ server: pool.shift() as string, group: g.id });
   }

@@ -17,7 +17,9 @@ import { registerExplainCommands } from './explain.js';
 import { registerServiceCommands } from './services.js';
 import { registerSimCommands } from './sim.js';
 import { status } from './status.js';
+import { globalClient, statusGlobal } from './status-global.js';
 import { up } from './up.js';
+import { upSites } from './up-sites.js';
 import { registerUserCommands } from './users.js';
 
 const int =
@@ -79,8 +81,15 @@ program
   .option('--no-load', 'do not start the demo load')
   .option('--load-rate <n>', 'demo requests per second per customer', int('load-rate', 1, 1000), 5)
   .option('--exit-after <seconds>', 'stop by itself after this many seconds', int('exit-after', 1, 86_400))
+  .option(
+    '--sites <n>',
+    'run several sites, eight hours apart, with the global coordinator between them (2 or 3; ports from 7190)',
+    int('sites', 1, 3),
+    1,
+  )
   .action(
     async (o: {
+      sites: number;
       machines: number;
       port?: number;
       edgePort?: number;
@@ -90,6 +99,19 @@ program
       exitAfter?: number;
     }) => {
       const dataDirFlag = program.opts<{ dataDir?: string }>().dataDir;
+      const command = dataDirFlag === undefined ? invocation() : `${invocation()} --data-dir ${resolve(dataDirFlag)}`;
+      if (o.sites > 1) {
+        await upSites({
+          dataDir: resolve(dataDirFlag ?? defaultDataDir()),
+          sites: o.sites,
+          machines: o.machines,
+          load: o.load,
+          loadRate: o.loadRate,
+          ...(o.exitAfter !== undefined ? { exitAfterMs: o.exitAfter * 1000 } : {}),
+          command,
+        });
+        return;
+      }
       await up({
         dataDir: resolve(program.opts<{ dataDir?: string }>().dataDir ?? defaultDataDir()),
         machines: o.machines,
@@ -100,7 +122,7 @@ program
         loadRate: o.loadRate,
         ...(o.exitAfter !== undefined ? { exitAfterMs: o.exitAfter * 1000 } : {}),
         // A site in a data directory given on the command line needs it on every later command too.
-        command: dataDirFlag === undefined ? invocation() : `${invocation()} --data-dir ${resolve(dataDirFlag)}`,
+        command,
       });
     },
   );
@@ -109,7 +131,12 @@ program
   .command('status')
   .description('groups, servers, the pool and moves in flight')
   .option('--json', 'print JSON')
-  .action(async (o: { json?: boolean }) => status(client(), o));
+  .option('--global', 'the global view of several sites: local times, servers lent, replication lag')
+  .action(async (o: { json?: boolean; global?: boolean }) =>
+    o.global
+      ? statusGlobal(globalClient(resolve(program.opts<{ dataDir?: string }>().dataDir ?? defaultDataDir())), o)
+      : status(client(), o),
+  );
 
 program
   .command('move <server>')

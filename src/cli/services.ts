@@ -10,6 +10,7 @@ import { runManager } from '../services/manager/main.js';
 import { startEdge } from '../services/edge/edge.js';
 import { edgeOptionsFromEnv } from '../services/edge/main.js';
 import { startBmcEmulator } from '../emulators/bmc/emulator.js';
+import { startGlobalProcess } from '../services/global/main.js';
 
 const int =
   (name: string) =>
@@ -19,8 +20,41 @@ const int =
     return n;
   };
 
-/** registerServiceCommands adds manager, edge and bmc to the program. */
+/** registerServiceCommands adds manager, edge, bmc and global to the program. */
 export function registerServiceCommands(program: Command): void {
+  program
+    .command('global')
+    .description('run the global coordinator of several sites (lends servers between them, takes over lost sites)')
+    .option('--bus-url <url>', 'the global bus: nats://HOST:4222 (default: host a loopback hub for sites on this machine)')
+    .option('--hub-port <port>', 'port of the loopback hub when no --bus-url is given', int('hub-port'), 7079)
+    .option('--host <host>', 'address of the global view (GET /v1/global)', '127.0.0.1')
+    .option('--port <port>', 'port of the global view', int('port'), 7078)
+    .option('--round-ms <ms>', 'interval between rounds', int('round-ms'), 2000)
+    .option('--lost-after-ms <ms>', 'a site silent this long is lost', int('lost-after-ms'), 10_000)
+    .option('--max-lag-ms <ms>', 'a replica trailing more than this does not serve', int('max-lag-ms'), 300_000)
+    .action(
+      async (o: {
+        busUrl?: string;
+        hubPort: number;
+        host: string;
+        port: number;
+        roundMs: number;
+        lostAfterMs: number;
+        maxLagMs: number;
+      }) => {
+        const token = process.env.HOSTFLEET_GLOBAL_TOKEN;
+        if (!token || token.length < 16)
+          throw new Error('set HOSTFLEET_GLOBAL_TOKEN (16 characters or more): the global view is served only with a token');
+        await runService('global', () =>
+          startGlobalProcess({
+            ...o,
+            token,
+            ...(process.env.HOSTFLEET_GLOBAL_BUS_TOKEN ? { busToken: process.env.HOSTFLEET_GLOBAL_BUS_TOKEN } : {}),
+          }),
+        );
+      },
+    );
+
   program
     .command('manager')
     .description("run a site's manager (API, boot service, dispatcher)")

@@ -64,6 +64,19 @@ export class Supervisor {
     return child;
   }
 
+  /** kill ends every child at once with SIGKILL, as a power cut would (the disaster drill); their machines follow their BMC. */
+  async kill(): Promise<void> {
+    const gone = this.children.map((c) => {
+      c.proc.removeAllListeners('exit');
+      if (c.proc.exitCode !== null || c.proc.signalCode !== null) return Promise.resolve();
+      const exited = new Promise<void>((r) => c.proc.once('exit', () => r()));
+      c.proc.kill('SIGKILL');
+      return exited;
+    });
+    await Promise.all(gone);
+    this.children.length = 0;
+  }
+
   /** stop ends every child, last started first. */
   async stop(graceMs = 10_000): Promise<void> {
     for (const c of [...this.children].reverse()) {

@@ -5,20 +5,19 @@
  */
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import cliProgress from 'cli-progress';
 import YAML from 'yaml';
 import { newSecret } from '../drivers/clock/index.js';
 import { redfishBmc } from '../drivers/bmc/index.js';
 import { localVolumes } from '../drivers/volumes/index.js';
-import { emptyStats, percentile } from '../emulators/load/steady.js';
+import { emptyStats } from '../emulators/load/steady.js';
 import { buildScenario, runScenarioForever } from '../emulators/load/scenario.js';
 import type { LoadStats } from '../emulators/load/steady.js';
 import { ApiError, Client, readUpState } from './client.js';
 import type { UpState } from './client.js';
-import { tcpFree } from '../services/shared/ports.js';
 import { DEMO_CUSTOMERS, fillDemoGroups, seedDemo } from './demo.js';
-import { Supervisor } from './supervisor.js';
-import { interactive, invocation } from './style.js';
+import type { Supervisor } from './supervisor.js';
+import { checkPorts, loadLine, startUpRun, upProgress } from './up-run.js';
+import { invocation } from './style.js';
 import { count } from '../core/count.js';
 import { ensureWebBuilt } from '../../web/build.js';
 
@@ -125,6 +124,94 @@ export function tryLines(domains: readonly string[], edgeUrl: string, hf: string
   return rows.map(([c, why]) => (why ? `  ${c.padEnd(w)}   (${why})` : `  ${c}`)).join('\n');
 }
 
+/** SiteProcesses says which site to start: its data directory, state, machines and identity, and its part among several sites. */
+export interface SiteProcesses {
+  readonly dataDir: string;
+  readonly st: UpState;
+  readonly machines: number;
+  readonly site: { readonly id: string; readonly name: string; readonly timeZone: string; readonly firstUid?: number };
+  /** prefix names the site's processes for the supervisor and their logs ('' for a lone site). */
+  readonly prefix?: string;
+  /** global is the manager's `global` section when the site works with others. */
+  readonly global?: Record<string, unknown>;
+  readonly step?: (what: string) => void;
+}
+
+/**
+ * startSiteProcesses starts one embedded site's processes under the supervisor: the BMC emulator
+ * with its machines, the built-in edge and the manager (configured in the site's data directory).
+ */
+export async function startSiteProcesses(
+  sup: Supervisor,
+  o: SiteProcesses,
+): Promise<{ bmcUrl: string; edgeUrl: string; client: Client }> {
+  const { dataDir, st } = o;
+  const prefix = o.prefix ?? '';
+  const step = o.step ?? (() => undefined);
+  const volumesRoot = join(dataDir, 'volumes');
+  mkdirSync(volumesRoot, { recursive: true, mode: 0o711 });
+  const bmcUrl = `http://127.0.0.1:${st.ports.bmc}`;
+  await sup.start(
+    `${prefix}bmc`,
+    [
+      'bmc',
+      '--machines-dir',
+      join(dataDir, 'machines'),
+      '--volumes-root',
+      volumesRoot,
+      '--machines',
+      String(o.machines),
+      '--port',
+      String(st.ports.bmc),
+      '--data-port-base',
+      String(st.ports.dataBase),
+    ],
+    {
+      HOSTFLEET_BMC_USER: st.bmcUser,
+      HOSTFLEET_BMC_PASSWORD: st.bmcPassword,
+    },
+  );
+  step(`${prefix}BMC emulator ready`);
+  await sup.start(`${prefix}edge`, ['edge'], {
+    HOSTFLEET_EDGE_HOST: '127.0.0.1',
+    HOSTFLEET_EDGE_PORT: String(st.ports.edge),
+    HOSTFLEET_EDGE_ADMIN_HOST: '127.0.0.1',
+    HOSTFLEET_EDGE_ADMIN_PORT: String(st.ports.edgeAdmin),
+    HOSTFLEET_EDGE_TOKEN: st.edgeToken,
+    HOSTFLEET_EDGE_STATE_FILE: join(dataDir, 'edge-state.json'),
+  });
+  step(`${prefix}edge ready`);
+  const cfgFile = join(dataDir, 'manager.yaml');
+  writeFileSync(
+    cfgFile,
+    YAML.stringify({
+      site: o.site,
+      dataDir,
+      listen: { host: '127.0.0.1', port: st.ports.manager },
+      bmcs: [{ url: bmcUrl, username: st.bmcUser, password: st.bmcPassword, auth: 'session' }],
+      edge: {
+        kind: 'builtin',
+        adminUrl: `http://127.0.0.1:${st.ports.edgeAdmin}`,
+        token: st.edgeToken,
+        publicUrl: `http://127.0.0.1:${st.ports.edge}`,
+      },
+      volumes: { kind: 'local', root: volumesRoot },
+      bus: { kind: 'loopback', host: '127.0.0.1', port: st.ports.bus, token: st.busToken },
+      operatorToken: st.operatorToken,
+      ...(o.global ? { global: o.global } : {}),
+    }),
+    { mode: 0o600 },
+  );
+  await ensureWebBuilt();
+  await sup.start(`${prefix}manager`, ['manager', '--config', cfgFile], {});
+  step(`${prefix}manager ready`);
+  return {
+    bmcUrl,
+    edgeUrl: `http://127.0.0.1:${st.ports.edge}`,
+    client: new Client(`http://127.0.0.1:${st.ports.manager}`, st.operatorToken),
+  };
+}
+
 /** up starts the embedded site and returns when it has been stopped. */
 export async function up(opts: UpOptions): Promise<void> {
   const dataDir = opts.dataDir;
@@ -143,148 +230,63 @@ export async function up(opts: UpOptions): Promise<void> {
     ['BMC', st.ports.bmc],
     ['management bus', st.ports.bus],
   ];
-  for (const [what, port] of wanted) {
-    if (!(await tcpFree('127.0.0.1', port)))
-      throw new Error(
-        `port ${port} for the ${what} is in use (is another hostfleet up running?). Stop it, or choose other ports with --ports-from / --port / --edge-port, or edit ${join(dataDir, 'up.json')}`,
-      );
-  }
-
-  let stopping = false;
-  const sup = new Supervisor(logDir, (name, code) => {
-    if (!stopping) {
-      console.error(
-        `\n${name} exited unexpectedly (code ${code}); see ${join(logDir, name + '.log')}. Stopping the site.`,
-      );
-      void shutdown(1);
-    }
-  });
-  const abort = new AbortController();
+  await checkPorts(
+    wanted,
+    `Stop it, or choose other ports with --ports-from / --port / --edge-port, or edit ${join(dataDir, 'up.json')}`,
+  );
+  const run = startUpRun(logDir, `the site is kept in ${dataDir}`);
+  const { sup } = run;
   let loadDone: Promise<LoadStats> | null = null;
   let ticker: NodeJS.Timeout | undefined;
-  let resolveDone: (code: number) => void = () => undefined;
-  const done = new Promise<number>((r) => (resolveDone = r));
-  async function shutdown(code: number) {
-    if (stopping) return;
-    stopping = true;
+  run.whenStopping(async () => {
     if (ticker) clearInterval(ticker);
-    process.stderr.write('\nstopping hostfleet …\n');
-    abort.abort();
     await loadDone?.catch(() => undefined);
-    await sup.stop();
-    process.stderr.write('all hostfleet processes stopped; the site is kept in ' + dataDir + '\n');
-    resolveDone(code);
-  }
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
-
-  const steps = ['BMC emulator', 'edge', 'manager', 'customers', 'servers', 'load'];
-  const bar = interactive(process.stderr)
-    ? new cliProgress.SingleBar(
-        { format: 'hostfleet up [{bar}] {value}/{total} {what}', stream: process.stderr, hideCursor: true },
-        cliProgress.Presets.shades_classic,
-      )
-    : null;
-  let k = 0;
-  const step = (what: string) => {
-    k++;
-    if (bar) bar.update(k, { what });
-    else process.stderr.write(`hostfleet up: ${what}\n`);
-  };
-  bar?.start(steps.length, 0, {
-    what: first ? 'creating a new site in ' + dataDir : 'starting the site in ' + dataDir,
   });
+  const progress = upProgress(6, first ? 'creating a new site in ' + dataDir : 'starting the site in ' + dataDir);
+  const step = progress.step;
 
-  try {
-    const bmcUrl = `http://127.0.0.1:${st.ports.bmc}`;
-    await sup.start(
-      'bmc',
-      [
-        'bmc',
-        '--machines-dir',
-        join(dataDir, 'machines'),
-        '--volumes-root',
-        volumesRoot,
-        '--machines',
-        String(opts.machines),
-        '--port',
-        String(st.ports.bmc),
-        '--data-port-base',
-        String(st.ports.dataBase),
-      ],
-      {
-        HOSTFLEET_BMC_USER: st.bmcUser,
-        HOSTFLEET_BMC_PASSWORD: st.bmcPassword,
-      },
-    );
-    step('BMC emulator ready');
-    await sup.start('edge', ['edge'], {
-      HOSTFLEET_EDGE_HOST: '127.0.0.1',
-      HOSTFLEET_EDGE_PORT: String(st.ports.edge),
-      HOSTFLEET_EDGE_ADMIN_HOST: '127.0.0.1',
-      HOSTFLEET_EDGE_ADMIN_PORT: String(st.ports.edgeAdmin),
-      HOSTFLEET_EDGE_TOKEN: st.edgeToken,
-      HOSTFLEET_EDGE_STATE_FILE: join(dataDir, 'edge-state.json'),
-    });
-    step('edge ready');
-    const cfgFile = join(dataDir, 'manager.yaml');
-    writeFileSync(
-      cfgFile,
-      YAML.stringify({
-        site: { id: 'local', name: 'Embedded site', timeZone: 'UTC' },
+  await run.serve(
+    async () => {
+      const { bmcUrl, client } = await startSiteProcesses(sup, {
         dataDir,
-        listen: { host: '127.0.0.1', port: st.ports.manager },
-        bmcs: [{ url: bmcUrl, username: st.bmcUser, password: st.bmcPassword, auth: 'session' }],
-        edge: {
-          kind: 'builtin',
-          adminUrl: `http://127.0.0.1:${st.ports.edgeAdmin}`,
-          token: st.edgeToken,
-          publicUrl: `http://127.0.0.1:${st.ports.edge}`,
-        },
-        volumes: { kind: 'local', root: volumesRoot },
-        bus: { kind: 'loopback', host: '127.0.0.1', port: st.ports.bus, token: st.busToken },
-        operatorToken: st.operatorToken,
-      }),
-      { mode: 0o600 },
-    );
-    await ensureWebBuilt();
-    await sup.start('manager', ['manager', '--config', cfgFile], {});
-    step('manager ready');
+        st,
+        machines: opts.machines,
+        site: { id: 'local', name: 'Embedded site', timeZone: 'UTC' },
+        step,
+      });
+      const bmc = redfishBmc({ url: bmcUrl, username: st.bmcUser, password: st.bmcPassword, auth: 'basic' });
+      await seedDemo(client, bmc, bmcUrl, localVolumes(volumesRoot), () => undefined);
+      const consoleLogin = await ensureConsoleUser(client, dataDir, hf);
+      await bmc.close();
+      step('customers ready');
+      await fillDemoGroups(client, () => undefined);
+      step('servers in their groups');
 
-    const client = new Client(`http://127.0.0.1:${st.ports.manager}`, st.operatorToken);
-    const bmc = redfishBmc({ url: bmcUrl, username: st.bmcUser, password: st.bmcPassword, auth: 'basic' });
-    await seedDemo(client, bmc, bmcUrl, localVolumes(volumesRoot), () => undefined);
-    const consoleLogin = await ensureConsoleUser(client, dataDir, hf);
-    await bmc.close();
-    step('customers ready');
-    await fillDemoGroups(client, () => undefined);
-    step('servers in their groups');
+      const edgeUrl = `http://127.0.0.1:${st.ports.edge}`;
+      const stats: LoadStats = emptyStats();
+      if (opts.load) {
+        // The default scenario: every customer at the demo rate, and every two minutes a spike on
+        // the first one large enough that its agents ask for servers (idle groups release theirs),
+        // so a new user sees servers move within a minute.
+        const customers = DEMO_CUSTOMERS.map((c) => ({ group: `${c.id}-web`, domain: c.domains[0] as string }));
+        const build = () =>
+          buildScenario(
+            'spike',
+            {
+              customers,
+              baseRps: opts.loadRate,
+              durationMs: 120_000,
+              factor: Math.max(4, DEMO_SPIKE_RPS / opts.loadRate),
+              paths: ['/app/hello', '/app/hello', '/'],
+            },
+            '.',
+          );
+        loadDone = runScenarioForever({ edgeUrl, signal: run.signal, stats, build });
+      }
+      step(opts.load ? 'load running' : 'no load');
+      progress.stop();
 
-    const edgeUrl = `http://127.0.0.1:${st.ports.edge}`;
-    const stats: LoadStats = emptyStats();
-    if (opts.load) {
-      // The default scenario: every customer at the demo rate, and every two minutes a spike on
-      // the first one large enough that its agents ask for servers (idle groups release theirs),
-      // so a new user sees servers move within a minute.
-      const customers = DEMO_CUSTOMERS.map((c) => ({ group: `${c.id}-web`, domain: c.domains[0] as string }));
-      const build = () =>
-        buildScenario(
-          'spike',
-          {
-            customers,
-            baseRps: opts.loadRate,
-            durationMs: 120_000,
-            factor: Math.max(4, DEMO_SPIKE_RPS / opts.loadRate),
-            paths: ['/app/hello', '/app/hello', '/'],
-          },
-          '.',
-        );
-      loadDone = runScenarioForever({ edgeUrl, signal: abort.signal, stats, build });
-    }
-    step(opts.load ? 'load running' : 'no load');
-    bar?.stop();
-
-    console.log(`
+      console.log(`
 hostfleet is up (${dataDir})
   manager API   http://127.0.0.1:${st.ports.manager}   (OpenAPI at /openapi.json; token in ${join(dataDir, 'operator-token')})
   console       http://127.0.0.1:${st.ports.manager}/   (${consoleLogin})
@@ -301,19 +303,13 @@ ${tryLines(
 )}
 
 Ctrl-C stops everything.`);
-    if (opts.load) {
-      ticker = setInterval(() => {
-        process.stderr.write(
-          `load: ${count(stats.sent, 'request')}, ${stats.failed} failed, p95 ${percentile(stats.latenciesMs.slice(-2000), 95).toFixed(0)} ms\n`,
-        );
-      }, 15_000);
-      ticker.unref();
-    }
-    if (opts.exitAfterMs !== undefined) setTimeout(() => void shutdown(0), opts.exitAfterMs).unref();
-  } catch (e) {
-    bar?.stop();
-    console.error(`hostfleet up failed: ${(e as Error).message}`);
-    await shutdown(1);
-  }
-  process.exitCode = await done;
+      if (opts.load) {
+        ticker = setInterval(() => {
+          process.stderr.write(`load: ${loadLine(stats)}\n`);
+        }, 15_000);
+        ticker.unref();
+      }
+    },
+    { exitAfterMs: opts.exitAfterMs, progress },
+  );
 }

@@ -5,7 +5,7 @@
 // openssl for the test).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,48 +13,18 @@ import { join } from 'node:path';
 import { isHostfleetError } from '../../src/core/errors.js';
 import { busFailure, natsBus, type Bus } from '../../src/drivers/bus/index.js';
 import { freePort } from '../../src/services/shared/ports.js';
+import { NATS_BIN, natsAvailable, startNatsServer, stopNatsServer } from '../support/nats.js';
 
-const BIN = process.env.NATS_SERVER_BIN ?? 'nats-server';
-const available = spawnSync(BIN, ['--version']).status === 0;
+const BIN = NATS_BIN;
+const available = natsAvailable;
 
 /** startServer runs nats-server and resolves once it reports ready (bounded to 15 s). */
 async function startServer(port: number, token: string, storeDir: string): Promise<ChildProcess> {
   return startWith(['-a', '127.0.0.1', '-p', String(port), '--auth', token, '-js', '-sd', storeDir]);
 }
 
-async function startWith(args: string[]): Promise<ChildProcess> {
-  const child = spawn(BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let log = '';
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`nats-server not ready within 15 s:\n${log}`));
-    }, 15_000);
-    child.stderr?.on('data', (c: Buffer) => {
-      log += c.toString();
-      if (log.includes('Server is ready')) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(t);
-      reject(new Error(`nats-server exited with ${code}:\n${log}`));
-    });
-  });
-  child.stderr?.removeAllListeners('data');
-  child.stderr?.resume();
-  return child;
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(t);
-}
+const startWith = startNatsServer;
+const stopServer = stopNatsServer;
 
 async function waitFor(cond: () => boolean, what: string, ms = 20_000, tick?: () => Promise<void>): Promise<void> {
   const end = Date.now() + ms;

@@ -43,6 +43,8 @@ export interface TestSite {
   readonly token: string;
   readonly client: Client;
   readonly volumes: VolumeDriver;
+  /** volumesRoot is the local volume driver's root (replicas from other sites arrive under it too). */
+  readonly volumesRoot: string;
   /** manager is the in-process manager, when the site runs one. */
   manager: Manager | null;
   startManager(): Promise<void>;
@@ -75,6 +77,10 @@ export async function startTestSite(opts: {
   databaseUrl?: string;
   databaseSchema?: string;
   quiet?: boolean;
+  /** site names the site (default test), its time zone and the first uid of its accounts. */
+  site?: { id: string; timeZone?: string; firstUid?: number };
+  /** config is merged into the manager's configuration (top-level sections replaced). */
+  config?: Record<string, unknown>;
 }): Promise<TestSite> {
   const dir = mkdtempSync(join(tmpdir(), 'hf-site-'));
   chmodSync(dir, 0o711);
@@ -111,7 +117,7 @@ export async function startTestSite(opts: {
   writeFileSync(
     cfgFile,
     YAML.stringify({
-      site: { id: 'test' },
+      site: opts.site ?? { id: 'test' },
       dataDir: dir,
       listen: { host: '127.0.0.1', port },
       ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
@@ -123,6 +129,7 @@ export async function startTestSite(opts: {
       operatorToken: token,
       moves: { bootTimeoutMs: 30_000, drainTimeoutMs: 5000 },
       log: { level: opts.quiet === false ? 'info' : 'warn' },
+      ...(opts.config ?? {}),
     }),
   );
   const managerUrl = `http://127.0.0.1:${port}`;
@@ -192,6 +199,7 @@ export async function startTestSite(opts: {
         site.manager = null;
       }
     },
+    volumesRoot,
     async customer(id, domains, o = {}) {
       const { account } = await client.call<{ account: AccountRecord }>('POST', '/v1/accounts', {
         id,

@@ -157,6 +157,15 @@ const IDLE_FRACTION = 0.05;
 // The surprise rate forgets with a time constant of about a day.
 const SURPRISE_MEMORY_MS = 86_400_000;
 
+/** NOT_OFFSITE are the reasons a demand went unmet that another site's servers would not cure. */
+const NOT_OFFSITE: ReadonlySet<string> = new Set([
+  'at-ceiling',
+  'at-max-size',
+  'unknown-group',
+  'release-below-floor',
+  'release-cooling',
+]);
+
 /** tick decides one tick of a site; see the module comment. */
 export function tick(state: TickState, input: TickInput): TickResult {
   const { now, settings } = input;
@@ -267,8 +276,10 @@ export function tick(state: TickState, input: TickInput): TickResult {
   for (const m of plan.moves) if (m.toGroup !== null) state.lastAdd.set(m.toGroup, now);
   const warm = planWarmPool(decideInput, plan);
   const offsite: { groupId: string; count: number }[] = [];
+  // Whatever the site could not supply goes to other sites — an empty pool, donors that may not
+  // give, the tick's bound — but not what the group's own ceiling or size limit stopped.
   for (const u of plan.unmet)
-    if (u.code === 'no-supply' || u.code === 'extended-pool-only' || u.code === 'tick-limit')
+    if (!NOT_OFFSITE.has(u.code) && u.wanted > u.granted)
       offsite.push({ groupId: u.groupId, count: u.wanted - u.granted });
   return { plan, warm, offsite, requests, sizings, warmTarget, input: decideInput };
 }

@@ -149,6 +149,8 @@ export const subjects = {
   /** global: between a site's manager and the global coordinator (borrow, lend, replication). */
   global: (site: string, topic: string): string =>
     [`${SUBJECT_ROOT}-global`, checkToken('site', site), checkToken('topic', topic)].join('.'),
+  /** globalAll: pattern for one topic of every site (the coordinator hears every site's reports). */
+  globalAll: (topic: string): string => [`${SUBJECT_ROOT}-global`, '*', checkToken('topic', topic)].join('.'),
 } as const;
 
 /**

@@ -18,5 +18,5 @@ export { localReplicator } from './local.js';
 export type { LocalReplicatorOptions } from './local.js';
 export { rsyncReplicator } from './rsync.js';
 export type { RsyncReplicatorOptions, RsyncTarget } from './rsync.js';
-export { startRsyncDaemon } from './rsync-daemon.js';
+export { endStaleDaemon, startRsyncDaemon } from './rsync-daemon.js';
 export type { RsyncDaemon, RsyncDaemonOptions } from './rsync-daemon.js';

@@ -6,7 +6,7 @@
  * parent, so the daemon gets a process group of its own and close signals the whole group.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,6 +30,45 @@ export interface RsyncDaemonOptions {
   readonly module?: string;
   /** rsyncPath is the rsync binary (default /usr/bin/rsync). */
   readonly rsyncPath?: string;
+  /** pidFile, when given, records the daemon's pid, and a daemon it names that outlived its starter is ended first. */
+  readonly pidFile?: string;
+}
+
+/**
+ * endStaleDaemon ends the daemon a pid file names when its process is still an rsync daemon:
+ * one whose starter was killed (SIGKILL leaves the detached daemon and its transfers running,
+ * holding the port). Its whole process group goes, as close() would have done.
+ */
+export async function endStaleDaemon(pidFile: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(pidFile, 'utf8')).trim());
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  let cmd = '';
+  try {
+    cmd = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' ');
+  } catch {
+    // Gone already.
+  }
+  if (cmd.includes('rsync') && cmd.includes('--daemon')) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // The group is gone already.
+    }
+    for (let i = 0; i < 50; i++) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        break;
+      }
+      await sleep(20);
+    }
+  }
+  await rm(pidFile, { force: true });
 }
 
 /** RsyncDaemon is a running daemon. */
@@ -90,6 +129,7 @@ export async function startRsyncDaemon(o: RsyncDaemonOptions): Promise<RsyncDaem
         problem: `must hold addresses or networks (10.9.0.0/24), got ${JSON.stringify(a)}`,
       })),
   ]);
+  if (o.pidFile !== undefined) await endStaleDaemon(o.pidFile);
   await prepareRoot(o.root);
   const runDir = await mkdtemp(join(tmpdir(), 'hf-rsyncd-'));
   const conf = join(runDir, 'rsyncd.conf');
@@ -131,6 +171,7 @@ export async function startRsyncDaemon(o: RsyncDaemonOptions): Promise<RsyncDaem
       group('SIGKILL');
       await ended;
       await rm(runDir, { recursive: true, force: true });
+      if (o.pidFile !== undefined) await rm(o.pidFile, { force: true });
     })());
 
   // Ready once the port answers and the daemon is still there a moment later (something else
@@ -148,6 +189,7 @@ export async function startRsyncDaemon(o: RsyncDaemonOptions): Promise<RsyncDaem
       `the rsync daemon on ${o.host}:${o.port} did not start (${reason}); is ${rsync} installed and the port free? ${output.trim().slice(-2000)}`,
     );
   }
+  if (o.pidFile !== undefined && child.pid !== undefined) await writeFile(o.pidFile, `${child.pid}\n`, { mode: 0o600 });
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;
   return { url: `rsync://${host}:${o.port}/${module}`, pid: child.pid ?? -1, close };
 }

@@ -57,6 +57,8 @@ export interface ScenarioOptions {
   readonly paths?: readonly string[];
   /** trace is the diurnal scenario's trace file (`;`-separated `time;value`). */
   readonly trace?: string;
+  /** shiftHours puts every customer of the diurnal scenario in one time zone (default: spread round the clock). */
+  readonly shiftHours?: number;
 }
 
 /** DEFAULT_TRACE is the diurnal scenario's trace: hourly English Wikipedia requests. */
@@ -152,7 +154,7 @@ export async function buildScenario(name: ScenarioName, o: ScenarioOptions, trac
           o.baseRps,
           factor,
           o.durationMs,
-          (i * 24) / o.customers.length,
+          o.shiftHours ?? (i * 24) / o.customers.length,
         ),
       }));
       return {

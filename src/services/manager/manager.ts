@@ -4,6 +4,7 @@
  * have been resumed. Every driver, the store and the clock can be handed in (tests run the
  * manager on fakes in one process); what is not handed in is built from the configuration.
  */
+import { join } from 'node:path';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -37,6 +38,10 @@ import { createProvisioning } from './components/provisioning/index.js';
 import type { ProvisioningComponent } from './components/provisioning/index.js';
 import { createResources } from './components/resources.js';
 import { createSla } from './components/sla.js';
+import { createGlobal } from './components/global/index.js';
+import type { GlobalComponent } from './components/global/index.js';
+import { rsyncReplicator, startRsyncDaemon } from '../../drivers/replication/index.js';
+import type { Replicator } from '../../drivers/replication/index.js';
 import type { Component, ManagerContext } from './context.js';
 import { Authenticator, ensureApiToken } from './auth.js';
 import { BootService } from './boot.js';
@@ -52,6 +57,7 @@ export interface ManagerComponents {
   readonly provisioning: ProvisioningComponent;
   readonly placement: PlacementComponent;
   readonly decision: DecisionComponent;
+  readonly global: GlobalComponent;
   /** all lists every component in start order. */
   readonly all: readonly Component[];
 }
@@ -62,26 +68,34 @@ export interface ManagerComponents {
  * agent status board the agents component feeds. Add a feature by writing its factory in
  * components/ and naming it here.
  */
-function wireComponents(ctx: ManagerContext): ManagerComponents {
+function wireComponents(
+  ctx: ManagerContext,
+  site: { replicators: ReadonlyMap<string, Replicator>; urls: { api: string; edge: string } },
+): ManagerComponents {
   const resources = createResources(ctx);
   const sla = createSla(ctx);
   const provisioning = createProvisioning(ctx);
   // agents must start before the decision loop and the console: it feeds the board they read
   // and declares the requests stream before the loop consumes it.
   const agents = createAgents(ctx);
-  const edgeSync = createEdgeSync(ctx);
+  // global reads the decision loop's outlook; the loop and the edge reconciler read what it borrows.
+  let decisionRef: DecisionComponent | null = null;
+  const global = createGlobal({ ...ctx, ...site, loop: () => (decisionRef as DecisionComponent).loop });
+  const edgeSync = createEdgeSync({ ...ctx, isRemote: (pool, server) => global.isRemote(pool, server) });
   const billing = createBilling(ctx);
   const consoleUi = createConsole({ ...ctx, board: agents.board });
   const placement = createPlacement(ctx);
   // decision comes last: it ticks only once the others run, and stops first, so no tick acts on
   // a stopped component.
-  const decision = createDecision({ ...ctx, board: agents.board });
+  const decision = createDecision({ ...ctx, board: agents.board, remoteRps: (g) => global.remoteRps(g) });
+  decisionRef = decision;
   return {
     agents,
     provisioning,
     placement,
     decision,
-    all: [resources, sla, provisioning, agents, edgeSync, billing, consoleUi, placement, decision],
+    global,
+    all: [resources, sla, provisioning, agents, edgeSync, billing, consoleUi, placement, global, decision],
   };
 }
 
@@ -119,6 +133,42 @@ export interface ManagerOptions {
   readonly hypervisor?: HypervisorDriver;
   /** health asks a booting server for its health; default: HTTP GET /healthz on its address. */
   readonly health?: HealthProbe;
+  /** replicators copy the site's volumes to other sites, by site; default: rsync to each of global.replication.targets. */
+  readonly replicators?: ReadonlyMap<string, Replicator>;
+}
+
+/** configuredReplication starts the site's rsync daemon (copies from other sites) and a replicator per target. */
+async function configuredReplication(
+  cfg: ManagerConfig,
+  clock: Clock,
+  owned: Array<() => Promise<unknown>>,
+): Promise<Map<string, Replicator>> {
+  const out = new Map<string, Replicator>();
+  const rep = cfg.global?.replication;
+  if (!rep) return out;
+  if (rep.daemon) {
+    const daemon = await startRsyncDaemon({
+      root: cfg.volumes.root,
+      host: rep.daemon.host,
+      port: rep.daemon.port,
+      user: rep.daemon.user,
+      secret: rep.daemon.secret,
+      pidFile: join(cfg.dataDir, 'rsyncd.pid'),
+    });
+    owned.push(() => daemon.close());
+  }
+  for (const t of rep.targets)
+    out.set(
+      t.site,
+      rsyncReplicator({
+        homeRoot: cfg.volumes.root,
+        target: { url: t.url, user: t.user, secret: t.secret },
+        replicaRoot: cfg.volumes.root,
+        replicaPrefix: `${cfg.site.id}-`,
+        clock,
+      }),
+    );
+  return out;
 }
 
 /** runtimeTarget reads an HAProxy Runtime API address: host:port for TCP, otherwise a socket path. */
@@ -279,7 +329,14 @@ export async function startManager(cfg: ManagerConfig, opts: ManagerOptions = {}
   let app: FastifyInstance;
   let components: ManagerComponents;
   try {
-    components = wireComponents(ctx);
+    const replicators = opts.replicators ?? (await configuredReplication(cfg, clock, owned));
+    components = wireComponents(ctx, {
+      replicators,
+      urls: {
+        api: cfg.publicUrl ?? `http://${cfg.listen.host}:${cfg.listen.port}`,
+        edge: cfg.edge.kind === 'builtin' ? (cfg.edge.publicUrl ?? '') : '',
+      },
+    });
     const all = components.all;
     app = await buildApi({
       store,

@@ -41,15 +41,6 @@ import type { SimContext } from '../context.js';
 import type { Fleet } from '../fleet.js';
 import type { HostfleetStats } from './hostfleet.js';
 
-/**
- * GROUP_LIMITS stop a group's demand at its own limits; any other unmet demand found the site
- * without a server to give it: no pool server, and no donor that may give one (decide tries
- * donors only when the pool is empty). The tick's `offsite` lists only no-supply,
- * extended-pool-only and tick-limit, and so misses a site whose pool is empty and whose donors
- * all refuse (at committed, cooling, higher priority) — the usual case of a full site.
- */
-const GROUP_LIMITS = ['at-ceiling', 'at-max-size', 'unknown-group'] as const;
-
 /** GlobalRound keeps the global routine's state and the lender–borrower pairs it has to keep in step. */
 export class GlobalRound {
   private state: GlobalState = newGlobalState();
@@ -116,10 +107,9 @@ export class GlobalRound {
     // Who takes part: groups the tick left short, and groups with loans.
     const groups = new Set<number>();
     for (const out of results)
-      for (const u of out.plan.unmet) {
-        if ((GROUP_LIMITS as readonly string[]).includes(u.code)) continue;
+      for (const u of out.offsite) {
         const c = this.index.get(u.groupId) as number;
-        this.offsite[c] = (this.offsite[c] as number) + u.wanted - u.granted;
+        this.offsite[c] = (this.offsite[c] as number) + u.count;
         groups.add(c);
       }
     for (const l of this.state.loans) groups.add(this.index.get(l.to.group) as number);

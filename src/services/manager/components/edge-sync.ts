@@ -37,6 +37,7 @@ export function planEdgeRepairs(
   servers: readonly StoredServer[],
   suspended: ReadonlySet<string> = new Set(),
   throttled: ReadonlyMap<string, number> = new Map(),
+  isRemote: (pool: string, server: string) => boolean = () => false,
 ): EdgeRepair[] {
   const out: EdgeRepair[] = [];
   const byPool = new Map(edge.map((p) => [p.id, p]));
@@ -63,7 +64,8 @@ export function planEdgeRepairs(
     for (const es of p.servers) {
       const s = serverById.get(es.id);
       // A server in a move is the dispatcher's to program; anything else must be active in this group.
-      if (moving.has(es.id)) continue;
+      // A server lent by another site is the global component's to attach and let go.
+      if (moving.has(es.id) || isRemote(p.id, es.id)) continue;
       if (suspendedPools.has(p.id) || !s || s.groupId !== p.id || (s.state !== 'active' && s.state !== 'draining'))
         out.push({ kind: 'detach', pool: p.id, server: es.id });
     }
@@ -72,7 +74,10 @@ export function planEdgeRepairs(
 }
 
 /** EdgeSyncDeps are what the reconciler compares and repairs. */
-export type EdgeSyncDeps = Pick<ManagerContext, 'store' | 'edge' | 'cfg' | 'log' | 'isLeader'>;
+export type EdgeSyncDeps = Pick<ManagerContext, 'store' | 'edge' | 'cfg' | 'log' | 'isLeader'> & {
+  /** isRemote tells a server lent by another site (left to the global component). */
+  readonly isRemote?: (pool: string, server: string) => boolean;
+};
 
 /** syncEdge applies the repairs once and returns them. */
 export async function syncEdge(ctx: Omit<EdgeSyncDeps, 'isLeader'>): Promise<EdgeRepair[]> {
@@ -86,7 +91,7 @@ export async function syncEdge(ctx: Omit<EdgeSyncDeps, 'isLeader'>): Promise<Edg
   const throttled = new Map(
     restrictions.filter((r) => r.action === 'throttle').map((r) => [r.accountId, ctx.cfg.billing.throttleRps]),
   );
-  const repairs = planEdgeRepairs(edge, groups, servers, suspended, throttled);
+  const repairs = planEdgeRepairs(edge, groups, servers, suspended, throttled, ctx.isRemote);
   const groupById = new Map(groups.map((g) => [g.id, g]));
   const serverById = new Map(servers.map((s) => [s.id, s]));
   for (const r of repairs) {

@@ -17,7 +17,7 @@ import type { DecisionDeps } from './loop.js';
 import { decisionRoutes } from './routes.js';
 
 export { DecisionLoop, reasonText } from './loop.js';
-export type { DecisionDeps, TickRecord } from './loop.js';
+export type { DecisionDeps, SiteOutlook, TickRecord } from './loop.js';
 export type { MoveOutcome } from './outcome.js';
 export { isWarmStatus, WARM_ACTIONS_PER_TICK } from './warm.js';
 export type { ServingNudge } from './warm.js';

@@ -50,7 +50,19 @@ export type DecisionDeps = Pick<
   | 'fence'
 > & {
   readonly board: AgentStatusBoard;
+  /** remoteRps, when the site borrows servers of other sites, adds what they serve to a group's measured rate. */
+  readonly remoteRps?: (groupId: string) => number;
 };
+
+/**
+ * SiteOutlook is what the last tick concluded about each of the site's groups, for the report
+ * to the global coordinator: servers wanted (the sizing, capped at the extended level), held
+ * here, and left unmet for want of supply.
+ */
+export interface SiteOutlook {
+  readonly at: number;
+  readonly groups: ReadonlyMap<string, { readonly want: number; readonly held: number; readonly unmet: number }>;
+}
 
 /** TickRecord is what a tick recorded: the pure plan, what the dispatcher made of it, failures and warm-pool actions. */
 export interface TickRecord {
@@ -81,6 +93,8 @@ export class DecisionLoop {
   private lastUnmet = '[]';
   private readonly state = newTickState();
   private lead: { at: number; ms: number; known: boolean } | null = null;
+  /** outlook is the last tick's conclusion per group (null before the first tick as the active manager). */
+  outlook: SiteOutlook | null = null;
 
   constructor(private readonly ctx: DecisionDeps) {
     this.intake = new RequestIntake(ctx);
@@ -141,7 +155,7 @@ export class DecisionLoop {
     const result = tick(this.state, {
       tickId,
       now,
-      groups: tickGroups(snap, site, asks, (g) => deciderRates(this.ctx.board, g, now)),
+      groups: tickGroups(snap, site, asks, (g) => this.rates(g, now)),
       servers: snap.servers,
       requests,
       recent,
@@ -157,6 +171,21 @@ export class DecisionLoop {
         holdMs: leadMs,
       },
     });
+    const unmet = new Map(result.offsite.map((u) => [u.groupId, u.count]));
+    const wants = new Map(result.sizings.map((z) => [z.groupId, z.want]));
+    this.outlook = {
+      at: now,
+      groups: new Map(
+        snap.groups.map((g) => [
+          g.id,
+          {
+            want: Math.min(g.extended, wants.get(g.id) ?? snap.held.get(g.id) ?? 0),
+            held: snap.held.get(g.id) ?? 0,
+            unmet: unmet.get(g.id) ?? 0,
+          },
+        ]),
+      ),
+    };
     const plan = result.plan;
     const input = result.input;
     const violations = input === null ? [] : checkPlan(input, plan);
@@ -204,6 +233,17 @@ export class DecisionLoop {
     this.lastTick = { at: now, moves: outcomes.filter((o) => o.moveId !== null).length };
     await this.remember(record, tickId, now);
     return record;
+  }
+
+  /** rates are the decider's measured and forecast rates, plus what servers lent by other sites serve. */
+  private rates(groupId: string, now: number): { measuredRps: number | null; forecastRps: number | null } {
+    const r = deciderRates(this.ctx.board, groupId, now);
+    const extra = this.ctx.remoteRps?.(groupId) ?? 0;
+    if (extra <= 0) return r;
+    return {
+      measuredRps: (r.measuredRps ?? 0) + extra,
+      forecastRps: r.forecastRps === null ? null : r.forecastRps + extra,
+    };
   }
 
   /**
