@@ -307,3 +307,72 @@ export interface LoopState {
   readonly agentsHeard: number;
   readonly lastTick: { readonly at: number; readonly moves: number } | null;
 }
+
+/** GlobalReplica is the copy of an account's data at one replica site; lagMs null: never copied. */
+export interface GlobalReplica {
+  readonly site: string;
+  readonly lagMs: number | null;
+}
+
+/** SiteReport is a site's last report heard on the global bus (src/services/global/protocol.ts). */
+export interface SiteReport {
+  readonly site: string;
+  readonly utcOffsetMinutes: number;
+  /** at is when the site sent it (ms since the epoch, the site's clock). */
+  readonly at: number;
+  readonly spare: number;
+  readonly recall: number;
+  readonly asks: readonly { readonly group: string; readonly account: string; readonly count: number }[];
+  readonly accounts: readonly {
+    readonly account: string;
+    readonly displayName: string;
+    readonly groups: readonly { readonly group: string }[];
+    readonly replicas: readonly GlobalReplica[];
+  }[];
+  /** guests are the groups the site serves for other sites, with their servers ready to serve. */
+  readonly guests: readonly {
+    readonly home: string;
+    readonly group: string;
+    readonly ready: readonly { readonly id: string }[];
+    readonly busy: number;
+  }[];
+  /** attached lists, per own group, the servers of other sites its edge sends traffic to. */
+  readonly attached: readonly {
+    readonly group: string;
+    readonly lender: string;
+    readonly servers: readonly string[];
+  }[];
+  readonly urls: { readonly api: string; readonly edge: string };
+}
+
+/** SiteView is the coordinator's last view of this site. */
+export interface SiteView {
+  readonly site: string;
+  readonly at: number;
+  readonly guests: readonly {
+    readonly kind: 'loan' | 'takeover';
+    readonly home: string;
+    readonly account: string;
+    readonly displayName: string;
+    readonly spec: { readonly group: string };
+    readonly count: number;
+    readonly release: readonly string[];
+  }[];
+  readonly remote: readonly {
+    readonly group: string;
+    readonly lender: string;
+    readonly servers: readonly { readonly id: string; readonly address: string }[];
+  }[];
+  /** takenOver are this site's accounts served elsewhere since it was lost; stopped: that site no longer serves them. */
+  readonly takenOver: readonly { readonly account: string; readonly site: string; readonly stopped?: boolean }[];
+}
+
+/** GlobalAnswer is GET /v1/global: this site's part in several sites working together. */
+export interface GlobalAnswer {
+  readonly site: string;
+  readonly enabled: boolean;
+  readonly view: SiteView | null;
+  readonly sites: readonly SiteReport[];
+  /** attached are the lent servers this site's edge sends traffic to now. */
+  readonly attached: readonly { readonly group: string; readonly lender: string; readonly server: string }[];
+}

@@ -8,6 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { call, tryGet } from '../api.js';
 import type { DecisionRequest, LoopState, Status, StoredPlan } from '../api.js';
 import { Badge, Card, since } from '../ui/bits.js';
+import { usePoll } from '../ui/poll.js';
 import { ASKER_TEXT, SKIP_TEXT, SOURCE_TEXT, reasonRow, requestText, unmetRow } from '../ui/reasons.js';
 import type { ReasonRow } from '../ui/reasons.js';
 
@@ -239,26 +240,13 @@ export function Decisions(props: { st: Status }) {
   const groups = props.st.groups;
   const [gid, setGid] = useState(groups[0]?.id ?? '');
   const [svg, setSvg] = useState<{ svg: string; priority: number; responseTargetMs: number } | null>(null);
-  const [loaded, setLoaded] = useState<Loaded | null | undefined>(undefined);
   useEffect(() => {
     if (!gid) return;
     void call<{ svg: string; priority: number; responseTargetMs: number }>('GET', `/v1/groups/${gid}/surface`).then(
       setSvg,
     );
   }, [gid]);
-  useEffect(() => {
-    let live = true;
-    const load = () =>
-      void loadPlans()
-        .then((l) => live && setLoaded(l))
-        .catch(() => live && setLoaded(null));
-    load();
-    const t = setInterval(load, REFRESH_MS);
-    return () => {
-      live = false;
-      clearInterval(t);
-    };
-  }, []);
+  const loaded = usePoll(loadPlans, REFRESH_MS);
   const plans = loaded?.plans ?? [];
   return (
     <div class="grid2">

@@ -1,21 +1,24 @@
 /**
  * Operator is the operator's console: the site's groups with their servers (state, role, health,
  * load), the pool warm and cold, failures, moves in flight with their steps and the history with
- * reasons, live charts, and the decision surface per group. Tabs keep each view on one screen.
+ * reasons, live charts, the decision surface per group, and — when the site works with others —
+ * the sites. Tabs keep each view on one screen.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { call } from '../api.js';
-import type { Group, Move, Server, Status } from '../api.js';
+import { call, tryGet } from '../api.js';
+import type { GlobalAnswer, Group, Move, Server, Status } from '../api.js';
 import type { Live } from '../live.js';
 import { Badge, Card, MeterBar, MoveSteps, Notice, duration, since, useAction } from '../ui/bits.js';
 import { GroupCharts } from './charts.js';
 import { Decisions } from './decisions.js';
+import { Sites } from './sites.js';
 
 const TABS = [
   ['fleet', 'Fleet'],
   ['moves', 'Moves'],
   ['charts', 'Charts'],
   ['decisions', 'Decisions'],
+  ['sites', 'Sites'],
 ] as const;
 type Tab = (typeof TABS)[number][0];
 
@@ -298,6 +301,13 @@ export function Operator(props: { live: Live; site: string }) {
   const st = props.live.status;
   const [tab, setTab] = useState<Tab>((location.hash.replace('#', '') as Tab) || 'fleet');
   const [targets, setTargets] = useState<Record<string, number>>({});
+  // The Sites tab is there only when the site works with others (a `global` section).
+  const [multiSite, setMultiSite] = useState(false);
+  useEffect(() => {
+    void tryGet<GlobalAnswer>('/v1/global')
+      .then((g) => setMultiSite(g?.enabled === true))
+      .catch(() => setMultiSite(false));
+  }, []);
   useEffect(() => {
     const on = () => setTab((location.hash.replace('#', '') as Tab) || 'fleet');
     addEventListener('hashchange', on);
@@ -318,7 +328,7 @@ export function Operator(props: { live: Live; site: string }) {
   return (
     <div>
       <nav class="tabs">
-        {TABS.map(([k, label]) => (
+        {TABS.filter(([k]) => k !== 'sites' || multiSite).map(([k, label]) => (
           <a href={`#${k}`} class={tab === k ? 'on' : ''} data-testid={`tab-${k}`}>
             {label}
             {k === 'moves' && st.running.length > 0 ? <span class="pill">{st.running.length}</span> : null}
@@ -361,6 +371,7 @@ export function Operator(props: { live: Live; site: string }) {
         </Card>
       ) : null}
       {tab === 'decisions' ? <Decisions st={st} /> : null}
+      {tab === 'sites' ? <Sites /> : null}
     </div>
   );
 }

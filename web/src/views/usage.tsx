@@ -3,11 +3,11 @@
  * (docs/BILLING.md §8): this period's metered usage with its units, the draft invoice with its
  * money, the price plan the account is on, and any restriction or recommendation.
  */
-import { useEffect, useState } from 'preact/hooks';
 import { call } from '../api.js';
 import type { AccountPlan, Invoice, PricePlan, Usage as UsageAnswer } from '../api.js';
 import { Card } from '../ui/bits.js';
 import { formatMoney, formatQuantity, formatRate, withUnit } from '../ui/format.js';
+import { usePoll } from '../ui/poll.js';
 
 /** REFRESH_MS is how often the panel re-reads usage: the meter counts whole minutes. */
 const REFRESH_MS = 30_000;
@@ -226,20 +226,7 @@ function PlanTable(props: { plan: PricePlan }) {
 
 /** Usage is the customer's usage and plan panel; roles are the tiers of the account's services. */
 export function Usage(props: { accountId: string; roles: readonly string[] }) {
-  const [d, setD] = useState<Loaded | null | undefined>(undefined);
-  useEffect(() => {
-    let live = true;
-    const read = () =>
-      void load(props.accountId)
-        .then((x) => live && setD(x))
-        .catch(() => live && setD(null));
-    read();
-    const t = setInterval(read, REFRESH_MS);
-    return () => {
-      live = false;
-      clearInterval(t);
-    };
-  }, [props.accountId]);
+  const d = usePoll(() => load(props.accountId), REFRESH_MS, [props.accountId]);
   if (d === undefined)
     return (
       <Card title="Usage and plan" testId="usage">
