@@ -11,7 +11,9 @@ if (!Number.isInteger(lostAfterMs) || lostAfterMs < 1000 || lostAfterMs > 600_00
   console.error('usage: npm run bench -- dr [lostAfterMs 1000–600000]');
   process.exit(2);
 }
-const r = await runDisasterDrill({ lostAfterMs, log: (s) => process.stderr.write(s + '\n') });
+// Copies every 10 s: the configuration's default (global.replication.everyMs).
+const replicationEveryMs = 10_000;
+const r = await runDisasterDrill({ lostAfterMs, replicationEveryMs, log: (s) => process.stderr.write(s + '\n') });
 console.log(
   JSON.stringify({
     bench: 'dr',
@@ -20,6 +22,7 @@ console.log(
     failed_requests_after_recovery: r.failed_requests_after_recovery,
     requests_after_recovery: r.requests_after_recovery,
     lost_after_ms: lostAfterMs,
+    replication_every_ms: replicationEveryMs,
     takeover_site: r.takeoverSite,
   }),
 );

@@ -5,6 +5,8 @@
  * at b's edge from its replica (the recovery time), the data-loss window the coordinator
  * states (the replica's lag when a was lost), and the requests that fail once it answers.
  */
+import { chownSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { emptyStats, runSteadyLoad } from '../../src/emulators/load/steady.js';
 import type { DemoCustomer } from '../../src/cli/demo.js';
@@ -19,7 +21,6 @@ import {
   until,
 } from './sites.js';
 
-
 /** DrResult is what the drill measured. */
 export interface DrResult {
   readonly rto_ms: number;
@@ -29,6 +30,10 @@ export interface DrResult {
   /** page is the customer's home page as the replica site served it. */
   readonly page: string;
   readonly takeoverSite: string;
+  /** backMs is how long from a's restart until the takeover was handed back (comeBack only). */
+  readonly backMs?: number;
+  /** writeCameHome tells whether the write made at the replica site is in a's copy after the handback. */
+  readonly writeCameHome?: boolean;
 }
 
 const ACME: DemoCustomer = {
@@ -52,6 +57,14 @@ export interface DrOptions {
   readonly log?: (s: string) => void;
   /** afterRecoveryMs is how long load runs against the replica site once it answers. */
   readonly afterRecoveryMs?: number;
+  /**
+   * comeBack, after the load, writes a file into the customer's data at the replica site (a
+   * write made while its home was lost), starts site a again and waits until the takeover is
+   * handed back: the takeover site stops serving, a copies the data back, the takeover ends.
+   */
+  readonly comeBack?: boolean;
+  /** replicationEveryMs is the interval between copies (global.replication.everyMs; default 2000). */
+  readonly replicationEveryMs?: number;
 }
 
 /** get asks an edge for a domain's page; null when it does not answer 200. */
@@ -79,7 +92,7 @@ export async function runDisasterDrill(o: DrOptions): Promise<DrResult> {
     const rep = await replicationFor(plans);
     for (const p of plans) {
       log(`starting site ${p.id}`);
-      sites.push(await startProcessSite(p, globalSection(h, p.id, rep)));
+      sites.push(await startProcessSite(p, globalSection(h, p.id, rep, o.replicationEveryMs)));
     }
     const [a, b] = sites as [ProcessSite, ProcessSite];
     const coord = h.coord;
@@ -105,7 +118,20 @@ export async function runDisasterDrill(o: DrOptions): Promise<DrResult> {
       durationMs: o.afterRecoveryMs ?? 10_000,
       stats,
     });
+    let back: { backMs: number; writeCameHome: boolean } | null = null;
+    if (o.comeBack) {
+      const written = join(b.volumesRoot, 'volumes', 'a-acme', 'site', 'written-at-b.html');
+      writeFileSync(written, '<p>an order taken while the home site was lost</p>\n', { mode: 0o640 });
+      chownSync(written, 200_001, 200_001);
+      log('starting site a again');
+      const t1 = performance.now();
+      await a.restart();
+      await until('the takeover handed back', 180_000, async () => coord.status().takeovers.length === 0);
+      const home = join(a.volumesRoot, 'volumes', 'acme', 'site', 'written-at-b.html');
+      back = { backMs: Math.round(performance.now() - t1), writeCameHome: existsSync(home) };
+    }
     return {
+      ...(back ?? {}),
       rto_ms: Math.round(rto),
       rpo_s: t?.rpoMs === undefined || t.rpoMs === null ? null : Math.round(t.rpoMs / 100) / 10,
       failed_requests_after_recovery: stats.failed,

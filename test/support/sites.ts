@@ -118,8 +118,12 @@ export interface ProcessSite {
   readonly dir: string;
   readonly client: Client;
   readonly edgeUrl: string;
+  /** volumesRoot is where the site's volumes (and its replicas of other sites' data) live. */
+  readonly volumesRoot: string;
   /** kill SIGKILLs every process of the site at once. */
   kill(): Promise<void>;
+  /** restart starts the site's processes again on the same directory (after kill), as a site that comes back. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -129,9 +133,9 @@ export async function startProcessSite(plan: SitePlan, global: Record<string, un
   chmodSync(dir, 0o711);
   const base = await freePort();
   const st = ensureState(dir, { portsFrom: Math.min(base, 60_000) });
-  const sup = new Supervisor(dir, () => undefined);
-  try {
-    const { bmcUrl, edgeUrl, client } = await startSiteProcesses(sup, {
+  let sup = new Supervisor(dir, () => undefined);
+  const start = () =>
+    startSiteProcesses(sup, {
       dataDir: dir,
       st,
       machines: plan.machines,
@@ -139,6 +143,8 @@ export async function startProcessSite(plan: SitePlan, global: Record<string, un
       site: { id: plan.id, name: plan.id, timeZone: plan.timeZone, firstUid: plan.firstUid },
       global,
     });
+  try {
+    const { bmcUrl, edgeUrl, client } = await start();
     const bmc = redfishBmc({ url: bmcUrl, username: st.bmcUser, password: st.bmcPassword, auth: 'basic' });
     await seedDemo(client, bmc, bmcUrl, localVolumes(join(dir, 'volumes')), () => undefined, plan.customers);
     await bmc.close();
@@ -148,9 +154,16 @@ export async function startProcessSite(plan: SitePlan, global: Record<string, un
       dir,
       client,
       edgeUrl,
+      volumesRoot: join(dir, 'volumes'),
       async kill() {
         stopped = true;
         await sup.kill();
+        await endStaleDaemon(join(dir, 'rsyncd.pid'));
+      },
+      async restart() {
+        sup = new Supervisor(dir, () => undefined);
+        await start();
+        stopped = false;
       },
       async stop() {
         if (!stopped) await sup.stop();

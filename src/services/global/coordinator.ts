@@ -147,9 +147,16 @@ export function viewsOf(
       const t = targets.get(k) ?? { home: l.to.home, group: l.to.group, kind: 'loan' as const, count: 0 };
       targets.set(k, { ...t, count: t.count + l.count });
     }
+    // A takeover serves while its home is lost; once the home is back it stops, so the home can
+    // copy the data back with every write made here (and none made after).
     for (const t of state.takeovers.filter((x) => x.site === site))
       for (const g of t.groups)
-        targets.set(key(t.home, g.group), { home: t.home, group: g.group, kind: 'takeover', count: g.count });
+        targets.set(key(t.home, g.group), {
+          home: t.home,
+          group: g.group,
+          kind: 'takeover',
+          count: alive.has(t.home) ? 0 : g.count,
+        });
     for (const g of r.guests)
       if (!targets.has(key(g.home, g.group)))
         targets.set(key(g.home, g.group), { home: g.home, group: g.group, kind: 'loan', count: 0 });
@@ -188,7 +195,16 @@ export function viewsOf(
         servers: chosen(ready, attachedAt(site, e.group, e.lender), e.count),
       });
     }
-    const takenOver = state.takeovers.filter((t) => t.home === site).map((t) => ({ account: t.account, site: t.site }));
+    const takenOver = state.takeovers
+      .filter((t) => t.home === site)
+      .map((t) => {
+        const at = reports.get(t.site);
+        const serving = t.groups.some((g) => {
+          const guest = at?.guests.find((x) => x.home === t.home && x.group === g.group);
+          return guest !== undefined && guest.ready.length + guest.busy > 0;
+        });
+        return { account: t.account, site: t.site, stopped: alive.has(t.site) && !serving };
+      });
     views.push({ v: PROTOCOL_VERSION, site, at, guests, remote, takenOver });
   }
   return views;

@@ -90,9 +90,12 @@ export const SiteReportMessageSchema = Type.Object(
     ),
     restored: Type.Array(Name, { maxItems: 10_000 }),
     /** urls are where people and tools reach the site (for the global view). */
-    urls: Type.Object({ api: Type.String({ maxLength: 300 }), edge: Type.String({ maxLength: 300 }) }, {
-      additionalProperties: false,
-    }),
+    urls: Type.Object(
+      { api: Type.String({ maxLength: 300 }), edge: Type.String({ maxLength: 300 }) },
+      {
+        additionalProperties: false,
+      },
+    ),
   },
   { additionalProperties: false },
 );
@@ -124,10 +127,19 @@ export const SiteViewSchema = Type.Object(
     guests: Type.Array(GuestOrderSchema),
     /** remote lists, per own group, the servers of other sites to send part of its traffic to. */
     remote: Type.Array(
-      Type.Object({ group: Name, lender: Name, servers: Type.Array(RemoteServerSchema) }, { additionalProperties: false }),
+      Type.Object(
+        { group: Name, lender: Name, servers: Type.Array(RemoteServerSchema) },
+        { additionalProperties: false },
+      ),
     ),
-    /** takenOver lists this site's accounts served elsewhere since it was lost: copy their data back first. */
-    takenOver: Type.Array(Type.Object({ account: Name, site: Name }, { additionalProperties: false })),
+    /**
+     * takenOver lists this site's accounts served elsewhere since it was lost. Once this site is
+     * back, the takeover site stops serving them; `stopped` says it has, and the data may be
+     * copied back (the takeover site's copy wins: it took the writes made while this site was lost).
+     */
+    takenOver: Type.Array(
+      Type.Object({ account: Name, site: Name, stopped: Type.Boolean() }, { additionalProperties: false }),
+    ),
   },
   { additionalProperties: false },
 );

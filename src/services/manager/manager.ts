@@ -4,7 +4,6 @@
  * have been resumed. Every driver, the store and the clock can be handed in (tests run the
  * manager on fakes in one process); what is not handed in is built from the configuration.
  */
-import { join } from 'node:path';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -40,8 +39,8 @@ import { createResources } from './components/resources.js';
 import { createSla } from './components/sla.js';
 import { createGlobal } from './components/global/index.js';
 import type { GlobalComponent } from './components/global/index.js';
-import { rsyncReplicator, startRsyncDaemon } from '../../drivers/replication/index.js';
 import type { Replicator } from '../../drivers/replication/index.js';
+import { configuredReplication } from './components/global/replication.js';
 import type { Component, ManagerContext } from './context.js';
 import { Authenticator, ensureApiToken } from './auth.js';
 import { BootService } from './boot.js';
@@ -135,40 +134,6 @@ export interface ManagerOptions {
   readonly health?: HealthProbe;
   /** replicators copy the site's volumes to other sites, by site; default: rsync to each of global.replication.targets. */
   readonly replicators?: ReadonlyMap<string, Replicator>;
-}
-
-/** configuredReplication starts the site's rsync daemon (copies from other sites) and a replicator per target. */
-async function configuredReplication(
-  cfg: ManagerConfig,
-  clock: Clock,
-  owned: Array<() => Promise<unknown>>,
-): Promise<Map<string, Replicator>> {
-  const out = new Map<string, Replicator>();
-  const rep = cfg.global?.replication;
-  if (!rep) return out;
-  if (rep.daemon) {
-    const daemon = await startRsyncDaemon({
-      root: cfg.volumes.root,
-      host: rep.daemon.host,
-      port: rep.daemon.port,
-      user: rep.daemon.user,
-      secret: rep.daemon.secret,
-      pidFile: join(cfg.dataDir, 'rsyncd.pid'),
-    });
-    owned.push(() => daemon.close());
-  }
-  for (const t of rep.targets)
-    out.set(
-      t.site,
-      rsyncReplicator({
-        homeRoot: cfg.volumes.root,
-        target: { url: t.url, user: t.user, secret: t.secret },
-        replicaRoot: cfg.volumes.root,
-        replicaPrefix: `${cfg.site.id}-`,
-        clock,
-      }),
-    );
-  return out;
 }
 
 /** runtimeTarget reads an HAProxy Runtime API address: host:port for TCP, otherwise a socket path. */

@@ -25,16 +25,15 @@ import { requireRole } from '../../auth.js';
 import { principalOf } from '../../principal.js';
 import type { DecisionLoop } from '../decision/index.js';
 import {
-  guestName,
   parseReport,
   parseView,
   remoteServerId,
   utcOffsetMinutes,
-  type GuestOrder,
   type SiteReportMessage,
   type SiteView,
 } from '../../../global/protocol.js';
 import { askCount, buildReport } from './report.js';
+import { applyGuest } from './guests.js';
 
 /** GlobalDeps are what the site's global side reads and acts through. */
 export type GlobalDeps = Pick<
@@ -134,77 +133,13 @@ export function createGlobal(d: GlobalDeps): GlobalComponent {
         return st === null ? null : replicationLagMs(st, d.clock.now());
       },
       replicaSites: [...d.replicators.keys()],
-      attached: [...byGroup].flatMap(([group, m]) => [...m].map(([lender, list]) => ({ group, lender, servers: list }))),
+      attached: [...byGroup].flatMap(([group, m]) =>
+        [...m].map(([lender, list]) => ({ group, lender, servers: list })),
+      ),
       restored: [...restored],
       urls: d.urls,
     });
     await bus.publish(subjects.global(d.siteId, 'report'), msg);
-  }
-
-  /** applyGuest makes the site serve `count` servers of another site's group, and takes back the released ones. */
-  async function applyGuest(o: GuestOrder): Promise<void> {
-    const accountId = guestName(o.home, o.account);
-    const groupId = guestName(o.home, o.spec.group);
-    if (o.count > 0) {
-      const acc = await d.store.transaction(async (tx) => {
-        await d.fence?.(tx);
-        await db.upsertSite(tx, { id: o.home, name: o.home, timeZone: 'UTC' });
-        return db.ensureGuestAccount(tx, { id: accountId, displayName: o.displayName, uid: o.uid, homeSite: o.home });
-      });
-      if (!(await db.getGroup(d.store, groupId))) {
-        await d.store.transaction(async (tx) =>
-          db.createGroup(tx, {
-            id: groupId,
-            accountId: acc.id,
-            siteId: o.home,
-            role: o.spec.role as never,
-            minSize: 0,
-            maxSize: Math.max(1, o.spec.extended),
-            runtime: o.spec.runtime as never,
-            image: o.spec.image,
-            domains: o.kind === 'takeover' ? o.spec.domains : [],
-          }),
-        );
-      } else if (o.kind === 'takeover')
-        await d.store.transaction((tx) => db.setGroupDomains(tx, groupId, o.spec.domains));
-    }
-    // A takeover handed back leaves the group serving nothing here: its domains go back home.
-    if (o.kind === 'loan') {
-      const grp = await db.getGroup(d.store, groupId);
-      if (grp && grp.domains.length > 0) await d.store.transaction((tx) => db.setGroupDomains(tx, groupId, []));
-    }
-    const servers = await db.listServers(d.store);
-    const mine = servers.filter((s) => s.groupId === groupId);
-    const moving = await db.listMoves(d.store, { status: 'running', limit: 1000 });
-    const joining = moving.filter((m) => m.toGroup === groupId).length;
-    let missing = o.count - mine.filter((s) => s.moveId === null).length - joining;
-    if (missing > 0) {
-      // The guest account's volume is the replica of its data copied here; ensure keeps the data
-      // and makes it the account's alone.
-      await d.volumes.ensure(accountId, { uid: o.uid, gid: o.uid });
-      const idle = servers
-        .filter((s) => s.moveId === null && (s.state === 'pool-warm' || s.state === 'pool-cold'))
-        .sort((a, b) => (a.state === b.state ? (a.id < b.id ? -1 : 1) : a.state === 'pool-warm' ? -1 : 1));
-      for (const s of idle) {
-        if (missing <= 0) break;
-        await d.dispatcher
-          .request({
-            serverId: s.id,
-            toGroup: groupId,
-            reason: `global: ${o.kind === 'loan' ? 'lent to' : 'takes over'} ${o.home}/${o.spec.group}`,
-            requestedBy: 'global',
-          })
-          .then(() => missing--)
-          .catch((e: unknown) => d.log.warn({ err: e, server: s.id, group: groupId }, 'global: could not start a move'));
-      }
-    }
-    for (const id of o.release) {
-      const s = servers.find((x) => x.id === id);
-      if (!s || s.groupId !== groupId || s.moveId !== null) continue;
-      await d.dispatcher
-        .request({ serverId: id, toGroup: null, reason: `global: back from ${o.home}/${o.spec.group}`, requestedBy: 'global' })
-        .catch((e: unknown) => d.log.warn({ err: e, server: id }, 'global: could not take a lent server back'));
-    }
   }
 
   /** applyRemote attaches the servers lent to this site's groups and drains the ones no longer lent. */
@@ -231,7 +166,13 @@ export function createGlobal(d: GlobalDeps): GlobalComponent {
       if (attached.has(k)) continue;
       await d.edge.attach(a.group, { id: a.edgeId, address: a.address });
       attached.set(k, a);
-      await openOffsiteUse(d.store, { groupId: a.group, accountId: a.accountId, lender: a.lender, serverId: a.server, at });
+      await openOffsiteUse(d.store, {
+        groupId: a.group,
+        accountId: a.accountId,
+        lender: a.lender,
+        serverId: a.server,
+        at,
+      });
       d.log.info({ group: a.group, lender: a.lender, server: a.server }, 'global: lent server attached');
     }
     for (const [k, a] of [...attached]) {
@@ -263,7 +204,8 @@ export function createGlobal(d: GlobalDeps): GlobalComponent {
   /** restore copies back the data of accounts served elsewhere while this site was lost: the replica's copy wins. */
   async function restoreTakenOver(v: SiteView): Promise<void> {
     for (const t of v.takenOver) {
-      if (restored.has(t.account)) continue;
+      // The takeover site first stops serving; then its copy, with every write it took, comes home.
+      if (restored.has(t.account) || !t.stopped) continue;
       const rep = d.replicators.get(t.site);
       const acc = await db.getAccount(d.store, t.account);
       if (!rep || !acc) continue;
@@ -278,7 +220,10 @@ export function createGlobal(d: GlobalDeps): GlobalComponent {
     if (!d.isLeader()) return;
     const v = view;
     if (v !== null && now() - v.at < 10 * (g?.reportMs ?? 2000)) {
-      for (const o of v.guests) await applyGuest(o).catch((e: unknown) => d.log.warn({ err: e, home: o.home, group: o.spec.group }, 'global: could not serve a guest group'));
+      for (const o of v.guests)
+        await applyGuest(d, o).catch((e: unknown) =>
+          d.log.warn({ err: e, home: o.home, group: o.spec.group }, 'global: could not serve a guest group'),
+        );
       await applyRemote(v);
       await restoreTakenOver(v);
     } else if (attached.size > 0) {
@@ -289,18 +234,24 @@ export function createGlobal(d: GlobalDeps): GlobalComponent {
   }
 
   async function replicate(): Promise<void> {
-    if (!d.isLeader() || d.replicators.size === 0) return;
+    // No copy goes out before the coordinator's view has said which accounts were taken over
+    // while this site was away: copying those would overwrite the writes made at their takeover site.
+    if (!d.isLeader() || d.replicators.size === 0 || view === null) return;
     const groups = (await db.listGroups(d.store)).filter((x) => x.siteId === d.siteId);
     const accounts = await db.listAccounts(d.store);
     const own = accounts.filter((a) => groups.some((x) => x.accountId === a.id));
     for (const [site, rep] of d.replicators) {
       // An account taken over while this site was lost is copied back, never over.
-      const skip = new Set(view?.takenOver.filter((t) => t.site === site && !restored.has(t.account)).map((t) => t.account));
+      const skip = new Set(
+        view?.takenOver.filter((t) => t.site === site && !restored.has(t.account)).map((t) => t.account),
+      );
       for (const a of own) {
         if (skip.has(a.id)) continue;
         await rep
           .sync(a.id, { uid: a.uid, gid: a.gid })
-          .catch((e: unknown) => d.log.warn({ err: e, account: a.id, site }, 'replication: copy failed; the lag grows'));
+          .catch((e: unknown) =>
+            d.log.warn({ err: e, account: a.id, site }, 'replication: copy failed; the lag grows'),
+          );
       }
     }
   }

@@ -28,7 +28,11 @@ export interface ReportInput {
   readonly lagOf: (account: string, site: string) => number | null;
   readonly replicaSites: readonly string[];
   /** attached are the lent servers the site's edge sends traffic to, per group and lender. */
-  readonly attached: readonly { readonly group: string; readonly lender: string; readonly servers: readonly string[] }[];
+  readonly attached: readonly {
+    readonly group: string;
+    readonly lender: string;
+    readonly servers: readonly string[];
+  }[];
   readonly restored: readonly string[];
   readonly urls: { readonly api: string; readonly edge: string };
 }
@@ -59,10 +63,17 @@ export function buildReport(x: ReportInput): SiteReportMessage {
   const asks: SiteReportMessage['asks'] = [];
   for (const g of own) {
     const n = x.asks.get(g.id) ?? 0;
-    if (n > 0) asks.push({ group: g.id, account: g.accountId, count: n, priority: (slaOf.get(g.id) ?? defaultSla(g.id)).priority });
+    if (n > 0)
+      asks.push({
+        group: g.id,
+        account: g.accountId,
+        count: n,
+        priority: (slaOf.get(g.id) ?? defaultSla(g.id)).priority,
+      });
   }
   const held = new Map<string, number>();
-  for (const s of x.servers) if (s.groupId !== null && s.state !== 'failed') held.set(s.groupId, (held.get(s.groupId) ?? 0) + 1);
+  for (const s of x.servers)
+    if (s.groupId !== null && s.state !== 'failed') held.set(s.groupId, (held.get(s.groupId) ?? 0) + 1);
   const accounts: SiteReportMessage['accounts'] = x.accounts
     .filter((a) => ownAccounts.has(a.id))
     .map((a) => ({
@@ -87,7 +98,9 @@ export function buildReport(x: ReportInput): SiteReportMessage {
     return {
       home: g.siteId,
       group: g.id.slice(g.siteId.length + 1),
-      ready: mine.filter((s) => s.moveId === null && s.state === 'active').map((s) => ({ id: s.id, address: s.address })),
+      ready: mine
+        .filter((s) => s.moveId === null && s.state === 'active')
+        .map((s) => ({ id: s.id, address: s.address })),
       busy: mine.filter((s) => s.moveId !== null).length,
     };
   });
