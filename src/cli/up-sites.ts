@@ -14,6 +14,7 @@ import { localVolumes } from '../drivers/volumes/index.js';
 import { emptyStats } from '../emulators/load/steady.js';
 import { buildScenario, runScenarioForever } from '../emulators/load/scenario.js';
 import type { LoadStats } from '../emulators/load/steady.js';
+import type { Scenario } from '../emulators/load/scenario.js';
 import { utcOffsetMinutes } from '../services/global/protocol.js';
 import { fillDemoGroups, seedDemo } from './demo.js';
 import type { DemoCustomer } from './demo.js';
@@ -71,6 +72,25 @@ export const DEMO_SITES: readonly DemoSite[] = [
 
 /** DEMO_DAY_MS is how long one day of the demo load lasts: a day in twelve minutes. */
 export const DEMO_DAY_MS = 12 * 60_000;
+
+/** DEMO_SLA is the agreement of the demo groups of `up --sites`: the levels of the demo plan (DEMO_PLAN). */
+export const DEMO_SLA = { committed: 1, burst: 4, extended: 8, priority: 0.6, responseTargetMs: 200 } as const;
+
+/** DEMO_PEAK_RPS is the afternoon peak of each site's first customer: more than the site's own pool can carry. */
+export const DEMO_PEAK_RPS = 400;
+
+/**
+ * afternoonRate is the demo day of a site's first customer: the base rate, rising to peakRps
+ * at 14:00 local time on a raised cosine four hours either side, over a day of DEMO_DAY_MS that
+ * starts at midnight UTC when `up` starts.
+ */
+export function afternoonRate(baseRps: number, peakRps: number, utcOffsetHours: number): (tMs: number) => number {
+  return (t) => {
+    const hour = ((((t / DEMO_DAY_MS) * 24 + utcOffsetHours) % 24) + 24) % 24;
+    const d = Math.abs(hour - 14);
+    return d >= 4 ? baseRps : baseRps + ((peakRps - baseRps) * (1 + Math.cos((Math.PI * d) / 4))) / 2;
+  };
+}
 
 /** GlobalUpState is what `up --sites` keeps beside the sites: the coordinator's secrets and ports. */
 export interface GlobalUpState {
@@ -135,6 +155,7 @@ export async function upSites(opts: UpSitesOptions): Promise<void> {
   const gst = ensureGlobalState(dataDir, sites);
   const logDir = join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true, mode: 0o700 });
+  const fresh = sites.map((s) => !existsSync(join(dataDir, 'sites', s.id, 'up.json')));
   const states = sites.map((s, k) =>
     ensureState(join(dataDir, 'sites', s.id), { portsFrom: SITE_PORTS_FROM + k * SITE_PORT_STRIDE }),
   );
@@ -200,6 +221,9 @@ export async function upSites(opts: UpSitesOptions): Promise<void> {
         const bmc = redfishBmc({ url: bmcUrl, username: st.bmcUser, password: st.bmcPassword, auth: 'basic' });
         await seedDemo(client, bmc, bmcUrl, localVolumes(join(dir, 'volumes')), () => undefined, s.customers);
         await bmc.close();
+        // A new site's customers may grow to the demo plan's extended level (eight servers):
+        // past what the site holds, the rest is borrowed from other sites.
+        if (fresh[i]) for (const c of s.customers) await client.call('PUT', `/v1/groups/${c.id}-web/sla`, DEMO_SLA);
         await fillDemoGroups(client, () => undefined, s.customers);
         step(`${s.id}: customers and servers ready`);
         started.push({ site: s, edgeUrl, managerUrl: `http://127.0.0.1:${st.ports.manager}` });
@@ -207,20 +231,30 @@ export async function upSites(opts: UpSitesOptions): Promise<void> {
       if (opts.load) {
         for (const [i, x] of started.entries()) {
           const shift = utcOffsetMinutes(x.site.timeZone, 0) / 60;
-          const customers = x.site.customers.map((c) => ({ group: `${c.id}-web`, domain: c.domains[0] as string }));
-          const build = () =>
-            buildScenario(
+          const [first, ...rest] = x.site.customers.map((c) => ({
+            group: `${c.id}-web`,
+            domain: c.domains[0] as string,
+          }));
+          const paths = ['/app/hello', '/app/hello', '/'];
+          // The first customer peaks in the site's afternoon, past what the site's own servers
+          // carry; the others follow a real day's trace in the site's time zone.
+          const build = async (): Promise<Scenario> => {
+            const day = await buildScenario(
               'diurnal',
-              {
-                customers,
-                baseRps: opts.loadRate,
-                durationMs: DEMO_DAY_MS,
-                factor: 8,
-                shiftHours: shift,
-                paths: ['/app/hello', '/app/hello', '/'],
-              },
+              { customers: rest, baseRps: opts.loadRate, durationMs: DEMO_DAY_MS, factor: 4, shiftHours: shift, paths },
               tracesDir(),
             );
+            const peak = {
+              domain: first?.domain ?? '',
+              paths,
+              rate: afternoonRate(opts.loadRate, DEMO_PEAK_RPS, shift),
+            };
+            return {
+              ...day,
+              targets: [...(first ? [peak] : []), ...day.targets],
+              describe: 'a demo day in the site’s time zone',
+            };
+          };
           loads.push(
             runScenarioForever({ edgeUrl: x.edgeUrl, signal: run.signal, stats: stats[i] as LoadStats, build }),
           );

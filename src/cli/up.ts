@@ -203,7 +203,8 @@ export async function startSiteProcesses(
     { mode: 0o600 },
   );
   await ensureWebBuilt();
-  await sup.start(`${prefix}manager`, ['manager', '--config', cfgFile], {});
+  // The site's own data directory, whatever HOSTFLEET_DATA_DIR the command was given (several sites share it).
+  await sup.start(`${prefix}manager`, ['manager', '--config', cfgFile], { HOSTFLEET_DATA_DIR: dataDir });
   step(`${prefix}manager ready`);
   return {
     bmcUrl,

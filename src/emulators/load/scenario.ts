@@ -91,7 +91,9 @@ export function traceRate(
   const peak = Math.max(...day, 1e-9);
   const shift = Math.round((shiftHours * 3600) / stepSeconds);
   return (t) => {
-    const x = (Math.min(1, Math.max(0, t / durationMs)) * day.length + shift) % day.length;
+    // A site west of Greenwich has a negative shift: wrap it into the day.
+    const x =
+      (((Math.min(1, Math.max(0, t / durationMs)) * day.length + shift) % day.length) + day.length) % day.length;
     const i = Math.floor(x);
     const a = day[i] as number;
     const b = day[(i + 1) % day.length] as number;
