@@ -55,7 +55,7 @@ test('the report: spare less what the site is short of, asks, accounts with repl
     slas: [],
     outlook: { at: 1000, groups: new Map([['shop-web', { want: 2, held: 1, unmet: 0 }]]) },
     keepIdle: 1,
-    asks: new Map([['shop-web', 0]]),
+    asks: new Map([['shop-web', 5]]),
     lagOf: (acc, site) => (acc === 'shop' && site === 'b' ? 1500 : null),
     replicaSites: ['b', 'c'],
     attached: [],
@@ -65,7 +65,8 @@ test('the report: spare less what the site is short of, asks, accounts with repl
   assert.ok(parseReport(r));
   // Three idle servers (s6 moves), one wanted by shop, one kept idle.
   assert.equal(r.spare, 1);
-  assert.deepEqual(r.asks, []);
+  // Of the five servers shop-web wants from elsewhere, the site's own three idle ones come first.
+  assert.deepEqual(r.asks, [{ group: 'shop-web', account: 'shop', count: 2, priority: 0.5 }]);
   assert.deepEqual(
     r.accounts.map((x) => [x.account, x.uid, x.groups.map((g) => g.group), x.replicas]),
     [

@@ -60,9 +60,13 @@ export function buildReport(x: ReportInput): SiteReportMessage {
     unmet += o.unmet;
   }
   const lentOut = x.servers.filter((s) => s.groupId !== null && guestGroups.some((g) => g.id === s.groupId)).length;
+  // A site uses its own idle servers before it borrows: what it could serve itself is not asked for.
   const asks: SiteReportMessage['asks'] = [];
+  let ownIdle = idle;
   for (const g of own) {
-    const n = x.asks.get(g.id) ?? 0;
+    const wanted = x.asks.get(g.id) ?? 0;
+    const n = Math.max(0, wanted - ownIdle);
+    ownIdle = Math.max(0, ownIdle - wanted);
     if (n > 0)
       asks.push({
         group: g.id,
