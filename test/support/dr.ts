@@ -63,6 +63,8 @@ export interface DrOptions {
    * handed back: the takeover site stops serving, a copies the data back, the takeover ends.
    */
   readonly comeBack?: boolean;
+  /** killAfterMs is how long after the first copy is seen site a is killed (default at once). */
+  readonly killAfterMs?: number;
   /** replicationEveryMs is the interval between copies (global.replication.everyMs; default 2000). */
   readonly replicationEveryMs?: number;
 }
@@ -103,6 +105,7 @@ export async function runDisasterDrill(o: DrOptions): Promise<DrResult> {
         .sites.some((s) => s.site === 'a' && s.replicas.some((r) => r.account === 'acme' && r.lagMs !== null)),
     );
     if ((await get(a.edgeUrl, 'acme.test')) === null) throw new Error('acme.test does not answer at its home site');
+    await new Promise((r) => setTimeout(r, o.killAfterMs ?? 0));
     log('killing every process of site a');
     const t0 = performance.now();
     await a.kill();
