@@ -25,7 +25,10 @@ export function registerServiceCommands(program: Command): void {
   program
     .command('global')
     .description('run the global coordinator of several sites (lends servers between them, takes over lost sites)')
-    .option('--bus-url <url>', 'the global bus: nats://HOST:4222 (default: host a loopback hub for sites on this machine)')
+    .option(
+      '--bus-url <url>',
+      'the global bus: nats://HOST:4222 (default: host a loopback hub for sites on this machine)',
+    )
     .option('--hub-port <port>', 'port of the loopback hub when no --bus-url is given', int('hub-port'), 7079)
     .option('--host <host>', 'address of the global view (GET /v1/global)', '127.0.0.1')
     .option('--port <port>', 'port of the global view', int('port'), 7078)
@@ -44,7 +47,9 @@ export function registerServiceCommands(program: Command): void {
       }) => {
         const token = process.env.HOSTFLEET_GLOBAL_TOKEN;
         if (!token || token.length < 16)
-          throw new Error('set HOSTFLEET_GLOBAL_TOKEN (16 characters or more): the global view is served only with a token');
+          throw new Error(
+            'set HOSTFLEET_GLOBAL_TOKEN (16 characters or more): the global view is served only with a token',
+          );
         await runService('global', () =>
           startGlobalProcess({
             ...o,

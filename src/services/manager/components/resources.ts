@@ -118,7 +118,11 @@ export function createResources(d: ResourcesDeps): Component {
             fields: [{ field: 'body.resellerId', problem: 'must name an existing account' }],
           });
         }
-        const a = await db.createAccount(d.store, { id: req.body.id, displayName: req.body.displayName, resellerId }, d.cfg.site.firstUid);
+        const a = await db.createAccount(
+          d.store,
+          { id: req.body.id, displayName: req.body.displayName, resellerId },
+          d.cfg.site.firstUid,
+        );
         return reply.status(201).send({ account: a });
       });
 

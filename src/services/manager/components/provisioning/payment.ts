@@ -99,7 +99,11 @@ export function paymentRoutes(app: FastifyInstance, ctx: RouteDeps): void {
           });
           if (!specs.ok) throw invalid(specs.problems);
           // The product's account of the same id first: tokens, visibility, billing and the console know the customer.
-          await createAccount(tx, { id: accountId, displayName: o.domain as string, resellerId: o.resellerId }, ctx.cfg.site.firstUid);
+          await createAccount(
+            tx,
+            { id: accountId, displayName: o.domain as string, resellerId: o.resellerId },
+            ctx.cfg.site.firstUid,
+          );
           await db.insertAccount(tx, {
             id: accountId,
             orderId: o.id,
