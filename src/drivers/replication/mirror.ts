@@ -61,9 +61,11 @@ async function scan(top: string, out = new Map<string, Entry>(), rel = ''): Prom
 function same(src: Entry, dst: Entry | undefined): boolean {
   if (dst === undefined || dst.kind !== src.kind) return false;
   if (src.kind === 'symlink') return dst.target === src.target;
-  // Times are set through a double of seconds, which keeps them to a few hundred nanoseconds.
+  // Times are set through a double of seconds (about 240 ns apart at today's dates) and rounded
+  // again on the way to the file system, so times within a millisecond count as the same, as
+  // rsync's --modify-window does for file systems with coarse times.
   const apart = dst.mtimeNs - src.mtimeNs;
-  return src.kind !== 'file' || (dst.size === src.size && apart < 1000n && apart > -1000n);
+  return src.kind !== 'file' || (dst.size === src.size && apart < 1_000_000n && apart > -1_000_000n);
 }
 
 /** settle gives path the source entry's mode, times and (as root) the account's owner. */
